@@ -1,0 +1,618 @@
+//! `commonplace`: the command line of Commonplace, for scripting and for running a headless
+//! peer. Every command is a thin call into `commonplace_node`; this file only parses
+//! arguments and prints results.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use commonplace_model::{ActivityKind, EntryKind, Role, TextEdit};
+use commonplace_node::{
+    EntryFilter, NewCommunity, NewEntry, NewThread, Node, NodeError, Profile, ThreadFilter,
+    ThreadState,
+};
+
+mod output;
+
+use output::Out;
+
+/// Commonplace: a home for a community of practice, with no server.
+#[derive(Debug, Parser)]
+#[command(name = "commonplace", version, about, long_about = None)]
+struct Cli {
+    /// The profile directory (default: $COMMONPLACE_PROFILE, else the platform data dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    profile: Option<PathBuf>,
+    /// Print machine-readable JSON (see docs/cli.md for the shapes).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create this profile's identity (an ed25519 key pair) and print the member id.
+    Init {
+        /// Your name as other members will see it.
+        #[arg(long)]
+        name: String,
+        /// Your region.
+        #[arg(long)]
+        region: Option<String>,
+        /// Your organisation.
+        #[arg(long)]
+        organisation: Option<String>,
+    },
+    /// Show who this profile is.
+    Whoami,
+    /// Create, list and show communities.
+    #[command(subcommand)]
+    Community(CommunityCmd),
+    /// Open, list, show and resolve threads.
+    #[command(subcommand)]
+    Thread(ThreadCmd),
+    /// Reply to a thread; prints the post id.
+    Reply {
+        /// The thread (id or unique prefix).
+        thread: String,
+        /// The reply ("-" reads standard input).
+        #[arg(long)]
+        body: String,
+        /// Answer a particular post rather than the thread.
+        #[arg(long, value_name = "POST")]
+        to: Option<String>,
+    },
+    /// The shared repertoire: stories, cases, tools, methods, lessons, documents.
+    #[command(subcommand)]
+    Entry(EntryCmd),
+    /// The roster.
+    #[command(subcommand)]
+    Member(MemberCmd),
+    /// Write a signed bundle of everything about a community (for USB sticks and e-mail).
+    Export {
+        #[command(flatten)]
+        community: CommunityArg,
+        /// Where to write the bundle.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify and import a bundle. One bad change refuses the whole file.
+    Import {
+        /// The bundle file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct CommunityArg {
+    /// The community (id, id prefix or name); optional when the profile has only one.
+    #[arg(long, short = 'c')]
+    community: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum CommunityCmd {
+    /// Found a community; you become its first coordinator. Prints the community id.
+    Create {
+        /// Its name.
+        #[arg(long)]
+        name: String,
+        /// The shared domain, in a sentence or two.
+        #[arg(long, default_value = "")]
+        domain: String,
+        /// A key issue (repeat for several).
+        #[arg(long = "issue")]
+        issues: Vec<String>,
+        /// A value the community holds (repeat for several).
+        #[arg(long = "value")]
+        values: Vec<String>,
+        /// A topic (repeat for several).
+        #[arg(long = "topic")]
+        topics: Vec<String>,
+    },
+    /// Communities in this profile.
+    List,
+    /// A community's charter and figures.
+    Show {
+        /// The community (id, id prefix or name).
+        community: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ThreadCmd {
+    /// Open a thread; prints the thread id.
+    New {
+        #[command(flatten)]
+        community: CommunityArg,
+        /// problem, request, development, story or discussion.
+        #[arg(long)]
+        kind: ActivityKind,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// Opening post ("-" reads standard input).
+        #[arg(long)]
+        body: String,
+        /// A topic (repeat for several).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+    },
+    /// Threads, most recently active first.
+    List {
+        #[command(flatten)]
+        community: CommunityArg,
+        /// Only this kind.
+        #[arg(long)]
+        kind: Option<ActivityKind>,
+        /// Only open threads.
+        #[arg(long, conflicts_with = "resolved")]
+        open: bool,
+        /// Only resolved threads.
+        #[arg(long)]
+        resolved: bool,
+        /// Only threads with this tag.
+        #[arg(long)]
+        tag: Option<String>,
+    },
+    /// A thread with its replies.
+    Show {
+        /// The thread (id or unique prefix).
+        thread: String,
+    },
+    /// Mark a thread solved or answered.
+    Resolve {
+        /// The thread.
+        thread: String,
+        /// The reply that answered it.
+        #[arg(long, value_name = "POST")]
+        answer: Option<String>,
+    },
+    /// Open a resolved thread again.
+    Reopen {
+        /// The thread.
+        thread: String,
+    },
+    /// Say "this helped" about a post (the thread id names the opening post).
+    Helped {
+        /// The thread.
+        thread: String,
+        /// The post.
+        post: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EntryCmd {
+    /// Add to the repertoire, or promote a thread with --from-thread; prints the entry id.
+    New {
+        #[command(flatten)]
+        community: CommunityArg,
+        /// story, case, tool, method, lesson or document.
+        #[arg(long)]
+        kind: EntryKind,
+        /// Title (default when promoting: the thread's title).
+        #[arg(long)]
+        title: Option<String>,
+        /// Text ("-" reads standard input; default when promoting: question and answer).
+        #[arg(long)]
+        body: Option<String>,
+        /// A topic (repeat for several).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Promote this thread, keeping links to its posts and contributors.
+        #[arg(long, value_name = "THREAD")]
+        from_thread: Option<String>,
+    },
+    /// Edit an entry's text; concurrent edits by others merge.
+    Edit {
+        /// The entry (id or unique prefix).
+        entry: String,
+        /// Replace the whole text ("-" reads standard input).
+        #[arg(long, group = "edit")]
+        body: Option<String>,
+        /// Add text at the end.
+        #[arg(long, group = "edit")]
+        append: Option<String>,
+        /// Insert --text at this character position.
+        #[arg(long, group = "edit", requires = "text")]
+        insert_at: Option<usize>,
+        /// The text to insert.
+        #[arg(long, requires = "insert_at")]
+        text: Option<String>,
+        /// Delete this many characters at --insert-at... see --delete-at.
+        #[arg(long, group = "edit", requires = "count")]
+        delete_at: Option<usize>,
+        /// How many characters to delete.
+        #[arg(long, requires = "delete_at")]
+        count: Option<usize>,
+        /// New title.
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// Entries, most recently updated first.
+    List {
+        #[command(flatten)]
+        community: CommunityArg,
+        /// Only this kind.
+        #[arg(long)]
+        kind: Option<EntryKind>,
+        /// Only entries with this tag.
+        #[arg(long)]
+        tag: Option<String>,
+    },
+    /// One entry.
+    Show {
+        /// The entry (id or unique prefix).
+        entry: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MemberCmd {
+    /// The roster.
+    List {
+        #[command(flatten)]
+        community: CommunityArg,
+    },
+    /// Add a member (coordinators only).
+    Add {
+        /// Their member id (they get it from `commonplace whoami`).
+        member: String,
+        /// Their name.
+        #[arg(long)]
+        name: String,
+        /// coordinator, member or observer.
+        #[arg(long, default_value = "member")]
+        role: Role,
+        #[command(flatten)]
+        community: CommunityArg,
+    },
+    /// Change a member's role (coordinators only).
+    Role {
+        /// The member (id, prefix or name).
+        member: String,
+        /// coordinator, member or observer.
+        role: Role,
+        #[command(flatten)]
+        community: CommunityArg,
+    },
+    /// Remove a member; their past contributions stay (coordinators only).
+    Remove {
+        /// The member (id, prefix or name).
+        member: String,
+        #[command(flatten)]
+        community: CommunityArg,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("COMMONPLACE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let msg = match e.downcast_ref::<NodeError>() {
+                Some(n) => n.to_string(),
+                None => format!("{e:#}"),
+            };
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn profile(cli_profile: Option<PathBuf>) -> Result<Profile> {
+    match cli_profile {
+        Some(p) => Ok(Profile::at(p)),
+        None => Profile::default_location()
+            .context("no data directory on this system: pass --profile DIR"),
+    }
+}
+
+fn text_arg(s: String) -> Result<String> {
+    if s == "-" {
+        let mut buf = String::new();
+        std::io::stdin()
+            .read_to_string(&mut buf)
+            .context("reading standard input")?;
+        Ok(buf)
+    } else {
+        Ok(s)
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let out = Out { json: cli.json };
+    let profile = profile(cli.profile)?;
+    if let Command::Init {
+        name,
+        region,
+        organisation,
+    } = &cli.command
+    {
+        let node = Node::init(profile, name, region.as_deref(), organisation.as_deref())?;
+        return out.identity(&node.identity()?, true);
+    }
+    let node = Node::open(profile)?;
+    match cli.command {
+        Command::Init { .. } => unreachable_init(),
+        Command::Whoami => out.identity(&node.identity()?, false),
+        Command::Community(cmd) => match cmd {
+            CommunityCmd::Create {
+                name,
+                domain,
+                issues,
+                values,
+                topics,
+            } => {
+                let id = node.create_community(&NewCommunity {
+                    name,
+                    domain,
+                    issues,
+                    values,
+                    topics,
+                })?;
+                out.created("community", &id.to_string())
+            }
+            CommunityCmd::List => out.communities(&node.communities()?),
+            CommunityCmd::Show { community } => {
+                let id = node.find_community(community.as_deref())?;
+                let overview = node
+                    .communities()?
+                    .into_iter()
+                    .find(|c| c.id == id)
+                    .context("community vanished")?;
+                out.community(&node.community(&id)?, &overview)
+            }
+        },
+        Command::Thread(cmd) => match cmd {
+            ThreadCmd::New {
+                community,
+                kind,
+                title,
+                body,
+                tags,
+            } => {
+                let c = node.find_community(community.community.as_deref())?;
+                let id = node.create_thread(
+                    &c,
+                    &NewThread {
+                        activity: kind,
+                        title,
+                        body: text_arg(body)?,
+                        tags,
+                    },
+                )?;
+                out.created("thread", &id.to_string())
+            }
+            ThreadCmd::List {
+                community,
+                kind,
+                open,
+                resolved,
+                tag,
+            } => {
+                let c = node.find_community(community.community.as_deref())?;
+                let state = match (open, resolved) {
+                    (true, _) => Some(ThreadState::Open),
+                    (_, true) => Some(ThreadState::Resolved),
+                    _ => None,
+                };
+                let threads = node.threads(
+                    &c,
+                    &ThreadFilter {
+                        activity: kind,
+                        state,
+                        tag,
+                    },
+                )?;
+                out.threads(&node.community(&c)?, &threads)
+            }
+            ThreadCmd::Show { thread } => {
+                let id = node.find_thread(&thread)?;
+                let t = node.thread(&id)?;
+                out.thread(&node.community(&t.community)?, &t)
+            }
+            ThreadCmd::Resolve { thread, answer } => {
+                let id = node.find_thread(&thread)?;
+                let answer = answer.map(|a| find_post(&node, &id, &a)).transpose()?;
+                node.resolve(&id, answer.as_ref())?;
+                out.done(&format!("resolved {}", id.short()))
+            }
+            ThreadCmd::Reopen { thread } => {
+                let id = node.find_thread(&thread)?;
+                node.reopen(&id)?;
+                out.done(&format!("reopened {}", id.short()))
+            }
+            ThreadCmd::Helped { thread, post } => {
+                let id = node.find_thread(&thread)?;
+                let post = find_post(&node, &id, &post)?;
+                node.mark_helped(&id, &post)?;
+                out.done("marked as helpful")
+            }
+        },
+        Command::Reply { thread, body, to } => {
+            let id = node.find_thread(&thread)?;
+            let to = to.map(|p| find_post(&node, &id, &p)).transpose()?;
+            let post = node.reply(&id, &text_arg(body)?, to.as_ref())?;
+            out.created("post", &post.to_string())
+        }
+        Command::Entry(cmd) => match cmd {
+            EntryCmd::New {
+                community,
+                kind,
+                title,
+                body,
+                tags,
+                from_thread,
+            } => {
+                let c = node.find_community(community.community.as_deref())?;
+                let from_thread = from_thread.map(|t| node.find_thread(&t)).transpose()?;
+                if from_thread.is_none() && title.is_none() {
+                    bail!("an entry needs --title (or --from-thread to promote a thread)");
+                }
+                let id = node.create_entry(
+                    &c,
+                    &NewEntry {
+                        kind,
+                        title,
+                        body: body.map(text_arg).transpose()?,
+                        tags,
+                        from_thread,
+                    },
+                )?;
+                out.created("entry", &id.to_string())
+            }
+            EntryCmd::Edit {
+                entry,
+                body,
+                append,
+                insert_at,
+                text,
+                delete_at,
+                count,
+                title,
+            } => {
+                let id = node.find_entry(&entry)?;
+                let edit = match (body, append, insert_at.zip(text), delete_at.zip(count)) {
+                    (Some(b), ..) => Some(TextEdit::Replace(text_arg(b)?)),
+                    (_, Some(a), ..) => Some(TextEdit::Append(a)),
+                    (_, _, Some((at, text)), _) => Some(TextEdit::Insert { at, text }),
+                    (_, _, _, Some((at, len))) => Some(TextEdit::Delete { at, len }),
+                    _ => None,
+                };
+                if edit.is_none() && title.is_none() {
+                    bail!(
+                        "say what to change: --body, --append, --insert-at/--text, --delete-at/--count or --title"
+                    );
+                }
+                if let Some(edit) = edit {
+                    node.edit_entry(&id, &edit)?;
+                }
+                if let Some(t) = title {
+                    node.retitle_entry(&id, Some(&t), None)?;
+                }
+                out.done(&format!("edited {}", id.short()))
+            }
+            EntryCmd::List {
+                community,
+                kind,
+                tag,
+            } => {
+                let c = node.find_community(community.community.as_deref())?;
+                let entries = node.entries(&c, &EntryFilter { kind, tag })?;
+                out.entries(&node.community(&c)?, &entries)
+            }
+            EntryCmd::Show { entry } => {
+                let id = node.find_entry(&entry)?;
+                let e = node.entry(&id)?;
+                out.entry(&node.community(&e.community)?, &e)
+            }
+        },
+        Command::Member(cmd) => match cmd {
+            MemberCmd::List { community } => {
+                let c = node.find_community(community.community.as_deref())?;
+                out.members(&node.members(&c)?)
+            }
+            MemberCmd::Add {
+                member,
+                name,
+                role,
+                community,
+            } => {
+                let c = node.find_community(community.community.as_deref())?;
+                let m = member.parse().map_err(|e| {
+                    anyhow::anyhow!("{e}: pass the full member id from `commonplace whoami`")
+                })?;
+                node.add_member(&c, &m, &name, role)?;
+                out.done(&format!("added {name} as {role}"))
+            }
+            MemberCmd::Role {
+                member,
+                role,
+                community,
+            } => {
+                let c = node.find_community(community.community.as_deref())?;
+                let m = node.find_member(&c, &member)?;
+                node.set_role(&c, &m, role)?;
+                out.done(&format!("{} is now {role}", m.short()))
+            }
+            MemberCmd::Remove { member, community } => {
+                let c = node.find_community(community.community.as_deref())?;
+                let m = node.find_member(&c, &member)?;
+                node.remove_member(&c, &m)?;
+                out.done(&format!("removed {}", m.short()))
+            }
+        },
+        Command::Export {
+            community,
+            out: path,
+        } => {
+            let c = node.find_community(community.community.as_deref())?;
+            let bytes = node.export(&c)?;
+            write_atomically(&path, &bytes)?;
+            out.exported(&path, bytes.len())
+        }
+        Command::Import { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let report = node.import(&bytes)?;
+            out.imported(&report)
+        }
+    }
+}
+
+fn unreachable_init() -> Result<()> {
+    bail!("init was handled above")
+}
+
+fn find_post(
+    node: &Node,
+    thread: &commonplace_base::DocId,
+    text: &str,
+) -> Result<commonplace_base::PostId> {
+    let t = node.thread(thread)?;
+    let lower = text.trim().to_lowercase();
+    let hits: Vec<_> = std::iter::once(&t.opening)
+        .chain(&t.replies)
+        .filter(|p| p.id.to_string().starts_with(&lower))
+        .collect();
+    match hits.as_slice() {
+        [one] if lower.len() >= 4 => Ok(one.id),
+        [] => bail!("no post in this thread matches '{text}'"),
+        _ => bail!("'{text}' matches several posts or is too short; type more of the id"),
+    }
+}
+
+/// Writes via a temporary file and a rename, so a crash never leaves half a bundle under the
+/// final name.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.partial",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("bundle")
+    ));
+    let mut f =
+        std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}

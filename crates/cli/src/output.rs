@@ -1,0 +1,452 @@
+//! How results are printed: plain text for people, stable JSON for scripts (`--json`).
+//! The JSON shapes are documented in docs/cli.md; change them only compatibly.
+
+use std::path::Path;
+
+use anyhow::Result;
+use commonplace_base::{MemberId, Timestamp};
+use commonplace_model::{
+    Community, Entry, EntrySummary, Post, RosterMember, Thread, ThreadSummary,
+};
+use commonplace_node::{CommunityOverview, Identity, ImportReport};
+use serde_json::{Value, json};
+
+pub struct Out {
+    pub json: bool,
+}
+
+fn time(t: Timestamp) -> Value {
+    chrono::DateTime::from_timestamp_millis(t.0)
+        .map(|d| Value::String(d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
+        .unwrap_or(Value::Null)
+}
+
+fn opt_time(t: Option<Timestamp>) -> Value {
+    t.map(time).unwrap_or(Value::Null)
+}
+
+/// "3 days ago", for people.
+fn ago(t: Timestamp) -> String {
+    let secs = (Timestamp::now().0 - t.0).max(0) / 1000;
+    match secs {
+        0..=59 => "just now".into(),
+        60..=3599 => plural(secs / 60, "minute"),
+        3600..=86_399 => plural(secs / 3600, "hour"),
+        86_400..=2_591_999 => plural(secs / 86_400, "day"),
+        2_592_000..=31_535_999 => plural(secs / 2_592_000, "month"),
+        _ => plural(secs / 31_536_000, "year"),
+    }
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+fn plural(n: i64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit} ago")
+    } else {
+        format!("{n} {unit}s ago")
+    }
+}
+
+fn who(c: &Community, m: Option<MemberId>) -> String {
+    m.map(|m| c.roster.name_of(&m))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn member_json(c: &Community, m: Option<MemberId>) -> Value {
+    match m {
+        Some(m) => json!({ "id": m.to_string(), "name": c.roster.name_of(&m) }),
+        None => Value::Null,
+    }
+}
+
+fn print_json(v: &Value) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+impl Out {
+    pub fn identity(&self, id: &Identity, created: bool) -> Result<()> {
+        if self.json {
+            return print_json(&json!({
+                "member_id": id.member.to_string(),
+                "name": id.name,
+                "region": id.region,
+                "organisation": id.organisation,
+                "profile": id.profile,
+            }));
+        }
+        if created {
+            println!("{}", id.member);
+            eprintln!(
+                "Created the identity of {} in {}. Share your member id above with a coordinator to be added to a community.",
+                id.name, id.profile
+            );
+        } else {
+            println!("{}  {}", id.member, id.name);
+            if let Some(r) = &id.region {
+                println!("region: {r}");
+            }
+            if let Some(o) = &id.organisation {
+                println!("organisation: {o}");
+            }
+            println!("profile: {}", id.profile);
+        }
+        Ok(())
+    }
+
+    pub fn created(&self, what: &str, id: &str) -> Result<()> {
+        if self.json {
+            print_json(&json!({ "kind": what, "id": id }))
+        } else {
+            println!("{id}");
+            Ok(())
+        }
+    }
+
+    pub fn done(&self, message: &str) -> Result<()> {
+        if self.json {
+            print_json(&json!({ "ok": true, "message": message }))
+        } else {
+            println!("{message}");
+            Ok(())
+        }
+    }
+
+    pub fn communities(&self, list: &[CommunityOverview]) -> Result<()> {
+        if self.json {
+            return print_json(&Value::Array(list.iter().map(overview_json).collect()));
+        }
+        if list.is_empty() {
+            println!(
+                "No communities yet. Create one with `commonplace community create --name NAME`, or import a bundle."
+            );
+        }
+        for c in list {
+            println!(
+                "{}  {}  ({}, {}, {}, {}{})",
+                c.id.short(),
+                c.name,
+                count(c.members, "member", "members"),
+                count(c.threads, "thread", "threads"),
+                count(c.open_requests, "open request", "open requests"),
+                count(c.entries, "entry", "entries"),
+                c.my_role
+                    .map(|r| format!("; you are a {}", r.as_str()))
+                    .unwrap_or_else(|| "; you are not a member".into())
+            );
+        }
+        Ok(())
+    }
+
+    pub fn community(&self, c: &Community, o: &CommunityOverview) -> Result<()> {
+        if self.json {
+            let mut v = overview_json(o);
+            v["issues"] = json!(c.charter.issues);
+            v["values"] = json!(c.charter.values);
+            v["topics"] = json!(c.charter.topics);
+            v["founder"] = member_json(c, Some(c.genesis.founder));
+            v["created_at"] = time(c.created_at);
+            return print_json(&v);
+        }
+        println!("{}", c.charter.name);
+        println!("id: {}", c.id);
+        if !c.charter.domain.is_empty() {
+            println!("domain: {}", c.charter.domain);
+        }
+        for (label, items) in [
+            ("key issues", &c.charter.issues),
+            ("values", &c.charter.values),
+            ("topics", &c.charter.topics),
+        ] {
+            if !items.is_empty() {
+                println!("{label}:");
+                for i in items {
+                    println!("  - {i}");
+                }
+            }
+        }
+        println!(
+            "{}, {} ({}), {}",
+            count(o.members, "member", "members"),
+            count(o.threads, "thread", "threads"),
+            count(o.open_requests, "open request", "open requests"),
+            count(o.entries, "repertoire entry", "repertoire entries"),
+        );
+        println!(
+            "founded by {} {}",
+            who(c, Some(c.genesis.founder)),
+            ago(c.created_at)
+        );
+        Ok(())
+    }
+
+    pub fn threads(&self, c: &Community, list: &[ThreadSummary]) -> Result<()> {
+        if self.json {
+            return print_json(&Value::Array(
+                list.iter().map(|t| thread_summary_json(c, t)).collect(),
+            ));
+        }
+        if list.is_empty() {
+            println!(
+                "No threads match. Start one with `commonplace thread new --kind request --title ... --body ...`."
+            );
+        }
+        for t in list {
+            println!(
+                "{}  {:<12} {:<8} {}  ({}, opened by {}, active {})",
+                t.id.short(),
+                t.activity.as_str(),
+                if t.resolved { "resolved" } else { "open" },
+                t.title,
+                count(t.replies as usize, "reply", "replies"),
+                who(c, t.author),
+                ago(t.last_activity),
+            );
+        }
+        Ok(())
+    }
+
+    pub fn thread(&self, c: &Community, t: &Thread) -> Result<()> {
+        if self.json {
+            let post = |p: &Post| {
+                json!({
+                    "id": p.id.to_string(),
+                    "author": member_json(c, p.author),
+                    "body": p.body,
+                    "created_at": time(p.created_at),
+                    "reply_to": p.reply_to.map(|r| r.to_string()),
+                    "helped_by": p.helped_by.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+                })
+            };
+            let mut v = thread_summary_json(c, &t.summary());
+            v["body"] = json!(t.opening.body);
+            v["opening"] = post(&t.opening);
+            v["posts"] = Value::Array(t.replies.iter().map(post).collect());
+            v["resolved_by"] = member_json(c, t.resolved_by);
+            return print_json(&v);
+        }
+        println!("{}  [{}]", t.title, t.activity.label());
+        println!(
+            "id {} · opened by {} {}{}",
+            t.id,
+            who(c, t.opening.author),
+            ago(t.opening.created_at),
+            if t.tags.is_empty() {
+                String::new()
+            } else {
+                format!(" · #{}", t.tags.join(" #"))
+            }
+        );
+        if t.resolved {
+            println!(
+                "resolved by {}{}",
+                who(c, t.resolved_by),
+                t.answer
+                    .map(|a| format!(", answer {}", a.short()))
+                    .unwrap_or_default()
+            );
+        }
+        println!();
+        println!("{}", t.opening.body.trim_end());
+        if !t.opening.helped_by.is_empty() {
+            println!("  ♥ helped {}", t.opening.helped_by.len());
+        }
+        for r in &t.replies {
+            println!();
+            println!(
+                "— {} · {} · {}{}",
+                who(c, r.author),
+                ago(r.created_at),
+                r.id.short(),
+                if t.answer == Some(r.id) {
+                    " · ✓ answer"
+                } else {
+                    ""
+                }
+            );
+            println!("{}", r.body.trim_end());
+            if !r.helped_by.is_empty() {
+                println!("  ♥ helped {}", r.helped_by.len());
+            }
+        }
+        Ok(())
+    }
+
+    pub fn entries(&self, c: &Community, list: &[EntrySummary]) -> Result<()> {
+        if self.json {
+            return print_json(&Value::Array(
+                list.iter().map(|e| entry_summary_json(c, e)).collect(),
+            ));
+        }
+        if list.is_empty() {
+            println!(
+                "The repertoire is empty. It holds the stories, cases, tools, methods and lessons the community wants to keep: add one with `commonplace entry new`, or promote a resolved thread with `--from-thread`."
+            );
+        }
+        for e in list {
+            println!(
+                "{}  {:<9} {}  (by {}, updated {})",
+                e.id.short(),
+                e.kind.as_str(),
+                e.title,
+                who(c, e.author),
+                ago(e.updated_at)
+            );
+        }
+        Ok(())
+    }
+
+    pub fn entry(&self, c: &Community, e: &Entry) -> Result<()> {
+        if self.json {
+            let mut v = entry_summary_json(c, &e.summary());
+            v["body"] = json!(e.body);
+            v["source"] = match &e.source {
+                Some(s) => json!({
+                    "thread": s.thread.to_string(),
+                    "heads": s.heads,
+                    "posts": s.posts.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+                    "contributors": s.contributors.iter().map(|m| member_json(c, Some(*m))).collect::<Vec<_>>(),
+                }),
+                None => Value::Null,
+            };
+            return print_json(&v);
+        }
+        println!("{}  [{}]", e.title, e.kind.label());
+        println!(
+            "id {} · by {} · updated {}",
+            e.id,
+            who(c, e.author),
+            ago(e.updated_at)
+        );
+        if let Some(s) = &e.source {
+            let names: Vec<String> = s.contributors.iter().map(|m| who(c, Some(*m))).collect();
+            println!(
+                "from thread {} with contributions by {}",
+                s.thread.short(),
+                names.join(", ")
+            );
+        }
+        if e.editors.len() > 1 {
+            let names: Vec<String> = e.editors.iter().map(|m| who(c, Some(*m))).collect();
+            println!("edited by {}", names.join(", "));
+        }
+        println!();
+        println!("{}", e.body.trim_end());
+        Ok(())
+    }
+
+    pub fn members(&self, list: &[RosterMember]) -> Result<()> {
+        if self.json {
+            return print_json(&Value::Array(
+                list.iter()
+                    .map(|m| {
+                        json!({
+                            "id": m.id.to_string(),
+                            "name": m.name,
+                            "role": m.role.as_str(),
+                            "region": m.region,
+                            "organisation": m.organisation,
+                            "added_at": time(m.added_at),
+                            "added_by": m.added_by.map(|a| a.to_string()),
+                            "removed_at": opt_time(m.removed_at),
+                        })
+                    })
+                    .collect(),
+            ));
+        }
+        for m in list {
+            println!(
+                "{}  {:<12} {}{}",
+                m.id.short(),
+                m.role.as_str(),
+                m.name,
+                if m.removed_at.is_some() {
+                    " (removed)"
+                } else {
+                    ""
+                }
+            );
+        }
+        Ok(())
+    }
+
+    pub fn exported(&self, path: &Path, bytes: usize) -> Result<()> {
+        if self.json {
+            print_json(&json!({ "path": path.display().to_string(), "bytes": bytes }))
+        } else {
+            println!("wrote {} ({bytes} bytes)", path.display());
+            Ok(())
+        }
+    }
+
+    pub fn imported(&self, r: &ImportReport) -> Result<()> {
+        if self.json {
+            return print_json(&json!({
+                "community": r.community.to_string(),
+                "name": r.name,
+                "exporter": r.exporter.to_string(),
+                "new_changes": r.new_changes,
+                "known_changes": r.known_changes,
+                "documents_changed": r.documents_changed,
+            }));
+        }
+        println!(
+            "imported {}: {} new changes in {} documents ({} already here)",
+            r.name, r.new_changes, r.documents_changed, r.known_changes
+        );
+        Ok(())
+    }
+}
+
+fn overview_json(c: &CommunityOverview) -> Value {
+    json!({
+        "id": c.id.to_string(),
+        "name": c.name,
+        "domain": c.domain,
+        "my_role": c.my_role.map(|r| r.as_str()),
+        "members": c.members,
+        "threads": c.threads,
+        "open_requests": c.open_requests,
+        "entries": c.entries,
+    })
+}
+
+fn thread_summary_json(c: &Community, t: &ThreadSummary) -> Value {
+    json!({
+        "id": t.id.to_string(),
+        "community": t.community.to_string(),
+        "kind": t.activity.as_str(),
+        "title": t.title,
+        "author": member_json(c, t.author),
+        "tags": t.tags,
+        "created_at": time(t.created_at),
+        "last_activity": time(t.last_activity),
+        "replies": t.replies,
+        "resolved": t.resolved,
+        "answer": t.answer.map(|a| a.to_string()),
+        "resolved_at": opt_time(t.resolved_at),
+        "helped": t.helped,
+    })
+}
+
+fn entry_summary_json(c: &Community, e: &EntrySummary) -> Value {
+    json!({
+        "id": e.id.to_string(),
+        "community": e.community.to_string(),
+        "kind": e.kind.as_str(),
+        "title": e.title,
+        "author": member_json(c, e.author),
+        "editors": e.editors.iter().map(|m| member_json(c, Some(*m))).collect::<Vec<_>>(),
+        "tags": e.tags,
+        "created_at": time(e.created_at),
+        "updated_at": time(e.updated_at),
+        "source_thread": e.source_thread.map(|t| t.to_string()),
+    })
+}

@@ -1,0 +1,130 @@
+use commonplace_base::{DocId, MemberId};
+use thiserror::Error;
+
+/// A document, a value or an input does not follow the Commonplace schema.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SchemaError {
+    /// A word (kind, role) is not one we know.
+    #[error("unknown {what} '{word}' (expected one of: {expected})")]
+    UnknownWord {
+        what: &'static str,
+        word: String,
+        expected: &'static str,
+    },
+    /// A field is missing or has the wrong type.
+    #[error("document does not follow the schema: {field} is missing or malformed")]
+    Field { field: &'static str },
+    /// The document was written by a newer Commonplace.
+    #[error("document uses schema version {found}, this Commonplace reads up to {supported}")]
+    Version { found: i64, supported: i64 },
+    /// A text input is empty or too long.
+    #[error("{field} {problem}")]
+    Input {
+        field: &'static str,
+        problem: String,
+    },
+    /// Automerge refused an operation.
+    #[error("document operation failed: {0}")]
+    Automerge(String),
+}
+
+impl From<automerge::AutomergeError> for SchemaError {
+    fn from(e: automerge::AutomergeError) -> Self {
+        SchemaError::Automerge(e.to_string())
+    }
+}
+
+/// Why a change from a peer or a file was refused. Every variant names the change.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RejectReason {
+    /// The change bytes do not decode as an Automerge change.
+    #[error("a change in document {doc} is malformed: {detail}")]
+    Malformed { doc: DocId, detail: String },
+    /// The change's actor id does not name a signer.
+    #[error("change {hash} in document {doc} has an actor id that names no signer")]
+    BadActor { doc: DocId, hash: String },
+    /// The signature does not match the change.
+    #[error(
+        "change {hash} in document {doc} has a forged or damaged signature (claimed signer {signer})"
+    )]
+    BadSignature {
+        doc: DocId,
+        hash: String,
+        signer: MemberId,
+    },
+    /// The change carries no signature and no later signed change of its actor vouches for it.
+    #[error("change {hash} in document {doc} is not signed")]
+    Unsigned { doc: DocId, hash: String },
+    /// The signer is not a member of the community (or was removed).
+    #[error(
+        "change {hash} in document {doc} was signed by {signer}, who is not a member of this community"
+    )]
+    NotAMember {
+        doc: DocId,
+        hash: String,
+        signer: MemberId,
+    },
+    /// The signer's role does not allow writing this document.
+    #[error(
+        "change {hash} in document {doc} was signed by {signer}, an observer, who may not write"
+    )]
+    ReadOnly {
+        doc: DocId,
+        hash: String,
+        signer: MemberId,
+    },
+    /// A roster or charter change not signed by a coordinator.
+    #[error(
+        "change {hash} to the community's charter or roster was signed by {signer}, who is not a coordinator"
+    )]
+    NotACoordinator {
+        doc: DocId,
+        hash: String,
+        signer: MemberId,
+    },
+    /// A change depends on a change that is neither known nor supplied.
+    #[error("change {hash} in document {doc} depends on change {missing}, which is missing")]
+    MissingDependency {
+        doc: DocId,
+        hash: String,
+        missing: String,
+    },
+    /// The document's content does not follow the schema after the change.
+    #[error("document {doc} does not follow the schema after its changes: {detail}")]
+    Schema { doc: DocId, detail: String },
+    /// The document is of another kind than claimed.
+    #[error("document {doc} is a {known} but was sent as a {claimed}")]
+    KindMismatch {
+        doc: DocId,
+        known: &'static str,
+        claimed: &'static str,
+    },
+}
+
+/// A bundle file could not be read.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// Not a Commonplace bundle at all.
+    #[error("not a Commonplace bundle (the file does not start with the bundle header)")]
+    NotABundle,
+    /// Written by a newer Commonplace.
+    #[error("bundle format version {0} is newer than this Commonplace understands")]
+    Version(u32),
+    /// The file ends early.
+    #[error("the bundle is truncated or damaged: {0}")]
+    Truncated(String),
+    /// The whole-file signature does not match: a byte was changed somewhere.
+    #[error(
+        "the bundle was altered or damaged after it was signed by {exporter} (its signature does not match its contents)"
+    )]
+    BadSignature { exporter: MemberId },
+    /// The community id does not match its founder and nonce.
+    #[error("the bundle's community id does not match its founding record")]
+    BadGenesis,
+    /// Over a hard limit.
+    #[error("the bundle is too large: {0}")]
+    TooLarge(String),
+}

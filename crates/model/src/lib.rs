@@ -1,0 +1,57 @@
+//! The community-of-practice schema over Automerge, and verification of signed changes.
+//!
+//! A community is split into documents so that one busy thread never makes the whole
+//! community slow:
+//!
+//! - one **community** document: the [`Charter`] (the domain) and the [`Roster`] (the
+//!   community), written by coordinators only — see [`community`];
+//! - one document per **thread**, with its opening post and replies — see [`thread`];
+//! - one document per **repertoire entry**, its body an Automerge Text — see [`entry`].
+//!
+//! Every function here is pure: time and randomness are passed in, nothing touches a disk or
+//! a socket. [`verify`] is the gate that every change from a peer or a file passes before it
+//! reaches a document; [`bundle`] is the file format for the offline exchange.
+//!
+//! ```
+//! use automerge::Automerge;
+//! use commonplace_base::{SecretKey, Timestamp};
+//! use commonplace_model::{Charter, Genesis, community};
+//!
+//! let key = SecretKey::from_seed([1; 32]);
+//! let genesis = Genesis { founder: key.member_id(), nonce: [0; 16] };
+//! let charter = Charter { name: "Crime Prevention Network".into(), ..Default::default() };
+//! let mut doc = Automerge::new();
+//! doc.transact(|tx| community::init(tx, &genesis, &charter, "Ana Silva", Timestamp(0)))
+//!     .unwrap();
+//! let read = community::read(&doc).unwrap();
+//! assert_eq!(read.id, genesis.community_id());
+//! assert_eq!(read.roster.name_of(&key.member_id()), "Ana Silva");
+//! ```
+
+mod error;
+mod kinds;
+mod read;
+mod signed;
+
+pub mod bundle;
+pub mod community;
+pub mod entry;
+pub mod thread;
+pub mod validate;
+pub mod verify;
+
+pub use community::{Charter, Community, Genesis, Roster, RosterMember};
+pub use entry::{Entry, EntrySummary, Source, TextEdit};
+pub use error::{BundleError, RejectReason, SchemaError};
+pub use kinds::{ActivityKind, DocKind, EntryKind, Role};
+pub use signed::{DocRef, SignedChange};
+pub use thread::{Post, Thread, ThreadSummary};
+
+/// The schema version this code writes and the newest it reads.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// A fresh document whose text positions count Unicode code points.
+pub fn new_document(actor: &[u8]) -> automerge::Automerge {
+    automerge::Automerge::new_with_encoding(automerge::TextEncoding::UnicodeCodePoint)
+        .with_actor(automerge::ActorId::from(actor))
+}

@@ -1,0 +1,47 @@
+//! The Commonplace node: the one facade every front end talks to.
+//!
+//! A [`Node`] opens a member's profile — their identity and their redb store — and answers the
+//! commands and queries of the CLI and the desktop app: create a community, open a thread,
+//! reply, promote a thread into the repertoire, export and import. It signs every local
+//! change, verifies every change that comes in, acknowledges a contribution only after it is
+//! durably stored, and publishes [`NodeEvent`]s so front ends can refresh without polling.
+//!
+//! `Node` is a cheap, cloneable handle; clones share one profile.
+//!
+//! ```
+//! use commonplace_node::{Node, NewCommunity, NewThread, Profile};
+//! use commonplace_model::ActivityKind;
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let node = Node::init(Profile::at(dir.path()), "Ana Silva", None, None).unwrap();
+//! let community = node
+//!     .create_community(&NewCommunity {
+//!         name: "Crime Prevention Network".into(),
+//!         domain: "Municipal crime prevention practice".into(),
+//!         ..Default::default()
+//!     })
+//!     .unwrap();
+//! let thread = node
+//!     .create_thread(&community, &NewThread {
+//!         activity: ActivityKind::Request,
+//!         title: "Lighting audits".into(),
+//!         body: "Has anyone run a night-time lighting audit with residents?".into(),
+//!         tags: vec!["lighting".into()],
+//!     })
+//!     .unwrap();
+//! assert_eq!(node.thread(&thread).unwrap().title, "Lighting audits");
+//! ```
+
+mod error;
+mod events;
+mod node;
+mod profile;
+mod resolve;
+
+pub use error::{ErrorCode, NodeError};
+pub use events::NodeEvent;
+pub use node::{
+    CommunityOverview, EntryFilter, Identity, ImportReport, NewCommunity, NewEntry, NewThread,
+    Node, ThreadFilter, ThreadState,
+};
+pub use profile::Profile;

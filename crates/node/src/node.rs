@@ -1,0 +1,1109 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use automerge::transaction::{CommitOptions, Transaction};
+use automerge::{Automerge, Change, LoadOptions, ReadDoc, TextEncoding};
+use commonplace_base::{CommunityId, DocId, MemberId, PostId, SecretKey, Timestamp, actor};
+use commonplace_model::bundle::{self, BundleBody, BundleDoc};
+use commonplace_model::{
+    ActivityKind, Charter, Community, DocKind, DocRef, Entry, EntryKind, EntrySummary, Genesis,
+    RejectReason, Role, RosterMember, SchemaError, Source, TextEdit, Thread, ThreadSummary,
+    community, entry, new_document, thread, verify,
+};
+use commonplace_store::{Commit, DocRecord, DocWrite, IndexRow, SNAPSHOT_EVERY, Store};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use crate::{NodeError, NodeEvent, Profile};
+
+/// The cheap, cloneable handle on an open profile.
+#[derive(Debug, Clone)]
+pub struct Node {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    profile: Profile,
+    store: Store,
+    key: SecretKey,
+    actor: [u8; actor::ACTOR_LEN],
+    /// Loaded documents. The lock also serialises this process's writers.
+    docs: Mutex<DocCache>,
+    events: broadcast::Sender<NodeEvent>,
+}
+
+/// Loaded Automerge documents, so repeated edits of one entry do not reload it each time.
+#[derive(Debug, Default)]
+struct DocCache {
+    docs: HashMap<DocId, Automerge>,
+}
+
+const CACHE_DOCS: usize = 256;
+
+/// Who this profile is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// The member id (public key).
+    pub member: MemberId,
+    /// Display name.
+    pub name: String,
+    /// Region, if given.
+    pub region: Option<String>,
+    /// Organisation, if given.
+    pub organisation: Option<String>,
+    /// The profile directory.
+    pub profile: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct IdentityRecord {
+    name: String,
+    region: Option<String>,
+    organisation: Option<String>,
+}
+
+/// A new community's charter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewCommunity {
+    /// Name.
+    pub name: String,
+    /// Domain statement.
+    pub domain: String,
+    /// Key issues.
+    pub issues: Vec<String>,
+    /// Values.
+    pub values: Vec<String>,
+    /// Topics.
+    pub topics: Vec<String>,
+}
+
+/// A new thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewThread {
+    /// Which activity.
+    pub activity: ActivityKind,
+    /// Title.
+    pub title: String,
+    /// Opening post.
+    pub body: String,
+    /// Topics.
+    pub tags: Vec<String>,
+}
+
+/// A new repertoire entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    /// Kind.
+    pub kind: EntryKind,
+    /// Title; defaults to the thread's title when promoting.
+    pub title: Option<String>,
+    /// Body; defaults to the opening post and the answer when promoting.
+    pub body: Option<String>,
+    /// Topics; defaults to the thread's tags when promoting.
+    pub tags: Vec<String>,
+    /// The thread to promote.
+    pub from_thread: Option<DocId>,
+}
+
+/// Open or resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadState {
+    /// Not resolved yet.
+    Open,
+    /// Resolved.
+    Resolved,
+}
+
+/// Which threads to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThreadFilter {
+    /// Only this activity.
+    pub activity: Option<ActivityKind>,
+    /// Only open or only resolved.
+    pub state: Option<ThreadState>,
+    /// Only with this tag.
+    pub tag: Option<String>,
+}
+
+/// Which entries to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntryFilter {
+    /// Only this kind.
+    pub kind: Option<EntryKind>,
+    /// Only with this tag.
+    pub tag: Option<String>,
+}
+
+/// A community at a glance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommunityOverview {
+    /// Its id.
+    pub id: CommunityId,
+    /// Its name.
+    pub name: String,
+    /// Its domain statement.
+    pub domain: String,
+    /// This profile's role, if a member.
+    pub my_role: Option<Role>,
+    /// Active members.
+    pub members: usize,
+    /// Threads.
+    pub threads: usize,
+    /// Requests for information not yet resolved.
+    pub open_requests: usize,
+    /// Repertoire entries.
+    pub entries: usize,
+}
+
+/// What an import brought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// The community.
+    pub community: CommunityId,
+    /// Its name.
+    pub name: String,
+    /// Who exported the bundle.
+    pub exporter: MemberId,
+    /// Changes that were new here.
+    pub new_changes: usize,
+    /// Changes already known.
+    pub known_changes: usize,
+    /// Documents that changed.
+    pub documents_changed: usize,
+}
+
+impl Node {
+    /// Creates a new identity in `profile` and opens it.
+    pub fn init(
+        profile: Profile,
+        name: &str,
+        region: Option<&str>,
+        organisation: Option<&str>,
+    ) -> Result<Node, NodeError> {
+        commonplace_model::validate::line("name", name, 120)?;
+        if profile.has_identity() {
+            return Err(NodeError::AlreadyInitialised(
+                profile.dir().display().to_string(),
+            ));
+        }
+        crate::profile::create_private_dir(profile.dir())?;
+        let store = Store::open(&profile.db_path())?;
+        let mut rng = rand::rng();
+        let key = SecretKey::generate(&mut rng);
+        let member = key.member_id();
+        let actor = actor::new_actor(&member, &mut rng);
+        let record = IdentityRecord {
+            name: name.trim().to_owned(),
+            region: clean(region),
+            organisation: clean(organisation),
+        };
+        let record_bytes = postcard::to_stdvec(&record).map_err(|e| {
+            NodeError::Invalid(SchemaError::Input {
+                field: "identity",
+                problem: e.to_string(),
+            })
+        })?;
+        // The database first: if the key file cannot be written, no half identity remains.
+        store.commit(&Commit {
+            docs: Vec::new(),
+            meta: vec![
+                ("identity".into(), record_bytes),
+                ("actor".into(), actor.to_vec()),
+                ("member".into(), member.as_bytes().to_vec()),
+            ],
+        })?;
+        profile.write_key(&key)?;
+        drop(store);
+        Node::open(profile)
+    }
+
+    /// Opens an existing profile. Fails at once if another process has it open.
+    pub fn open(profile: Profile) -> Result<Node, NodeError> {
+        if !profile.has_identity() {
+            return Err(NodeError::NoIdentity(profile.dir().display().to_string()));
+        }
+        let store = Store::open(&profile.db_path())?;
+        let key = profile.read_key()?;
+        let actor: [u8; actor::ACTOR_LEN] = store
+            .meta("actor")?
+            .and_then(|a| a.try_into().ok())
+            .filter(|a: &[u8; actor::ACTOR_LEN]| actor::signer_of(a).ok() == Some(key.member_id()))
+            .ok_or_else(|| NodeError::NoIdentity(profile.dir().display().to_string()))?;
+        let (events, _) = broadcast::channel(1024);
+        Ok(Node {
+            inner: Arc::new(Inner {
+                profile,
+                store,
+                key,
+                actor,
+                docs: Mutex::new(DocCache::default()),
+                events,
+            }),
+        })
+    }
+
+    /// This profile's member id.
+    pub fn member_id(&self) -> MemberId {
+        self.inner.key.member_id()
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.inner.profile
+    }
+
+    /// Who this profile is.
+    pub fn identity(&self) -> Result<Identity, NodeError> {
+        let rec: IdentityRecord = self
+            .inner
+            .store
+            .meta("identity")?
+            .and_then(|b| postcard::from_bytes(&b).ok())
+            .ok_or_else(|| NodeError::NoIdentity(self.inner.profile.dir().display().to_string()))?;
+        Ok(Identity {
+            member: self.member_id(),
+            name: rec.name,
+            region: rec.region,
+            organisation: rec.organisation,
+            profile: self.inner.profile.dir().display().to_string(),
+        })
+    }
+
+    /// Domain events, from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        self.inner.events.subscribe()
+    }
+
+    fn emit(&self, event: NodeEvent) {
+        // No subscriber is not an error.
+        let _ = self.inner.events.send(event);
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    // ---- communities -------------------------------------------------------------------
+
+    /// Founds a community with this member as its first coordinator.
+    pub fn create_community(&self, new: &NewCommunity) -> Result<CommunityId, NodeError> {
+        let me = self.identity()?;
+        let genesis = Genesis {
+            founder: self.member_id(),
+            nonce: commonplace_base::random_bytes(&mut rand::rng()),
+        };
+        let id = genesis.community_id();
+        let charter = Charter {
+            name: new.name.trim().to_owned(),
+            domain: new.domain.trim().to_owned(),
+            issues: new.issues.clone(),
+            values: new.values.clone(),
+            topics: commonplace_model::validate::tags(&new.topics)?,
+        };
+        let founder_name = me.name.clone();
+        self.write(DocRef::community(id), true, |tx, now| {
+            community::init(tx, &genesis, &charter, &founder_name, now)
+        })?;
+        Ok(id)
+    }
+
+    /// Every community in the profile.
+    pub fn communities(&self) -> Result<Vec<CommunityOverview>, NodeError> {
+        let me = self.member_id();
+        let mut out = Vec::new();
+        for c in self.inner.store.communities()? {
+            let threads = self.inner.store.threads(&c.id)?;
+            out.push(CommunityOverview {
+                id: c.id,
+                name: c.charter.name.clone(),
+                domain: c.charter.domain.clone(),
+                my_role: c.roster.role_of(&me),
+                members: c.roster.active().count(),
+                open_requests: threads
+                    .iter()
+                    .filter(|t| t.activity == ActivityKind::Request && !t.resolved)
+                    .count(),
+                threads: threads.len(),
+                entries: self.inner.store.entries(&c.id)?.len(),
+            });
+        }
+        out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        Ok(out)
+    }
+
+    /// One community: charter, roster, founding record.
+    pub fn community(&self, id: &CommunityId) -> Result<Community, NodeError> {
+        self.inner
+            .store
+            .community(id)?
+            .ok_or_else(|| NodeError::NotFound {
+                what: "community",
+                text: id.to_string(),
+            })
+    }
+
+    /// Replaces the charter. Coordinators only.
+    pub fn update_charter(&self, id: &CommunityId, charter: &Charter) -> Result<(), NodeError> {
+        self.require_role(id, Role::Coordinator, "change the charter")?;
+        self.write(DocRef::community(*id), false, |tx, _| {
+            community::write_charter(tx, charter)
+        })
+    }
+
+    /// The roster: active members first, then removed ones.
+    pub fn members(&self, id: &CommunityId) -> Result<Vec<RosterMember>, NodeError> {
+        let c = self.community(id)?;
+        let mut members: Vec<RosterMember> = c.roster.members.into_values().collect();
+        members.sort_by(|a, b| {
+            (a.removed_at.is_some(), a.role, a.name.to_lowercase()).cmp(&(
+                b.removed_at.is_some(),
+                b.role,
+                b.name.to_lowercase(),
+            ))
+        });
+        Ok(members)
+    }
+
+    /// Adds a member (or updates their name and role). Coordinators only.
+    pub fn add_member(
+        &self,
+        id: &CommunityId,
+        member: &MemberId,
+        name: &str,
+        role: Role,
+    ) -> Result<(), NodeError> {
+        self.require_role(id, Role::Coordinator, "add members")?;
+        self.write(DocRef::community(*id), false, |tx, now| {
+            community::put_member(tx, member, name, role, None, None, now)
+        })
+    }
+
+    /// Changes a member's role. Coordinators only; the last coordinator cannot step down.
+    pub fn set_role(
+        &self,
+        id: &CommunityId,
+        member: &MemberId,
+        role: Role,
+    ) -> Result<(), NodeError> {
+        self.require_role(id, Role::Coordinator, "change roles")?;
+        let c = self.community(id)?;
+        if c.roster.role_of(member).is_none() {
+            return Err(NodeError::NotFound {
+                what: "member",
+                text: member.to_string(),
+            });
+        }
+        if role != Role::Coordinator {
+            self.keep_a_coordinator(&c, member)?;
+        }
+        self.write(DocRef::community(*id), false, |tx, _| {
+            community::set_role(tx, member, role)
+        })
+    }
+
+    /// Removes a member. Their past contributions stay. Coordinators only.
+    pub fn remove_member(&self, id: &CommunityId, member: &MemberId) -> Result<(), NodeError> {
+        self.require_role(id, Role::Coordinator, "remove members")?;
+        let c = self.community(id)?;
+        if c.roster.role_of(member).is_none() {
+            return Err(NodeError::NotFound {
+                what: "member",
+                text: member.to_string(),
+            });
+        }
+        self.keep_a_coordinator(&c, member)?;
+        self.write(DocRef::community(*id), false, |tx, now| {
+            community::remove_member(tx, member, now)
+        })
+    }
+
+    fn keep_a_coordinator(&self, c: &Community, leaving: &MemberId) -> Result<(), NodeError> {
+        let others = c
+            .roster
+            .active()
+            .filter(|m| m.role == Role::Coordinator && m.id != *leaving)
+            .count();
+        if others == 0 && c.roster.role_of(leaving) == Some(Role::Coordinator) {
+            return Err(NodeError::NotAllowed(
+                "a community needs at least one coordinator: appoint another first".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn require_role(&self, id: &CommunityId, need: Role, action: &str) -> Result<Role, NodeError> {
+        let c = self.community(id)?;
+        let role = c.roster.role_of(&self.member_id());
+        let ok = match (need, role) {
+            (_, None) => false,
+            (Role::Coordinator, Some(r)) => r == Role::Coordinator,
+            (Role::Member, Some(r)) => r.can_contribute(),
+            (Role::Observer, Some(_)) => true,
+        };
+        match role {
+            Some(r) if ok => Ok(r),
+            Some(r) => Err(NodeError::NotAllowed(format!(
+                "only {}s may {action} in {}; you are a {}",
+                need.as_str(),
+                c.charter.name,
+                r.as_str()
+            ))),
+            None => Err(NodeError::NotAllowed(format!(
+                "you are not a member of {}: ask a coordinator to add you ({})",
+                c.charter.name,
+                self.member_id()
+            ))),
+        }
+    }
+
+    // ---- threads -----------------------------------------------------------------------
+
+    /// Opens a thread.
+    pub fn create_thread(
+        &self,
+        community: &CommunityId,
+        new: &NewThread,
+    ) -> Result<DocId, NodeError> {
+        self.require_role(community, Role::Member, "write")?;
+        let id = DocId::random(&mut rand::rng());
+        let doc = DocRef {
+            community: *community,
+            kind: DocKind::Thread,
+            id,
+        };
+        self.write(doc, true, |tx, now| {
+            thread::init(
+                tx,
+                community,
+                new.activity,
+                &new.title,
+                &new.body,
+                &new.tags,
+                now,
+            )
+        })?;
+        Ok(id)
+    }
+
+    /// Threads of a community, most recently active first.
+    pub fn threads(
+        &self,
+        community: &CommunityId,
+        filter: &ThreadFilter,
+    ) -> Result<Vec<ThreadSummary>, NodeError> {
+        self.community(community)?;
+        let tag = filter
+            .tag
+            .as_ref()
+            .map(|t| t.trim().trim_start_matches('#').to_lowercase());
+        let mut out: Vec<ThreadSummary> = self
+            .inner
+            .store
+            .threads(community)?
+            .into_iter()
+            .filter(|t| filter.activity.is_none_or(|a| t.activity == a))
+            .filter(|t| match filter.state {
+                None => true,
+                Some(ThreadState::Open) => !t.resolved,
+                Some(ThreadState::Resolved) => t.resolved,
+            })
+            .filter(|t| tag.as_ref().is_none_or(|tag| t.tags.contains(tag)))
+            .collect();
+        out.sort_by(|a, b| (b.last_activity, b.id).cmp(&(a.last_activity, a.id)));
+        Ok(out)
+    }
+
+    /// A whole thread.
+    pub fn thread(&self, id: &DocId) -> Result<Thread, NodeError> {
+        let rec = self.doc_record(id, DocKind::Thread)?;
+        let mut cache = self.lock_docs();
+        let doc = self.loaded(&mut cache, id, &rec)?;
+        Ok(thread::read(doc, *id)?)
+    }
+
+    /// Replies to a thread (or to one of its posts).
+    pub fn reply(
+        &self,
+        thread_id: &DocId,
+        body: &str,
+        reply_to: Option<&PostId>,
+    ) -> Result<PostId, NodeError> {
+        let rec = self.doc_record(thread_id, DocKind::Thread)?;
+        self.require_role(&rec.community, Role::Member, "reply")?;
+        if let Some(r) = reply_to {
+            let t = self.thread(thread_id)?;
+            if t.post(r).is_none() {
+                return Err(NodeError::NotFound {
+                    what: "post in this thread",
+                    text: r.to_string(),
+                });
+            }
+        }
+        let post = PostId::random(&mut rand::rng());
+        self.write(thread_ref(&rec, thread_id), false, |tx, now| {
+            thread::reply(tx, &post, body, reply_to, now)
+        })?;
+        Ok(post)
+    }
+
+    /// Marks a thread resolved, optionally naming the answer. The thread's author and
+    /// coordinators may do this.
+    pub fn resolve(&self, thread_id: &DocId, answer: Option<&PostId>) -> Result<(), NodeError> {
+        let rec = self.doc_record(thread_id, DocKind::Thread)?;
+        self.may_moderate(thread_id, &rec, "resolve")?;
+        self.write(thread_ref(&rec, thread_id), false, |tx, now| {
+            thread::resolve(tx, answer, now)
+        })
+    }
+
+    /// Opens a resolved thread again.
+    pub fn reopen(&self, thread_id: &DocId) -> Result<(), NodeError> {
+        let rec = self.doc_record(thread_id, DocKind::Thread)?;
+        self.may_moderate(thread_id, &rec, "reopen")?;
+        self.write(thread_ref(&rec, thread_id), false, |tx, _| {
+            thread::reopen(tx)
+        })
+    }
+
+    fn may_moderate(
+        &self,
+        thread_id: &DocId,
+        rec: &DocRecord,
+        action: &str,
+    ) -> Result<(), NodeError> {
+        let role = self.require_role(&rec.community, Role::Member, action)?;
+        let author = self.thread(thread_id)?.opening.author;
+        if role != Role::Coordinator && author != Some(self.member_id()) {
+            return Err(NodeError::NotAllowed(format!(
+                "only the thread's author or a coordinator may {action} it"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Says "this helped" for a post (the opening post's id is the thread id).
+    pub fn mark_helped(&self, thread_id: &DocId, post: &PostId) -> Result<(), NodeError> {
+        let rec = self.doc_record(thread_id, DocKind::Thread)?;
+        self.require_role(&rec.community, Role::Member, "mark posts helpful")?;
+        if self.thread(thread_id)?.post(post).is_none() {
+            return Err(NodeError::NotFound {
+                what: "post in this thread",
+                text: post.to_string(),
+            });
+        }
+        let me = self.member_id();
+        self.write(thread_ref(&rec, thread_id), false, |tx, _| {
+            thread::mark_helped(tx, post, &me)
+        })
+    }
+
+    // ---- repertoire --------------------------------------------------------------------
+
+    /// Creates a repertoire entry, or promotes a thread into one.
+    pub fn create_entry(
+        &self,
+        community: &CommunityId,
+        new: &NewEntry,
+    ) -> Result<DocId, NodeError> {
+        self.require_role(community, Role::Member, "write")?;
+        let (title, body, tags, source) = match &new.from_thread {
+            None => (
+                new.title.clone().unwrap_or_default(),
+                new.body.clone().unwrap_or_default(),
+                new.tags.clone(),
+                None,
+            ),
+            Some(tid) => {
+                let rec = self.doc_record(tid, DocKind::Thread)?;
+                if rec.community != *community {
+                    return Err(NodeError::NotFound {
+                        what: "thread in this community",
+                        text: tid.to_string(),
+                    });
+                }
+                let t = self.thread(tid)?;
+                let heads = {
+                    let mut cache = self.lock_docs();
+                    let doc = self.loaded(&mut cache, tid, &rec)?;
+                    doc.get_heads().iter().map(ToString::to_string).collect()
+                };
+                let source = Source {
+                    thread: *tid,
+                    heads,
+                    posts: std::iter::once(&t.opening)
+                        .chain(&t.replies)
+                        .map(|p| p.id)
+                        .collect(),
+                    contributors: t.summary().participants,
+                };
+                let body = new.body.clone().unwrap_or_else(|| promoted_body(&t));
+                let mut tags = t.tags.clone();
+                tags.extend(new.tags.iter().cloned());
+                (
+                    new.title.clone().unwrap_or_else(|| t.title.clone()),
+                    body,
+                    tags,
+                    Some(source),
+                )
+            }
+        };
+        let id = DocId::random(&mut rand::rng());
+        let doc = DocRef {
+            community: *community,
+            kind: DocKind::Entry,
+            id,
+        };
+        self.write(doc, true, |tx, now| {
+            entry::init(
+                tx,
+                community,
+                new.kind,
+                &title,
+                &body,
+                &tags,
+                source.as_ref(),
+                now,
+            )
+        })?;
+        Ok(id)
+    }
+
+    /// Edits an entry's text.
+    pub fn edit_entry(&self, entry_id: &DocId, edit: &TextEdit) -> Result<(), NodeError> {
+        let rec = self.doc_record(entry_id, DocKind::Entry)?;
+        self.require_role(&rec.community, Role::Member, "edit the repertoire")?;
+        self.write(entry_ref(&rec, entry_id), false, |tx, now| {
+            entry::edit(tx, edit, now)
+        })
+    }
+
+    /// Changes an entry's title and tags.
+    pub fn retitle_entry(
+        &self,
+        entry_id: &DocId,
+        title: Option<&str>,
+        tags: Option<&[String]>,
+    ) -> Result<(), NodeError> {
+        let rec = self.doc_record(entry_id, DocKind::Entry)?;
+        self.require_role(&rec.community, Role::Member, "edit the repertoire")?;
+        self.write(entry_ref(&rec, entry_id), false, |tx, now| {
+            entry::retitle(tx, title, tags, now)
+        })
+    }
+
+    /// Entries of a community, most recently updated first.
+    pub fn entries(
+        &self,
+        community: &CommunityId,
+        filter: &EntryFilter,
+    ) -> Result<Vec<EntrySummary>, NodeError> {
+        self.community(community)?;
+        let tag = filter
+            .tag
+            .as_ref()
+            .map(|t| t.trim().trim_start_matches('#').to_lowercase());
+        let mut out: Vec<EntrySummary> = self
+            .inner
+            .store
+            .entries(community)?
+            .into_iter()
+            .filter(|e| filter.kind.is_none_or(|k| e.kind == k))
+            .filter(|e| tag.as_ref().is_none_or(|tag| e.tags.contains(tag)))
+            .collect();
+        out.sort_by(|a, b| (b.updated_at, b.id).cmp(&(a.updated_at, a.id)));
+        Ok(out)
+    }
+
+    /// A whole entry.
+    pub fn entry(&self, id: &DocId) -> Result<Entry, NodeError> {
+        let rec = self.doc_record(id, DocKind::Entry)?;
+        let mut cache = self.lock_docs();
+        let doc = self.loaded(&mut cache, id, &rec)?;
+        Ok(entry::read(doc, *id)?)
+    }
+
+    // ---- export and import ------------------------------------------------------------
+
+    /// Everything about a community, with every signature, as a signed bundle.
+    pub fn export(&self, community: &CommunityId) -> Result<Vec<u8>, NodeError> {
+        let c = self.community(community)?;
+        let mut docs = Vec::new();
+        let mut ids = self.inner.store.docs_of(community)?;
+        // The community document first: importers judge every other document by its roster.
+        ids.sort_by_key(|(id, rec)| (rec.kind != DocKind::Community, *id));
+        for (id, rec) in ids {
+            docs.push(BundleDoc {
+                id,
+                kind: rec.kind,
+                changes: self.inner.store.changes(&id)?,
+            });
+        }
+        let body = BundleBody {
+            genesis: c.genesis,
+            created_at: Timestamp::now(),
+            docs,
+        };
+        Ok(bundle::encode(&body, &self.inner.key)?)
+    }
+
+    /// Verifies and stores a bundle. One bad change refuses the whole bundle and stores
+    /// nothing.
+    pub fn import(&self, bytes: &[u8]) -> Result<ImportReport, NodeError> {
+        let b = bundle::decode(bytes)?;
+        let genesis = b.body.genesis;
+        let community_id = genesis.community_id();
+        let community_ref = DocRef::community(community_id);
+        let mut cache = self.lock_docs();
+        // Work on copies; the cache is replaced only after the commit.
+        let mut working: Vec<(DocRef, Automerge, Vec<commonplace_model::SignedChange>)> =
+            Vec::new();
+        let mut total = 0usize;
+        let (community_doc, community_changes) = b
+            .body
+            .docs
+            .iter()
+            .find(|d| d.id == community_ref.id)
+            .map(|d| (d.kind, d.changes.as_slice()))
+            .unwrap_or((DocKind::Community, &[]));
+        if community_doc != DocKind::Community {
+            return Err(RejectReason::KindMismatch {
+                doc: community_ref.id,
+                known: DocKind::Community.as_str(),
+                claimed: community_doc.as_str(),
+            }
+            .into());
+        }
+        let mut cdoc = self.working_copy(&mut cache, &community_ref)?;
+        let verified = verify::verify_and_apply(
+            &community_ref,
+            &mut cdoc,
+            community_changes,
+            &Default::default(),
+            &genesis.founder,
+        )?;
+        total += community_changes.len();
+        let community = community::read(&cdoc).map_err(|e| {
+            NodeError::Rejected(RejectReason::Schema {
+                doc: community_ref.id,
+                detail: format!("the bundle holds no readable community document ({e})"),
+            })
+        })?;
+        working.push((community_ref, cdoc, verified.changes));
+        for d in &b.body.docs {
+            if d.id == community_ref.id {
+                continue;
+            }
+            if d.kind == DocKind::Community {
+                return Err(RejectReason::KindMismatch {
+                    doc: d.id,
+                    known: "thread or entry",
+                    claimed: DocKind::Community.as_str(),
+                }
+                .into());
+            }
+            if let Some(rec) = self.inner.store.doc_record(&d.id)?
+                && (rec.kind != d.kind || rec.community != community_id)
+            {
+                return Err(RejectReason::KindMismatch {
+                    doc: d.id,
+                    known: rec.kind.as_str(),
+                    claimed: d.kind.as_str(),
+                }
+                .into());
+            }
+            let doc_ref = DocRef {
+                community: community_id,
+                kind: d.kind,
+                id: d.id,
+            };
+            let mut wdoc = self.working_copy(&mut cache, &doc_ref)?;
+            let v = verify::verify_and_apply(
+                &doc_ref,
+                &mut wdoc,
+                &d.changes,
+                &community.roster,
+                &genesis.founder,
+            )?;
+            total += d.changes.len();
+            working.push((doc_ref, wdoc, v.changes));
+        }
+        let mut commit = Commit::default();
+        let mut events = Vec::new();
+        let mut new_changes = 0;
+        for (doc_ref, doc, changes) in &working {
+            if changes.is_empty() {
+                continue;
+            }
+            new_changes += changes.len();
+            let rec = self.inner.store.doc_record(&doc_ref.id)?;
+            let (index, event) = index_row(doc_ref, doc)?;
+            let stored = rec.map_or(0, |r| r.changes);
+            let since_snapshot = stored + changes.len() as u64 - rec.map_or(0, |r| r.snapshot_upto);
+            commit.docs.push(DocWrite {
+                doc: *doc_ref,
+                changes: changes.clone(),
+                snapshot: (since_snapshot >= SNAPSHOT_EVERY || rec.is_none()).then(|| doc.save()),
+                index,
+            });
+            events.push(event);
+        }
+        let documents_changed = commit.docs.len();
+        if !commit.docs.is_empty() {
+            self.inner.store.commit(&commit)?;
+        }
+        for (doc_ref, doc, _) in working {
+            cache.put(doc_ref.id, doc);
+        }
+        drop(cache);
+        for e in events {
+            self.emit(e);
+        }
+        Ok(ImportReport {
+            community: community_id,
+            name: community.charter.name,
+            exporter: b.exporter,
+            new_changes,
+            known_changes: total - new_changes,
+            documents_changed,
+        })
+    }
+
+    // ---- internals ---------------------------------------------------------------------
+
+    fn lock_docs(&self) -> MutexGuard<'_, DocCache> {
+        // A panic while holding the lock leaves at worst a document with an uncommitted
+        // change in the cache; clear it rather than propagate the poison.
+        self.inner.docs.lock().unwrap_or_else(|poisoned| {
+            let mut g = poisoned.into_inner();
+            g.docs.clear();
+            g
+        })
+    }
+
+    pub(crate) fn doc_record(&self, id: &DocId, kind: DocKind) -> Result<DocRecord, NodeError> {
+        self.inner
+            .store
+            .doc_record(id)?
+            .filter(|r| r.kind == kind)
+            .ok_or_else(|| NodeError::NotFound {
+                what: kind.as_str(),
+                text: id.to_string(),
+            })
+    }
+
+    /// The loaded document, from the cache or the store.
+    fn loaded<'c>(
+        &self,
+        cache: &'c mut DocCache,
+        id: &DocId,
+        rec: &DocRecord,
+    ) -> Result<&'c mut Automerge, NodeError> {
+        if !cache.docs.contains_key(id) {
+            let doc = self.load_from_store(id, rec)?;
+            cache.put(*id, doc);
+        }
+        cache.docs.get_mut(id).ok_or_else(|| NodeError::NotFound {
+            what: rec.kind.as_str(),
+            text: id.to_string(),
+        })
+    }
+
+    fn load_from_store(&self, id: &DocId, rec: &DocRecord) -> Result<Automerge, NodeError> {
+        let corrupt = |detail: String| {
+            NodeError::Store(commonplace_store::StoreError::Corrupt {
+                what: "document",
+                detail: format!("{} {id}: {detail}", rec.kind.as_str()),
+            })
+        };
+        let loaded = self
+            .inner
+            .store
+            .load_doc(id)?
+            .ok_or_else(|| corrupt("missing".into()))?;
+        let mut doc = match &loaded.snapshot {
+            Some(s) => Automerge::load_with_options(
+                s,
+                LoadOptions::new().text_encoding(TextEncoding::UnicodeCodePoint),
+            )
+            .map_err(|e| corrupt(e.to_string()))?
+            .with_actor(automerge::ActorId::from(self.inner.actor.as_slice())),
+            None => new_document(&self.inner.actor),
+        };
+        let mut tail = Vec::with_capacity(loaded.tail.len());
+        for c in loaded.tail {
+            tail.push(Change::from_bytes(c.bytes).map_err(|e| corrupt(e.to_string()))?);
+        }
+        doc.apply_changes(tail)
+            .map_err(|e| corrupt(e.to_string()))?;
+        Ok(doc)
+    }
+
+    /// A copy of the document as stored (or a new empty one), for verification to work on.
+    fn working_copy(&self, cache: &mut DocCache, doc: &DocRef) -> Result<Automerge, NodeError> {
+        match self.inner.store.doc_record(&doc.id)? {
+            Some(rec) => Ok(self.loaded(cache, &doc.id, &rec)?.clone()),
+            None => Ok(new_document(&self.inner.actor)),
+        }
+    }
+
+    /// Makes one local change to one document, signs it, stores it durably with its index
+    /// row, and only then reports success.
+    fn write<R>(
+        &self,
+        doc_ref: DocRef,
+        create: bool,
+        f: impl FnOnce(&mut Transaction<'_>, Timestamp) -> Result<R, SchemaError>,
+    ) -> Result<R, NodeError> {
+        let mut cache = self.lock_docs();
+        let rec = self.inner.store.doc_record(&doc_ref.id)?;
+        if create {
+            if rec.is_some() {
+                return Err(NodeError::NotAllowed(format!(
+                    "{} already exists",
+                    doc_ref.id
+                )));
+            }
+            cache.put(doc_ref.id, new_document(&self.inner.actor));
+        }
+        let doc = match &rec {
+            Some(r) => self.loaded(&mut cache, &doc_ref.id, r)?,
+            None => cache
+                .docs
+                .get_mut(&doc_ref.id)
+                .ok_or_else(|| NodeError::NotFound {
+                    what: doc_ref.kind.as_str(),
+                    text: doc_ref.id.to_string(),
+                })?,
+        };
+        let now = Timestamp::now();
+        let outcome = doc.transact_with(
+            |_| CommitOptions::default().with_time(now.0),
+            |tx| f(tx, now),
+        );
+        let success = match outcome {
+            Ok(s) => s,
+            Err(failure) => {
+                if create {
+                    cache.docs.remove(&doc_ref.id);
+                }
+                return Err(failure.error.into());
+            }
+        };
+        let Some(hash) = success.hash else {
+            return Ok(success.result);
+        };
+        let stored = self.sign_and_store(doc, &doc_ref, rec.as_ref(), &hash);
+        match stored {
+            Ok(event) => {
+                drop(cache);
+                self.emit(event);
+                Ok(success.result)
+            }
+            Err(e) => {
+                // The change is in memory but not on disk: forget the document so the next
+                // read comes from the store again.
+                cache.docs.remove(&doc_ref.id);
+                Err(e)
+            }
+        }
+    }
+
+    fn sign_and_store(
+        &self,
+        doc: &Automerge,
+        doc_ref: &DocRef,
+        rec: Option<&DocRecord>,
+        hash: &automerge::ChangeHash,
+    ) -> Result<NodeEvent, NodeError> {
+        let change = doc
+            .get_change_by_hash(hash)
+            .ok_or_else(|| NodeError::Invalid(SchemaError::Automerge("change vanished".into())))?;
+        let signature = doc_ref.sign(&self.inner.key, hash);
+        let (index, event) = index_row(doc_ref, doc)?;
+        let since_snapshot = rec.map_or(0, |r| r.changes - r.snapshot_upto) + 1;
+        let snapshot = (rec.is_none() || since_snapshot >= SNAPSHOT_EVERY).then(|| doc.save());
+        self.inner.store.commit(&Commit {
+            docs: vec![DocWrite {
+                doc: *doc_ref,
+                changes: vec![commonplace_model::SignedChange {
+                    bytes: change.raw_bytes().to_vec(),
+                    signature: Some(signature),
+                }],
+                snapshot,
+                index,
+            }],
+            meta: Vec::new(),
+        })?;
+        Ok(event)
+    }
+}
+
+impl DocCache {
+    fn put(&mut self, id: DocId, doc: Automerge) {
+        if self.docs.len() >= CACHE_DOCS && !self.docs.contains_key(&id) {
+            // Documents are cheap to reload from their snapshots; a simple reset keeps
+            // memory bounded without bookkeeping.
+            self.docs.clear();
+        }
+        self.docs.insert(id, doc);
+    }
+}
+
+fn index_row(doc_ref: &DocRef, doc: &Automerge) -> Result<(IndexRow, NodeEvent), NodeError> {
+    Ok(match doc_ref.kind {
+        DocKind::Community => (
+            IndexRow::Community(Box::new(community::read(doc)?)),
+            NodeEvent::CommunityChanged {
+                community: doc_ref.community,
+            },
+        ),
+        DocKind::Thread => (
+            IndexRow::Thread(Box::new(thread::read(doc, doc_ref.id)?.summary())),
+            NodeEvent::ThreadChanged {
+                community: doc_ref.community,
+                thread: doc_ref.id,
+            },
+        ),
+        DocKind::Entry => (
+            IndexRow::Entry(Box::new(entry::read(doc, doc_ref.id)?.summary())),
+            NodeEvent::EntryChanged {
+                community: doc_ref.community,
+                entry: doc_ref.id,
+            },
+        ),
+    })
+}
+
+fn thread_ref(rec: &DocRecord, id: &DocId) -> DocRef {
+    DocRef {
+        community: rec.community,
+        kind: DocKind::Thread,
+        id: *id,
+    }
+}
+
+fn entry_ref(rec: &DocRecord, id: &DocId) -> DocRef {
+    DocRef {
+        community: rec.community,
+        kind: DocKind::Entry,
+        id: *id,
+    }
+}
+
+/// The default text of an entry promoted from a thread: the question and, if one was
+/// marked, the answer.
+fn promoted_body(t: &Thread) -> String {
+    let mut body = t.opening.body.trim().to_owned();
+    if let Some(answer) = t.answer.as_ref().and_then(|a| t.post(a)) {
+        body.push_str("\n\nAnswer:\n\n");
+        body.push_str(answer.body.trim());
+    }
+    body
+}
+
+fn clean(s: Option<&str>) -> Option<String> {
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}

@@ -1,0 +1,102 @@
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use commonplace_base::SecretKey;
+
+use crate::NodeError;
+
+/// Where one member's data lives: a directory holding the secret key file and the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    dir: PathBuf,
+}
+
+const KEY_FILE: &str = "identity.key";
+const DB_FILE: &str = "commonplace.redb";
+
+impl Profile {
+    /// The profile in `dir`.
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Profile { dir: dir.into() }
+    }
+
+    /// The default profile: `$COMMONPLACE_PROFILE`, else the platform's data directory
+    /// (`$XDG_DATA_HOME/commonplace/default` on Linux).
+    pub fn default_location() -> Option<Self> {
+        if let Some(p) = std::env::var_os("COMMONPLACE_PROFILE").filter(|p| !p.is_empty()) {
+            return Some(Profile::at(p));
+        }
+        dirs::data_dir().map(|d| Profile::at(d.join("commonplace").join("default")))
+    }
+
+    /// The profile directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The database file.
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.join(DB_FILE)
+    }
+
+    pub(crate) fn key_path(&self) -> PathBuf {
+        self.dir.join(KEY_FILE)
+    }
+
+    pub(crate) fn has_identity(&self) -> bool {
+        self.key_path().exists()
+    }
+
+    pub(crate) fn read_key(&self) -> Result<SecretKey, NodeError> {
+        let path = self.key_path();
+        let text = fs::read_to_string(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                NodeError::NoIdentity(self.dir.display().to_string())
+            } else {
+                NodeError::io(&path, e)
+            }
+        })?;
+        SecretKey::from_key_file(&text).map_err(|e| {
+            NodeError::io(
+                &path,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
+        })
+    }
+
+    /// Writes the key file with mode 0600, atomically: a crash leaves the old file or the new
+    /// one, never half of one.
+    pub(crate) fn write_key(&self, key: &SecretKey) -> Result<(), NodeError> {
+        create_private_dir(&self.dir)?;
+        let path = self.key_path();
+        let tmp = self.dir.join(format!("{KEY_FILE}.tmp"));
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp).map_err(|e| NodeError::io(&tmp, e))?;
+        f.write_all(key.to_key_file().as_bytes())
+            .and_then(|()| f.sync_all())
+            .map_err(|e| NodeError::io(&tmp, e))?;
+        fs::rename(&tmp, &path).map_err(|e| NodeError::io(&path, e))?;
+        if let Ok(d) = fs::File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), NodeError> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir).map_err(|e| NodeError::io(dir, e))
+}

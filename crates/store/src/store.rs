@@ -1,0 +1,379 @@
+use std::path::{Path, PathBuf};
+
+use commonplace_base::{CommunityId, DocId};
+use commonplace_model::{Community, DocKind, DocRef, EntrySummary, SignedChange, ThreadSummary};
+use redb::{Database, DatabaseError, Durability, ReadableDatabase, ReadableTable};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::tables::{
+    CHANGES, COMMUNITIES, DOCS, ENTRIES, FORMAT, META, SNAPSHOTS, THREADS, change_key, pair,
+};
+use crate::{OpenError, StoreError};
+
+/// Take a fresh snapshot once this many changes have piled up after the last one.
+pub const SNAPSHOT_EVERY: u64 = 64;
+
+/// What the store knows about a community: its materialised community document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommunityRecord {
+    /// The charter, roster and founding record as of the newest stored change.
+    pub community: Community,
+}
+
+/// What the store knows about one document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocRecord {
+    /// Its community.
+    pub community: CommunityId,
+    /// Its kind.
+    pub kind: DocKind,
+    /// How many changes are stored.
+    pub changes: u64,
+    /// How many of them the snapshot covers.
+    pub snapshot_upto: u64,
+}
+
+/// A document as stored: its snapshot and the changes after it.
+#[derive(Debug, Clone)]
+pub struct LoadedDoc {
+    /// Its record.
+    pub record: DocRecord,
+    /// The snapshot, if any.
+    pub snapshot: Option<Vec<u8>>,
+    /// Changes not in the snapshot, in stored order.
+    pub tail: Vec<SignedChange>,
+}
+
+/// The new state of one document's read-index row.
+#[derive(Debug, Clone)]
+pub enum IndexRow {
+    /// The community document, read.
+    Community(Box<Community>),
+    /// A thread's summary.
+    Thread(Box<ThreadSummary>),
+    /// An entry's summary.
+    Entry(Box<EntrySummary>),
+}
+
+/// The writes to one document.
+#[derive(Debug, Clone)]
+pub struct DocWrite {
+    /// Which document.
+    pub doc: DocRef,
+    /// New changes, dependencies first, each already verified or signed locally.
+    pub changes: Vec<SignedChange>,
+    /// A snapshot covering every change after this write, if one is due.
+    pub snapshot: Option<Vec<u8>>,
+    /// The document's index row after this write.
+    pub index: IndexRow,
+}
+
+/// Everything one user action or one import writes, applied atomically.
+#[derive(Debug, Clone, Default)]
+pub struct Commit {
+    /// Document writes.
+    pub docs: Vec<DocWrite>,
+    /// Profile settings to set.
+    pub meta: Vec<(String, Vec<u8>)>,
+}
+
+/// A profile's database.
+#[derive(Debug)]
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+    postcard::to_stdvec(v).map_err(|e| StoreError::Corrupt {
+        what: "record",
+        detail: e.to_string(),
+    })
+}
+
+fn decode<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt {
+        what,
+        detail: e.to_string(),
+    })
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`. Fails at once, without waiting, if
+    /// another process has it open.
+    pub fn open(path: &Path) -> Result<Store, OpenError> {
+        let db = Database::builder().create(path).map_err(|e| match e {
+            DatabaseError::DatabaseAlreadyOpen => OpenError::InUse {
+                path: path.to_owned(),
+            },
+            DatabaseError::Storage(redb::StorageError::Io(source)) => OpenError::Io {
+                path: path.to_owned(),
+                source,
+            },
+            other => OpenError::Damaged {
+                path: path.to_owned(),
+                detail: other.to_string(),
+            },
+        })?;
+        let store = Store {
+            db,
+            path: path.to_owned(),
+        };
+        store.init_format().map_err(|e| OpenError::Damaged {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        })?;
+        if let Some(found) = store
+            .meta("format")
+            .ok()
+            .flatten()
+            .and_then(|b| <[u8; 4]>::try_from(b.as_slice()).ok())
+            .map(u32::from_le_bytes)
+            && found > FORMAT
+        {
+            return Err(OpenError::Version {
+                path: path.to_owned(),
+                found,
+                supported: FORMAT,
+            });
+        }
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn init_format(&self) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut meta = tx.open_table(META)?;
+            if meta.get("format")?.is_none() {
+                meta.insert("format", FORMAT.to_le_bytes().as_slice())?;
+            }
+            // Create every table so readers never meet a missing one.
+            tx.open_table(COMMUNITIES)?;
+            tx.open_table(DOCS)?;
+            tx.open_table(CHANGES)?;
+            tx.open_table(SNAPSHOTS)?;
+            tx.open_table(THREADS)?;
+            tx.open_table(ENTRIES)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A profile setting.
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(META)?;
+        Ok(t.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Every community in the profile.
+    pub fn communities(&self) -> Result<Vec<Community>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(COMMUNITIES)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (_, v) = row?;
+            out.push(decode::<CommunityRecord>("community", v.value())?.community);
+        }
+        Ok(out)
+    }
+
+    /// One community.
+    pub fn community(&self, id: &CommunityId) -> Result<Option<Community>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(COMMUNITIES)?;
+        t.get(id.as_bytes().as_slice())?
+            .map(|v| decode::<CommunityRecord>("community", v.value()).map(|r| r.community))
+            .transpose()
+    }
+
+    /// One document's record.
+    pub fn doc_record(&self, id: &DocId) -> Result<Option<DocRecord>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(DOCS)?;
+        t.get(id.as_bytes().as_slice())?
+            .map(|v| decode("document record", v.value()))
+            .transpose()
+    }
+
+    /// Every document of a community, with its record.
+    pub fn docs_of(&self, community: &CommunityId) -> Result<Vec<(DocId, DocRecord)>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(DOCS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let rec: DocRecord = decode("document record", v.value())?;
+            if rec.community == *community {
+                let id: [u8; 16] = k.value().try_into().map_err(|_| StoreError::Corrupt {
+                    what: "document key",
+                    detail: "wrong length".into(),
+                })?;
+                out.push((DocId::from_bytes(id), rec));
+            }
+        }
+        Ok(out)
+    }
+
+    /// A document's snapshot and the changes after it.
+    pub fn load_doc(&self, id: &DocId) -> Result<Option<LoadedDoc>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let docs = tx.open_table(DOCS)?;
+        let Some(record) = docs
+            .get(id.as_bytes().as_slice())?
+            .map(|v| decode::<DocRecord>("document record", v.value()))
+            .transpose()?
+        else {
+            return Ok(None);
+        };
+        let snapshot = if record.snapshot_upto > 0 {
+            let snaps = tx.open_table(SNAPSHOTS)?;
+            snaps
+                .get(id.as_bytes().as_slice())?
+                .map(|v| v.value().to_vec())
+        } else {
+            None
+        };
+        let from = if snapshot.is_some() {
+            record.snapshot_upto
+        } else {
+            0
+        };
+        let tail = read_changes(&tx, id, from)?;
+        Ok(Some(LoadedDoc {
+            record,
+            snapshot,
+            tail,
+        }))
+    }
+
+    /// Every stored change of a document, in stored order (dependencies first).
+    pub fn changes(&self, id: &DocId) -> Result<Vec<SignedChange>, StoreError> {
+        let tx = self.db.begin_read()?;
+        read_changes(&tx, id, 0)
+    }
+
+    /// Thread summaries of a community, in id order.
+    pub fn threads(&self, community: &CommunityId) -> Result<Vec<ThreadSummary>, StoreError> {
+        self.index_rows(THREADS, community, "thread summary")
+    }
+
+    /// Entry summaries of a community, in id order.
+    pub fn entries(&self, community: &CommunityId) -> Result<Vec<EntrySummary>, StoreError> {
+        self.index_rows(ENTRIES, community, "entry summary")
+    }
+
+    fn index_rows<T: DeserializeOwned>(
+        &self,
+        table: redb::TableDefinition<&[u8], &[u8]>,
+        community: &CommunityId,
+        what: &'static str,
+    ) -> Result<Vec<T>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(table)?;
+        let lo = pair(community.as_bytes(), &[0; 16]);
+        let hi = pair(community.as_bytes(), &[0xff; 16]);
+        let mut out = Vec::new();
+        for row in t.range(lo.as_slice()..=hi.as_slice())? {
+            let (_, v) = row?;
+            out.push(decode(what, v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Applies a commit atomically and durably: when this returns `Ok`, every write in it is on
+    /// disk; when it returns `Err`, none is.
+    pub fn commit(&self, commit: &Commit) -> Result<(), StoreError> {
+        let mut tx = self.db.begin_write()?;
+        tx.set_durability(Durability::Immediate)
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        {
+            let mut meta = tx.open_table(META)?;
+            for (k, v) in &commit.meta {
+                meta.insert(k.as_str(), v.as_slice())?;
+            }
+            let mut docs = tx.open_table(DOCS)?;
+            let mut changes = tx.open_table(CHANGES)?;
+            let mut snaps = tx.open_table(SNAPSHOTS)?;
+            let mut communities = tx.open_table(COMMUNITIES)?;
+            let mut threads = tx.open_table(THREADS)?;
+            let mut entries = tx.open_table(ENTRIES)?;
+            for w in &commit.docs {
+                let id = w.doc.id.as_bytes();
+                let mut rec = match docs.get(id.as_slice())? {
+                    Some(v) => decode::<DocRecord>("document record", v.value())?,
+                    None => DocRecord {
+                        community: w.doc.community,
+                        kind: w.doc.kind,
+                        changes: 0,
+                        snapshot_upto: 0,
+                    },
+                };
+                if rec.kind != w.doc.kind || rec.community != w.doc.community {
+                    return Err(StoreError::Corrupt {
+                        what: "document record",
+                        detail: format!("document {} changed kind or community", w.doc.id),
+                    });
+                }
+                for c in &w.changes {
+                    changes.insert(
+                        change_key(id, rec.changes).as_slice(),
+                        encode(c)?.as_slice(),
+                    )?;
+                    rec.changes += 1;
+                }
+                if let Some(s) = &w.snapshot {
+                    snaps.insert(id.as_slice(), s.as_slice())?;
+                    rec.snapshot_upto = rec.changes;
+                }
+                docs.insert(id.as_slice(), encode(&rec)?.as_slice())?;
+                match &w.index {
+                    IndexRow::Community(c) => {
+                        let record = CommunityRecord {
+                            community: (**c).clone(),
+                        };
+                        communities.insert(
+                            w.doc.community.as_bytes().as_slice(),
+                            encode(&record)?.as_slice(),
+                        )?;
+                    }
+                    IndexRow::Thread(s) => {
+                        threads.insert(
+                            pair(w.doc.community.as_bytes(), id).as_slice(),
+                            encode(s)?.as_slice(),
+                        )?;
+                    }
+                    IndexRow::Entry(s) => {
+                        entries.insert(
+                            pair(w.doc.community.as_bytes(), id).as_slice(),
+                            encode(s)?.as_slice(),
+                        )?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn read_changes(
+    tx: &redb::ReadTransaction,
+    id: &DocId,
+    from: u64,
+) -> Result<Vec<SignedChange>, StoreError> {
+    let t = tx.open_table(CHANGES)?;
+    let lo = change_key(id.as_bytes(), from);
+    let hi = change_key(id.as_bytes(), u64::MAX);
+    let mut out = Vec::new();
+    for row in t.range(lo.as_slice()..=hi.as_slice())? {
+        let (_, v) = row?;
+        out.push(decode("change", v.value())?);
+    }
+    Ok(out)
+}
