@@ -249,7 +249,7 @@ pub fn read(doc: &Automerge, id: DocId) -> Result<Thread, SchemaError> {
             helped_by: helped_for(&pid),
         });
     }
-    replies.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+    replies.sort_by_key(|p| (p.created_at, p.id));
     let resolved = v.opt_bool(&ROOT, "resolved").unwrap_or(false);
     Ok(Thread {
         id,

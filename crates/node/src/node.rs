@@ -328,7 +328,7 @@ impl Node {
                 entries: self.inner.store.entries(&c.id)?.len(),
             });
         }
-        out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        out.sort_by_key(|c| c.name.to_lowercase());
         Ok(out)
     }
 
@@ -510,7 +510,7 @@ impl Node {
             })
             .filter(|t| tag.as_ref().is_none_or(|tag| t.tags.contains(tag)))
             .collect();
-        out.sort_by(|a, b| (b.last_activity, b.id).cmp(&(a.last_activity, a.id)));
+        out.sort_by_key(|t| std::cmp::Reverse((t.last_activity, t.id)));
         Ok(out)
     }
 
@@ -711,7 +711,7 @@ impl Node {
             .filter(|e| filter.kind.is_none_or(|k| e.kind == k))
             .filter(|e| tag.as_ref().is_none_or(|tag| e.tags.contains(tag)))
             .collect();
-        out.sort_by(|a, b| (b.updated_at, b.id).cmp(&(a.updated_at, a.id)));
+        out.sort_by_key(|e| std::cmp::Reverse((e.updated_at, e.id)));
         Ok(out)
     }
 

@@ -1,1 +1,121 @@
-//! placeholder
+//! Shared test fixtures: temporary profiles driven through the real `commonplace` binary,
+//! and builders of hostile bundles (forged, tampered, unauthorised) for the verification
+//! tests of every layer.
+//!
+//! Fixtures never touch the real user's data: every profile lives in a temporary directory.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
+
+pub mod forge;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// One member's profile in a temporary directory, driven through the real CLI binary.
+#[derive(Debug)]
+pub struct Member {
+    bin: PathBuf,
+    dir: PathBuf,
+    /// The member id printed by `init`.
+    pub id: String,
+}
+
+impl Member {
+    /// `commonplace init --name NAME` in `root/label`.
+    pub fn init(bin: &Path, root: &Path, label: &str, name: &str) -> Member {
+        let dir = root.join(label);
+        let mut m = Member {
+            bin: bin.to_owned(),
+            dir,
+            id: String::new(),
+        };
+        m.id = m.ok(&["init", "--name", name]).trim().to_owned();
+        m
+    }
+
+    /// The profile directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A command for this profile, with no inherited profile variable.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.arg("--profile")
+            .arg(&self.dir)
+            .args(args)
+            .env_remove("COMMONPLACE_PROFILE")
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Runs a command and returns its output, whatever the exit status.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run commonplace")
+    }
+
+    /// Runs a command that must succeed; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "commonplace {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    /// Runs a command that must fail; returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "commonplace {args:?} unexpectedly succeeded: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stderr).expect("utf-8 stderr")
+    }
+
+    /// Runs a command with `--json` and parses its output.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        serde_json::from_str(&self.ok(&all)).expect("valid JSON")
+    }
+
+    /// Everything the profile shows about a community, for "unchanged" comparisons: the
+    /// community, its roster, threads and entries with their full contents.
+    pub fn snapshot(&self) -> Value {
+        let communities = self.json(&["community", "list"]);
+        let mut out = Vec::new();
+        for c in communities.as_array().unwrap() {
+            let id = c["id"].as_str().unwrap();
+            // The viewer's own role differs between profiles; everything else must not.
+            let mut c = c.clone();
+            c.as_object_mut().unwrap().remove("my_role");
+            let threads = self.json(&["thread", "list", "-c", id]);
+            let full_threads: Vec<Value> = threads
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| self.json(&["thread", "show", t["id"].as_str().unwrap()]))
+                .collect();
+            let entries = self.json(&["entry", "list", "-c", id]);
+            let full_entries: Vec<Value> = entries
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| self.json(&["entry", "show", e["id"].as_str().unwrap()]))
+                .collect();
+            out.push(serde_json::json!({
+                "community": c,
+                "members": self.json(&["member", "list", "-c", id]),
+                "threads": full_threads,
+                "entries": full_entries,
+            }));
+        }
+        Value::Array(out)
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every check and test of Commonplace, installing what it needs first.
+#   scripts/test.sh          everything (what CI runs)
+#   scripts/test.sh --quick  Rust unit and integration tests only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+base_deps
+ensure_nextest
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+if [ "$quick" -eq 0 ]; then
+  echo "== formatting" >&2
+  cargo fmt --all -- --check
+  echo "== clippy" >&2
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+fi
+
+echo "== tests" >&2
+cargo nextest run --workspace --locked --profile ci
+echo "== doc tests" >&2
+cargo test --workspace --doc --locked --quiet
