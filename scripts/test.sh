@@ -18,7 +18,8 @@ if [ "$quick" -eq 0 ]; then
   cargo clippy --workspace --all-targets --locked -- -D warnings
 fi
 
-echo "== tests" >&2
-cargo nextest run --workspace --locked --profile ci
 echo "== doc tests" >&2
 cargo test --workspace --doc --locked --quiet
+# Last, so the run's closing line is the whole suite's summary.
+echo "== tests" >&2
+cargo nextest run --workspace --locked --profile ci
