@@ -30,6 +30,8 @@ use crate::{DocKind, RejectReason, Roster, community, entry, thread};
 pub struct Verified {
     /// New changes, dependencies first.
     pub changes: Vec<SignedChange>,
+    /// Their hashes, in the same order.
+    pub hashes: Vec<ChangeHash>,
     /// Signers of the new changes, in order of first appearance.
     pub signers: Vec<MemberId>,
 }
@@ -141,6 +143,7 @@ pub fn verify_and_apply(
         }
     }
     Ok(Verified {
+        hashes: ordered.iter().map(|c| c.change.hash()).collect(),
         changes: ordered
             .into_iter()
             .map(|c| SignedChange {

@@ -1,0 +1,559 @@
+//! One sync session with one peer about one community: a state machine with no I/O.
+//!
+//! Both sides run the same machine. Each opens with [`Frame::Hello`] (the heads of every
+//! document it holds), then the session runs in two phases:
+//!
+//! 1. **Community**: only the community document (charter and roster) is synced, so that by
+//!    the time thread and entry changes arrive, each side judges them by the same roster.
+//! 2. **Documents**: every document whose heads differ between the two hellos is synced at
+//!    once; documents with equal heads cost nothing.
+//!
+//! Within a phase each side answers every [`Frame::Sync`] with the next Automerge sync message
+//! for that document, or with [`Frame::Idle`] carrying how many of the peer's sync frames it
+//! has processed. A side is done with a phase when it has nothing to send and the peer's latest
+//! `Idle` acknowledges every sync frame it sent; both sides reach that point, in order.
+//!
+//! Changes travel beside the Automerge message, each with the signature it needs (the newest
+//! change of each actor; its hash commits to the actor's earlier ones). Every change is
+//! verified by `commonplace_model::verify` before Automerge sees it; any refusal ends the
+//! session with [`Frame::Refuse`] and an error naming the change.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use automerge::sync::{Capability, ChunkList, Message, State, SyncDoc};
+use automerge::{Automerge, Change, ChangeHash};
+use commonplace_base::{CommunityId, DocId, MemberId, Signature};
+use commonplace_model::verify::{self, Verified};
+use commonplace_model::{DocKind, DocRef, Genesis, Roster, SignedChange};
+
+use crate::frame::{DocHeads, Frame, PROTOCOL_VERSION};
+use crate::{ReplicaError, SessionError};
+
+/// What a session needs from the node's storage. Implemented by the node over its store, and
+/// in memory by the tests.
+pub trait Replica {
+    /// The community's founding record and its roster as stored now, or `None` if unknown.
+    fn community(&mut self, id: &CommunityId) -> Result<Option<(Genesis, Roster)>, ReplicaError>;
+    /// The heads of every document of the community.
+    fn manifest(&mut self, id: &CommunityId) -> Result<Vec<DocHeads>, ReplicaError>;
+    /// The document as stored, or a new empty one if there is none yet (not stored until a
+    /// commit).
+    fn doc(&mut self, doc: &DocRef) -> Result<&mut Automerge, ReplicaError>;
+    /// The stored signatures of these changes, where there are any.
+    fn signatures(
+        &mut self,
+        doc: &DocRef,
+        hashes: &[ChangeHash],
+    ) -> Result<Vec<Option<Signature>>, ReplicaError>;
+    /// Durably stores verified changes and replaces the document with `updated`.
+    fn commit(
+        &mut self,
+        doc: &DocRef,
+        verified: &Verified,
+        updated: Automerge,
+    ) -> Result<(), ReplicaError>;
+}
+
+/// Where a session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Waiting for the peer's hello.
+    Hello,
+    /// Syncing the community document.
+    Community,
+    /// Syncing every other document that differs.
+    Documents,
+    /// Finished: both sides hold the same heads for every document they talked about.
+    Done,
+    /// Ended by an error or a refusal.
+    Failed,
+}
+
+/// Counters for status displays and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionStats {
+    /// Frames sent.
+    pub frames_sent: u64,
+    /// Frames received.
+    pub frames_received: u64,
+    /// Changes received that were new here.
+    pub changes_received: u64,
+    /// Changes sent.
+    pub changes_sent: u64,
+    /// Documents that changed here.
+    pub docs_changed: u64,
+}
+
+#[derive(Debug)]
+struct DocSync {
+    kind: DocKind,
+    state: State,
+}
+
+/// A sync session. Feed it the peer's frames with [`Session::receive`] and send the frames it
+/// returns, in order.
+#[derive(Debug)]
+pub struct Session {
+    community: CommunityId,
+    peer: MemberId,
+    genesis: Option<Genesis>,
+    phase: Phase,
+    local_manifest: Vec<DocHeads>,
+    docs: BTreeMap<DocId, DocSync>,
+    /// Documents to sync in the documents phase.
+    pending: BTreeSet<DocId>,
+    sent_sync: u64,
+    received_sync: u64,
+    last_sent_idle: bool,
+    peer_acked: Option<u64>,
+    stats: SessionStats,
+    changed: BTreeSet<DocId>,
+}
+
+impl Session {
+    /// Starts a session about `community` with `peer` (the TLS-authenticated remote id).
+    /// Returns the session and the hello to send first.
+    pub fn start(
+        community: CommunityId,
+        peer: MemberId,
+        replica: &mut impl Replica,
+    ) -> Result<(Session, Frame), SessionError> {
+        let genesis = replica.community(&community)?.map(|(g, _)| g);
+        let manifest = replica.manifest(&community)?;
+        let hello = Frame::Hello {
+            version: PROTOCOL_VERSION,
+            community,
+            genesis,
+            docs: manifest.clone(),
+        };
+        let mut s = Session {
+            community,
+            peer,
+            genesis,
+            phase: Phase::Hello,
+            local_manifest: manifest,
+            docs: BTreeMap::new(),
+            pending: BTreeSet::new(),
+            sent_sync: 0,
+            received_sync: 0,
+            last_sent_idle: false,
+            peer_acked: None,
+            stats: SessionStats::default(),
+            changed: BTreeSet::new(),
+        };
+        s.stats.frames_sent += 1;
+        Ok((s, hello))
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Whether the session finished successfully.
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// The peer.
+    pub fn peer(&self) -> MemberId {
+        self.peer
+    }
+
+    /// The community.
+    pub fn community(&self) -> CommunityId {
+        self.community
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> SessionStats {
+        self.stats
+    }
+
+    /// Documents that changed here during the session.
+    pub fn changed_docs(&self) -> impl Iterator<Item = &DocId> {
+        self.changed.iter()
+    }
+
+    /// Handles one frame from the peer and returns the frames to send in reply. An error ends
+    /// the session: send the returned [`SessionError::refusal`] frame and close.
+    pub fn receive(
+        &mut self,
+        frame: Frame,
+        replica: &mut impl Replica,
+    ) -> Result<Vec<Frame>, SessionError> {
+        self.stats.frames_received += 1;
+        let result = self.dispatch(frame, replica);
+        match &result {
+            Ok(out) => self.stats.frames_sent += out.len() as u64,
+            Err(_) => self.phase = Phase::Failed,
+        }
+        result
+    }
+
+    fn dispatch(
+        &mut self,
+        frame: Frame,
+        replica: &mut impl Replica,
+    ) -> Result<Vec<Frame>, SessionError> {
+        match (self.phase, frame) {
+            (_, Frame::Refuse { reason }) => Err(SessionError::Refused(reason)),
+            (
+                Phase::Hello,
+                Frame::Hello {
+                    version,
+                    community,
+                    genesis,
+                    docs,
+                },
+            ) => self.on_hello(version, community, genesis, docs, replica),
+            (
+                Phase::Community | Phase::Documents,
+                Frame::Sync {
+                    doc,
+                    kind,
+                    message,
+                    changes,
+                },
+            ) => self.on_sync(doc, kind, &message, changes, replica),
+            (Phase::Community | Phase::Documents, Frame::Idle { received }) => {
+                self.on_idle(received, replica)
+            }
+            (phase, frame) => Err(SessionError::Protocol(format!(
+                "unexpected {} frame in phase {phase:?}",
+                frame.name()
+            ))),
+        }
+    }
+
+    fn on_hello(
+        &mut self,
+        version: u32,
+        community: CommunityId,
+        genesis: Option<Genesis>,
+        peer_docs: Vec<DocHeads>,
+        replica: &mut impl Replica,
+    ) -> Result<Vec<Frame>, SessionError> {
+        if version != PROTOCOL_VERSION {
+            return Err(SessionError::Protocol(format!(
+                "peer speaks protocol version {version}, we speak {PROTOCOL_VERSION}"
+            )));
+        }
+        if community != self.community {
+            return Err(SessionError::Protocol(format!(
+                "peer wants to sync community {community}, this session is about {}",
+                self.community
+            )));
+        }
+        match (self.genesis, genesis) {
+            (None, Some(g)) if g.community_id() == community => self.genesis = Some(g),
+            (None, Some(_)) => {
+                return Err(SessionError::Protocol(
+                    "peer's founding record does not match the community id".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(SessionError::Protocol(
+                    "neither side holds this community".into(),
+                ));
+            }
+            (Some(_), _) => {}
+        }
+        // Documents whose heads differ, or that one side lacks.
+        let ours: HashMap<DocId, &DocHeads> =
+            self.local_manifest.iter().map(|d| (d.id, d)).collect();
+        let community_doc = DocRef::community(community).id;
+        let mut kinds: BTreeMap<DocId, DocKind> = BTreeMap::new();
+        for d in &peer_docs {
+            if (d.id == community_doc) != (d.kind == DocKind::Community) {
+                return Err(SessionError::Protocol(format!(
+                    "peer announced document {} as a {}",
+                    d.id,
+                    d.kind.as_str()
+                )));
+            }
+            let differs = ours
+                .get(&d.id)
+                .is_none_or(|o| !same_heads(&o.heads, &d.heads));
+            if let Some(o) = ours.get(&d.id)
+                && o.kind != d.kind
+            {
+                return Err(SessionError::Protocol(format!(
+                    "peer announced document {} as a {}, it is a {}",
+                    d.id,
+                    d.kind.as_str(),
+                    o.kind.as_str()
+                )));
+            }
+            if differs {
+                kinds.insert(d.id, d.kind);
+            }
+        }
+        let peer_ids: BTreeSet<DocId> = peer_docs.iter().map(|d| d.id).collect();
+        for d in &self.local_manifest {
+            if !peer_ids.contains(&d.id) {
+                kinds.insert(d.id, d.kind);
+            }
+        }
+        // The community document is always synced first, even when equal, so that both sides
+        // agree it is settled before the documents phase.
+        kinds.insert(community_doc, DocKind::Community);
+        for (id, kind) in &kinds {
+            self.docs.insert(
+                *id,
+                DocSync {
+                    kind: *kind,
+                    state: State::new(),
+                },
+            );
+            if *id != community_doc {
+                self.pending.insert(*id);
+            }
+        }
+        self.phase = Phase::Community;
+        self.begin_phase(replica, &[community_doc])
+    }
+
+    fn begin_phase(
+        &mut self,
+        replica: &mut impl Replica,
+        docs: &[DocId],
+    ) -> Result<Vec<Frame>, SessionError> {
+        self.sent_sync = 0;
+        self.received_sync = 0;
+        self.peer_acked = None;
+        let mut out = Vec::new();
+        for id in docs {
+            if let Some(f) = self.generate(*id, replica)? {
+                out.push(f);
+            }
+        }
+        self.finish_turn(&mut out);
+        Ok(out)
+    }
+
+    /// Counts the sync frames in `out` and adds an `Idle` when there is nothing to send.
+    fn finish_turn(&mut self, out: &mut Vec<Frame>) {
+        let syncs = out
+            .iter()
+            .filter(|f| matches!(f, Frame::Sync { .. }))
+            .count() as u64;
+        self.sent_sync += syncs;
+        if syncs == 0 {
+            out.push(Frame::Idle {
+                received: self.received_sync,
+            });
+            self.last_sent_idle = true;
+        } else {
+            self.last_sent_idle = false;
+        }
+    }
+
+    fn on_sync(
+        &mut self,
+        doc: DocId,
+        kind: DocKind,
+        message: &[u8],
+        changes: Vec<SignedChange>,
+        replica: &mut impl Replica,
+    ) -> Result<Vec<Frame>, SessionError> {
+        let community_doc = DocRef::community(self.community).id;
+        let in_phase = match self.phase {
+            Phase::Community => doc == community_doc,
+            _ => doc != community_doc,
+        };
+        let known_kind = self.docs.get(&doc).map(|d| d.kind);
+        if !in_phase || known_kind != Some(kind) {
+            return Err(SessionError::Protocol(format!(
+                "peer sent a sync frame for document {doc} that this phase does not cover"
+            )));
+        }
+        let doc_ref = DocRef {
+            community: self.community,
+            kind,
+            id: doc,
+        };
+        let mut msg = Message::decode(message)
+            .map_err(|e| SessionError::Protocol(format!("bad sync message: {e}")))?;
+        if !msg.changes.is_empty() {
+            return Err(SessionError::Protocol(
+                "changes must travel beside the sync message, with their signatures".into(),
+            ));
+        }
+        if !changes.is_empty() {
+            let (genesis, roster) = match replica.community(&self.community)? {
+                Some(c) => c,
+                None => (
+                    self.genesis.ok_or_else(|| {
+                        SessionError::Protocol("no founding record for this community".into())
+                    })?,
+                    Roster::default(),
+                ),
+            };
+            let mut working = replica.doc(&doc_ref)?.clone();
+            let verified = verify::verify_and_apply(
+                &doc_ref,
+                &mut working,
+                &changes,
+                &roster,
+                &genesis.founder,
+            )?;
+            if !verified.changes.is_empty() {
+                self.stats.changes_received += verified.changes.len() as u64;
+                self.changed.insert(doc);
+                replica.commit(&doc_ref, &verified, working)?;
+            }
+        }
+        msg.changes = ChunkList::empty();
+        let state = &mut self
+            .docs
+            .get_mut(&doc)
+            .ok_or_else(|| SessionError::Protocol("document vanished".into()))?
+            .state;
+        replica
+            .doc(&doc_ref)?
+            .receive_sync_message(state, msg)
+            .map_err(|e| SessionError::Protocol(format!("sync message refused: {e}")))?;
+        // Keep changes out of Automerge's own encodings: one change per chunk, so each can be
+        // paired with its signature.
+        if let Some(caps) = state.their_capabilities.as_mut() {
+            caps.retain(|c| *c != Capability::MessageV2);
+        }
+        self.received_sync += 1;
+        let mut out = Vec::new();
+        if let Some(f) = self.generate(doc, replica)? {
+            out.push(f);
+        }
+        self.finish_turn(&mut out);
+        Ok(out)
+    }
+
+    fn on_idle(
+        &mut self,
+        received: u64,
+        replica: &mut impl Replica,
+    ) -> Result<Vec<Frame>, SessionError> {
+        if received > self.sent_sync {
+            return Err(SessionError::Protocol(format!(
+                "peer acknowledged {received} sync frames, only {} were sent",
+                self.sent_sync
+            )));
+        }
+        self.peer_acked = Some(received);
+        if received != self.sent_sync {
+            // The peer has not seen all our sync frames yet; its answer to them will come.
+            return Ok(Vec::new());
+        }
+        // The peer has processed everything we sent and has nothing to say. If our last frame
+        // was a sync frame, the peer is still waiting for our word that we are quiet too.
+        let mut out = Vec::new();
+        if !self.last_sent_idle {
+            out.push(Frame::Idle {
+                received: self.received_sync,
+            });
+            self.last_sent_idle = true;
+        }
+        match self.phase {
+            Phase::Community => {
+                let docs: Vec<DocId> = self.pending.iter().copied().collect();
+                if docs.is_empty() {
+                    self.phase = Phase::Done;
+                } else {
+                    self.phase = Phase::Documents;
+                    out.extend(self.begin_phase(replica, &docs)?);
+                }
+            }
+            Phase::Documents => self.phase = Phase::Done,
+            _ => {}
+        }
+        Ok(out)
+    }
+
+    /// The next sync frame for `doc`, if Automerge has something to say.
+    fn generate(
+        &mut self,
+        id: DocId,
+        replica: &mut impl Replica,
+    ) -> Result<Option<Frame>, SessionError> {
+        let Some(sync) = self.docs.get_mut(&id) else {
+            return Ok(None);
+        };
+        let doc_ref = DocRef {
+            community: self.community,
+            kind: sync.kind,
+            id,
+        };
+        let doc = replica.doc(&doc_ref)?;
+        let Some(mut msg) = doc.generate_sync_message(&mut sync.state) else {
+            return Ok(None);
+        };
+        let mut raw = Vec::new();
+        for chunk in msg.changes.iter() {
+            raw.push(Change::from_bytes(chunk.to_vec()).map_err(|e| {
+                SessionError::Replica(ReplicaError(format!(
+                    "stored change of {id} does not decode: {e}"
+                )))
+            })?);
+        }
+        msg.changes = ChunkList::empty();
+        let hashes: Vec<ChangeHash> = raw.iter().map(Change::hash).collect();
+        let sigs = replica.signatures(&doc_ref, &hashes)?;
+        let changes = attach_signatures(&raw, &sigs);
+        self.stats.changes_sent += changes.len() as u64;
+        Ok(Some(Frame::Sync {
+            doc: id,
+            kind: sync.kind,
+            message: msg.encode(),
+            changes,
+        }))
+    }
+}
+
+/// Pairs changes with the signatures they need: per actor, the signature of its newest change
+/// in the batch vouches for the rest (each change's hash commits to its ancestors). Where the
+/// newest has no stored signature, every stored signature of that actor goes along.
+fn attach_signatures(changes: &[Change], sigs: &[Option<Signature>]) -> Vec<SignedChange> {
+    let mut newest: HashMap<&[u8], (u64, usize)> = HashMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        let e = newest
+            .entry(c.actor_id().to_bytes())
+            .or_insert((c.seq(), i));
+        if c.seq() >= e.0 {
+            *e = (c.seq(), i);
+        }
+    }
+    let newest_signed: HashMap<&[u8], bool> = newest
+        .iter()
+        .map(|(a, (_, i))| (*a, sigs.get(*i).copied().flatten().is_some()))
+        .collect();
+    changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let actor = c.actor_id().to_bytes();
+            let is_newest = newest.get(actor).is_some_and(|(_, n)| *n == i);
+            let keep = is_newest || !newest_signed.get(actor).copied().unwrap_or(false);
+            SignedChange {
+                bytes: c.raw_bytes().to_vec(),
+                signature: if keep {
+                    sigs.get(i).copied().flatten()
+                } else {
+                    None
+                },
+            }
+        })
+        .collect()
+}
+
+fn same_heads(a: &[[u8; 32]], b: &[[u8; 32]]) -> bool {
+    let mut a = a.to_vec();
+    let mut b = b.to_vec();
+    a.sort_unstable();
+    b.sort_unstable();
+    a == b
+}
+
+/// The heads of a document in the form a hello carries.
+pub fn heads_of(doc: &Automerge) -> Vec<[u8; 32]> {
+    doc.get_heads().into_iter().map(|h| h.0).collect()
+}

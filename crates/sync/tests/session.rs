@@ -1,0 +1,337 @@
+//! Sessions between in-memory replicas: convergence, and hostile peers refused.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::result_large_err)]
+
+use automerge::transaction::{CommitOptions, Transaction};
+use automerge::{Automerge, ChangeHash};
+
+use commonplace_base::{DocId, MemberId, PostId, SecretKey, Signature, Timestamp, actor};
+use commonplace_model::{
+    ActivityKind, Charter, DocKind, DocRef, Genesis, Role, SchemaError, SignedChange, community,
+    new_document, thread,
+};
+use commonplace_sync::memory::MemoryReplica;
+use commonplace_sync::{Frame, Phase, Replica, Session, SessionError};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+struct Member {
+    key: SecretKey,
+    actor: [u8; 48],
+}
+
+impl Member {
+    fn new(seed: u8, rng: &mut StdRng) -> Member {
+        let key = SecretKey::from_seed([seed; 32]);
+        let actor = actor::new_actor(&key.member_id(), rng);
+        Member { key, actor }
+    }
+    fn id(&self) -> MemberId {
+        self.key.member_id()
+    }
+}
+
+/// Writes one signed change into `replica`'s copy of `doc`.
+fn write(
+    replica: &mut MemoryReplica,
+    who: &Member,
+    doc: &DocRef,
+    f: impl FnOnce(&mut Transaction<'_>) -> Result<(), SchemaError>,
+) -> ChangeHash {
+    let am = replica.doc(doc).unwrap();
+    am.set_actor(automerge::ActorId::from(who.actor.as_slice()));
+    let hash = am
+        .transact_with(|_| CommitOptions::default().with_time(1), f)
+        .unwrap()
+        .hash
+        .unwrap();
+    let sig = doc.sign(&who.key, &hash);
+    replica.signatures.insert(hash, sig);
+    hash
+}
+
+struct World {
+    genesis: Genesis,
+    ana: Member,
+    bea: Member,
+    cid: DocRef,
+}
+
+fn world(rng: &mut StdRng) -> (World, MemoryReplica) {
+    let ana = Member::new(1, rng);
+    let bea = Member::new(2, rng);
+    let genesis = Genesis {
+        founder: ana.id(),
+        nonce: [9; 16],
+    };
+    let cid = DocRef::community(genesis.community_id());
+    let mut r = MemoryReplica::default();
+    let charter = Charter {
+        name: "Nurses".into(),
+        ..Default::default()
+    };
+    write(&mut r, &ana, &cid, |tx| {
+        community::init(tx, &genesis, &charter, "Ana", Timestamp(1))
+    });
+    let bid = bea.id();
+    write(&mut r, &ana, &cid, |tx| {
+        community::put_member(tx, &bid, "Bea", Role::Member, None, None, Timestamp(2))
+    });
+    (
+        World {
+            genesis,
+            ana,
+            bea,
+            cid,
+        },
+        r,
+    )
+}
+
+fn new_thread(
+    r: &mut MemoryReplica,
+    w: &World,
+    who: &Member,
+    rng: &mut StdRng,
+    title: &str,
+) -> DocRef {
+    let doc = DocRef {
+        community: w.genesis.community_id(),
+        kind: DocKind::Thread,
+        id: DocId::random(rng),
+    };
+    let c = doc.community;
+    write(r, who, &doc, |tx| {
+        thread::init(
+            tx,
+            &c,
+            ActivityKind::Discussion,
+            title,
+            "body",
+            &[],
+            Timestamp(3),
+        )
+    });
+    doc
+}
+
+fn reply(r: &mut MemoryReplica, who: &Member, doc: &DocRef, rng: &mut StdRng, body: &str) {
+    let post = PostId::random(rng);
+    write(r, who, doc, |tx| {
+        thread::reply(tx, &post, body, None, Timestamp(4))
+    });
+}
+
+/// Runs a session between `a` and `b` to the end; returns both sessions or the first error.
+fn run(
+    w: &World,
+    a: &mut MemoryReplica,
+    b: &mut MemoryReplica,
+    a_peer: MemberId,
+    b_peer: MemberId,
+) -> Result<(Session, Session), (SessionError, Option<Frame>)> {
+    let c = w.genesis.community_id();
+    let (mut sa, ha) = Session::start(c, a_peer, a).unwrap();
+    let (mut sb, hb) = Session::start(c, b_peer, b).unwrap();
+    let mut to_b = vec![ha];
+    let mut to_a = vec![hb];
+    for _ in 0..10_000 {
+        if to_a.is_empty() && to_b.is_empty() {
+            break;
+        }
+        if let Some(f) = (!to_b.is_empty()).then(|| to_b.remove(0)) {
+            if std::env::var("TRACE").is_ok() {
+                eprintln!("a->b {:?} (b in {:?})", short(&f), sb.phase());
+            }
+            match sb.receive(f, b) {
+                Ok(out) => to_a.extend(out),
+                Err(e) => return Err((e.clone(), Some(e.refusal()))),
+            }
+        }
+        if let Some(f) = (!to_a.is_empty()).then(|| to_a.remove(0)) {
+            if std::env::var("TRACE").is_ok() {
+                eprintln!("b->a {:?} (a in {:?})", short(&f), sa.phase());
+            }
+            match sa.receive(f, a) {
+                Ok(out) => to_b.extend(out),
+                Err(e) => return Err((e.clone(), Some(e.refusal()))),
+            }
+        }
+    }
+    Ok((sa, sb))
+}
+
+fn short(f: &Frame) -> String {
+    match f {
+        Frame::Sync { doc, changes, .. } => format!("sync {} +{}", doc.short(), changes.len()),
+        Frame::Idle { received } => format!("idle {received}"),
+        other => other.name().to_string(),
+    }
+}
+
+fn heads(r: &mut MemoryReplica) -> Vec<(DocId, Vec<ChangeHash>)> {
+    r.docs
+        .iter()
+        .filter(|(_, (_, d))| !d.get_heads().is_empty())
+        .map(|(id, (_, d))| {
+            let mut h = d.get_heads();
+            h.sort();
+            (*id, h)
+        })
+        .collect()
+}
+
+#[test]
+fn two_replicas_that_wrote_apart_converge() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let (w, mut a) = world(&mut rng);
+    // Bea starts with the community only.
+    let mut b = MemoryReplica::default();
+    {
+        let (s1, s2) = run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap();
+        assert!(s1.is_done() && s2.is_done());
+    }
+    // Both write apart: new threads and replies to a shared thread.
+    let shared = new_thread(&mut a, &w, &w.ana, &mut rng, "Shared");
+    run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap();
+    for i in 0..30 {
+        reply(&mut a, &w.ana, &shared, &mut rng, &format!("ana {i}"));
+        reply(&mut b, &w.bea, &shared, &mut rng, &format!("bea {i}"));
+    }
+    for i in 0..5 {
+        new_thread(&mut a, &w, &w.ana, &mut rng, &format!("A{i}"));
+        new_thread(&mut b, &w, &w.bea, &mut rng, &format!("B{i}"));
+    }
+    let (sa, sb) = run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap();
+    assert_eq!(sa.phase(), Phase::Done);
+    assert_eq!(sb.phase(), Phase::Done);
+    assert_eq!(heads(&mut a), heads(&mut b));
+    let t = thread::read(&a.docs[&shared.id].1, shared.id).unwrap();
+    assert_eq!(t.replies.len(), 60);
+    assert_eq!(a.docs.len(), 12);
+    // Only the newest change of each actor in a batch carries a signature.
+    assert!(sa.stats().changes_received >= 35);
+    // A second session right after changes nothing and sends no changes.
+    let (sa, sb) = run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap();
+    assert_eq!(sa.stats().changes_sent + sb.stats().changes_sent, 0);
+}
+
+#[test]
+fn a_non_member_change_ends_the_session_and_stores_nothing() {
+    let mut rng = StdRng::seed_from_u64(8);
+    let (w, mut a) = world(&mut rng);
+    let mut b = MemoryReplica::default();
+    run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap();
+    let mallory = Member::new(66, &mut rng);
+    new_thread(&mut b, &w, &mallory, &mut rng, "spam");
+    let before = heads(&mut a);
+    let commits = a.commits;
+    let (err, refusal) = run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap_err();
+    assert!(matches!(err, SessionError::Rejected(_)), "{err}");
+    assert!(err.to_string().contains("not a member"), "{err}");
+    assert!(matches!(refusal, Some(Frame::Refuse { .. })));
+    assert_eq!(a.commits, commits);
+    assert_eq!(heads(&mut a).len(), before.len());
+}
+
+#[test]
+fn a_forged_signature_is_refused() {
+    let mut rng = StdRng::seed_from_u64(9);
+    let (w, mut a) = world(&mut rng);
+    let mut b = MemoryReplica::default();
+    run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap();
+    let doc = new_thread(&mut b, &w, &w.bea, &mut rng, "mine");
+    // Corrupt every signature Bea holds for this document.
+    let hashes: Vec<ChangeHash> = b.docs[&doc.id].1.get_heads();
+    for h in hashes {
+        b.signatures.insert(h, Signature([1; 64]));
+    }
+    let (err, _) = run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap_err();
+    assert!(
+        err.to_string().contains("forged or damaged signature"),
+        "{err}"
+    );
+    assert!(!a.docs.contains_key(&doc.id) || a.docs[&doc.id].1.get_heads().is_empty());
+}
+
+#[test]
+fn a_member_promoting_herself_is_refused() {
+    let mut rng = StdRng::seed_from_u64(10);
+    let (w, mut a) = world(&mut rng);
+    let mut b = MemoryReplica::default();
+    run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap();
+    let bid = w.bea.id();
+    let cid = w.cid;
+    write(&mut b, &w.bea, &cid, |tx| {
+        community::put_member(tx, &bid, "Bea", Role::Coordinator, None, None, Timestamp(5))
+    });
+    let (err, _) = run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap_err();
+    assert!(err.to_string().contains("not a coordinator"), "{err}");
+    let roster = community::read(&a.docs[&w.cid.id].1).unwrap().roster;
+    assert_eq!(roster.role_of(&bid), Some(Role::Member));
+}
+
+#[test]
+fn garbage_and_unexpected_frames_are_protocol_errors() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let (w, mut a) = world(&mut rng);
+    let c = w.genesis.community_id();
+    let (mut s, _) = Session::start(c, w.bea.id(), &mut a).unwrap();
+    let err = s.receive(Frame::Idle { received: 0 }, &mut a).unwrap_err();
+    assert!(matches!(err, SessionError::Protocol(_)));
+    assert_eq!(s.phase(), Phase::Failed);
+    // A sync frame with changes inside the Automerge message is refused.
+    let (mut s, _) = Session::start(c, w.bea.id(), &mut a).unwrap();
+    let hello = Frame::Hello {
+        version: commonplace_sync::PROTOCOL_VERSION,
+        community: c,
+        genesis: Some(w.genesis),
+        docs: vec![],
+    };
+    s.receive(hello, &mut a).unwrap();
+    let mut other: Automerge = new_document(&[3; 48]);
+    let mut st = automerge::sync::State::new();
+    use automerge::sync::SyncDoc;
+    other
+        .transact(|tx| {
+            use automerge::transaction::Transactable;
+            tx.put(automerge::ROOT, "x", 1)
+        })
+        .unwrap();
+    let _ = other.generate_sync_message(&mut st);
+    let msg = other
+        .generate_sync_message(&mut automerge::sync::State::new())
+        .unwrap();
+    let err = s
+        .receive(
+            Frame::Sync {
+                doc: w.cid.id,
+                kind: DocKind::Community,
+                message: msg.encode(),
+                changes: vec![SignedChange {
+                    bytes: vec![1, 2, 3],
+                    signature: None,
+                }],
+            },
+            &mut a,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, SessionError::Rejected(_) | SessionError::Protocol(_)),
+        "{err}"
+    );
+    // Wrong community in the hello.
+    let (mut s, _) = Session::start(c, w.bea.id(), &mut a).unwrap();
+    let err = s
+        .receive(
+            Frame::Hello {
+                version: commonplace_sync::PROTOCOL_VERSION,
+                community: commonplace_base::CommunityId::from_bytes([0; 16]),
+                genesis: None,
+                docs: vec![],
+            },
+            &mut a,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("this session is about"));
+}
