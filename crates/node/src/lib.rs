@@ -37,6 +37,7 @@ mod events;
 mod node;
 mod profile;
 mod resolve;
+mod sync;
 
 pub use error::{ErrorCode, NodeError};
 pub use events::NodeEvent;

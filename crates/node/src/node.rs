@@ -35,8 +35,8 @@ struct Inner {
 
 /// Loaded Automerge documents, so repeated edits of one entry do not reload it each time.
 #[derive(Debug, Default)]
-struct DocCache {
-    docs: HashMap<DocId, Automerge>,
+pub(crate) struct DocCache {
+    pub(crate) docs: HashMap<DocId, Automerge>,
 }
 
 const CACHE_DOCS: usize = 256;
@@ -243,6 +243,15 @@ impl Node {
         })
     }
 
+    pub(crate) fn actor(&self) -> [u8; actor::ACTOR_LEN] {
+        self.inner.actor
+    }
+
+    /// The member's secret key, for the network layer (the iroh endpoint key).
+    pub fn secret_key(&self) -> &SecretKey {
+        &self.inner.key
+    }
+
     /// This profile's member id.
     pub fn member_id(&self) -> MemberId {
         self.inner.key.member_id()
@@ -275,7 +284,7 @@ impl Node {
         self.inner.events.subscribe()
     }
 
-    fn emit(&self, event: NodeEvent) {
+    pub(crate) fn emit(&self, event: NodeEvent) {
         // No subscriber is not an error.
         let _ = self.inner.events.send(event);
     }
@@ -756,8 +765,7 @@ impl Node {
         let community_ref = DocRef::community(community_id);
         let mut cache = self.lock_docs();
         // Work on copies; the cache is replaced only after the commit.
-        let mut working: Vec<(DocRef, Automerge, Vec<commonplace_model::SignedChange>)> =
-            Vec::new();
+        let mut working: Vec<(DocRef, Automerge, verify::Verified)> = Vec::new();
         let mut total = 0usize;
         let (community_doc, community_changes) = b
             .body
@@ -789,7 +797,7 @@ impl Node {
                 detail: format!("the bundle holds no readable community document ({e})"),
             })
         })?;
-        working.push((community_ref, cdoc, verified.changes));
+        working.push((community_ref, cdoc, verified));
         for d in &b.body.docs {
             if d.id == community_ref.id {
                 continue;
@@ -826,26 +834,25 @@ impl Node {
                 &genesis.founder,
             )?;
             total += d.changes.len();
-            working.push((doc_ref, wdoc, v.changes));
+            working.push((doc_ref, wdoc, v));
         }
         let mut commit = Commit::default();
         let mut events = Vec::new();
         let mut new_changes = 0;
         for (doc_ref, doc, changes) in &working {
-            if changes.is_empty() {
+            if changes.changes.is_empty() {
                 continue;
             }
-            new_changes += changes.len();
+            new_changes += changes.changes.len();
             let rec = self.inner.store.doc_record(&doc_ref.id)?;
-            let (index, event) = index_row(doc_ref, doc)?;
-            let stored = rec.map_or(0, |r| r.changes);
-            let since_snapshot = stored + changes.len() as u64 - rec.map_or(0, |r| r.snapshot_upto);
-            commit.docs.push(DocWrite {
-                doc: *doc_ref,
-                changes: changes.clone(),
-                snapshot: (since_snapshot >= SNAPSHOT_EVERY || rec.is_none()).then(|| doc.save()),
-                index,
-            });
+            let (write, event) = doc_write(
+                doc_ref,
+                doc,
+                rec.as_ref(),
+                &changes.changes,
+                &changes.hashes,
+            )?;
+            commit.docs.push(write);
             events.push(event);
         }
         let documents_changed = commit.docs.len();
@@ -871,7 +878,7 @@ impl Node {
 
     // ---- internals ---------------------------------------------------------------------
 
-    fn lock_docs(&self) -> MutexGuard<'_, DocCache> {
+    pub(crate) fn lock_docs(&self) -> MutexGuard<'_, DocCache> {
         // A panic while holding the lock leaves at worst a document with an uncommitted
         // change in the cache; clear it rather than propagate the poison.
         self.inner.docs.lock().unwrap_or_else(|poisoned| {
@@ -893,7 +900,7 @@ impl Node {
     }
 
     /// The loaded document, from the cache or the store.
-    fn loaded<'c>(
+    pub(crate) fn loaded<'c>(
         &self,
         cache: &'c mut DocCache,
         id: &DocId,
@@ -1020,19 +1027,18 @@ impl Node {
             .get_change_by_hash(hash)
             .ok_or_else(|| NodeError::Invalid(SchemaError::Automerge("change vanished".into())))?;
         let signature = doc_ref.sign(&self.inner.key, hash);
-        let (index, event) = index_row(doc_ref, doc)?;
-        let since_snapshot = rec.map_or(0, |r| r.changes - r.snapshot_upto) + 1;
-        let snapshot = (rec.is_none() || since_snapshot >= SNAPSHOT_EVERY).then(|| doc.save());
-        self.inner.store.commit(&Commit {
-            docs: vec![DocWrite {
-                doc: *doc_ref,
-                changes: vec![commonplace_model::SignedChange {
-                    bytes: change.raw_bytes().to_vec(),
-                    signature: Some(signature),
-                }],
-                snapshot,
-                index,
+        let (write, event) = doc_write(
+            doc_ref,
+            doc,
+            rec,
+            &[commonplace_model::SignedChange {
+                bytes: change.raw_bytes().to_vec(),
+                signature: Some(signature),
             }],
+            &[*hash],
+        )?;
+        self.inner.store.commit(&Commit {
+            docs: vec![write],
             meta: Vec::new(),
         })?;
         Ok(event)
@@ -1040,7 +1046,7 @@ impl Node {
 }
 
 impl DocCache {
-    fn put(&mut self, id: DocId, doc: Automerge) {
+    pub(crate) fn put(&mut self, id: DocId, doc: Automerge) {
         if self.docs.len() >= CACHE_DOCS && !self.docs.contains_key(&id) {
             // Documents are cheap to reload from their snapshots; a simple reset keeps
             // memory bounded without bookkeeping.
@@ -1048,6 +1054,31 @@ impl DocCache {
         }
         self.docs.insert(id, doc);
     }
+}
+
+/// The store write for new changes of one document: the changes with their hashes, the new
+/// heads, the index row, and a snapshot when one is due.
+pub(crate) fn doc_write(
+    doc_ref: &DocRef,
+    doc: &Automerge,
+    rec: Option<&DocRecord>,
+    changes: &[commonplace_model::SignedChange],
+    hashes: &[automerge::ChangeHash],
+) -> Result<(DocWrite, NodeEvent), NodeError> {
+    let (index, event) = index_row(doc_ref, doc)?;
+    let since_snapshot = rec.map_or(0, |r| r.changes - r.snapshot_upto) + changes.len() as u64;
+    let snapshot = (rec.is_none() || since_snapshot >= SNAPSHOT_EVERY).then(|| doc.save());
+    Ok((
+        DocWrite {
+            doc: *doc_ref,
+            changes: changes.to_vec(),
+            hashes: hashes.iter().map(|h| h.0).collect(),
+            heads: doc.get_heads().iter().map(|h| h.0).collect(),
+            snapshot,
+            index,
+        },
+        event,
+    ))
 }
 
 fn index_row(doc_ref: &DocRef, doc: &Automerge) -> Result<(IndexRow, NodeEvent), NodeError> {

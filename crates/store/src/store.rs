@@ -1,12 +1,13 @@
 use std::path::{Path, PathBuf};
 
-use commonplace_base::{CommunityId, DocId};
+use commonplace_base::{CommunityId, DocId, Signature};
 use commonplace_model::{Community, DocKind, DocRef, EntrySummary, SignedChange, ThreadSummary};
 use redb::{Database, DatabaseError, Durability, ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::tables::{
-    CHANGES, COMMUNITIES, DOCS, ENTRIES, FORMAT, META, SNAPSHOTS, THREADS, change_key, pair,
+    CHANGES, COMMUNITIES, DOCS, ENTRIES, FORMAT, META, SIGNATURES, SNAPSHOTS, THREADS, change_key,
+    pair, signature_key,
 };
 use crate::{OpenError, StoreError};
 
@@ -21,7 +22,7 @@ pub struct CommunityRecord {
 }
 
 /// What the store knows about one document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocRecord {
     /// Its community.
     pub community: CommunityId,
@@ -31,6 +32,8 @@ pub struct DocRecord {
     pub changes: u64,
     /// How many of them the snapshot covers.
     pub snapshot_upto: u64,
+    /// The document's heads after the newest stored change.
+    pub heads: Vec<[u8; 32]>,
 }
 
 /// A document as stored: its snapshot and the changes after it.
@@ -62,6 +65,10 @@ pub struct DocWrite {
     pub doc: DocRef,
     /// New changes, dependencies first, each already verified or signed locally.
     pub changes: Vec<SignedChange>,
+    /// Their hashes, in the same order.
+    pub hashes: Vec<[u8; 32]>,
+    /// The document's heads after these changes.
+    pub heads: Vec<[u8; 32]>,
     /// A snapshot covering every change after this write, if one is due.
     pub snapshot: Option<Vec<u8>>,
     /// The document's index row after this write.
@@ -157,6 +164,7 @@ impl Store {
             tx.open_table(DOCS)?;
             tx.open_table(CHANGES)?;
             tx.open_table(SNAPSHOTS)?;
+            tx.open_table(SIGNATURES)?;
             tx.open_table(THREADS)?;
             tx.open_table(ENTRIES)?;
         }
@@ -258,6 +266,29 @@ impl Store {
         read_changes(&tx, id, 0)
     }
 
+    /// The stored signatures of these changes of a document, where there are any.
+    pub fn signatures(
+        &self,
+        id: &DocId,
+        hashes: &[[u8; 32]],
+    ) -> Result<Vec<Option<Signature>>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(SIGNATURES)?;
+        let mut out = Vec::with_capacity(hashes.len());
+        for h in hashes {
+            out.push(match t.get(signature_key(id.as_bytes(), h).as_slice())? {
+                Some(v) => Some(Signature(v.value().try_into().map_err(|_| {
+                    StoreError::Corrupt {
+                        what: "signature",
+                        detail: "not 64 bytes".into(),
+                    }
+                })?)),
+                None => None,
+            });
+        }
+        Ok(out)
+    }
+
     /// Thread summaries of a community, in id order.
     pub fn threads(&self, community: &CommunityId) -> Result<Vec<ThreadSummary>, StoreError> {
         self.index_rows(THREADS, community, "thread summary")
@@ -300,6 +331,7 @@ impl Store {
             let mut docs = tx.open_table(DOCS)?;
             let mut changes = tx.open_table(CHANGES)?;
             let mut snaps = tx.open_table(SNAPSHOTS)?;
+            let mut sigs = tx.open_table(SIGNATURES)?;
             let mut communities = tx.open_table(COMMUNITIES)?;
             let mut threads = tx.open_table(THREADS)?;
             let mut entries = tx.open_table(ENTRIES)?;
@@ -312,21 +344,37 @@ impl Store {
                         kind: w.doc.kind,
                         changes: 0,
                         snapshot_upto: 0,
+                        heads: Vec::new(),
                     },
                 };
+                if w.hashes.len() != w.changes.len() {
+                    return Err(StoreError::Corrupt {
+                        what: "commit",
+                        detail: format!(
+                            "document {}: {} changes but {} hashes",
+                            w.doc.id,
+                            w.changes.len(),
+                            w.hashes.len()
+                        ),
+                    });
+                }
                 if rec.kind != w.doc.kind || rec.community != w.doc.community {
                     return Err(StoreError::Corrupt {
                         what: "document record",
                         detail: format!("document {} changed kind or community", w.doc.id),
                     });
                 }
-                for c in &w.changes {
+                for (c, h) in w.changes.iter().zip(&w.hashes) {
                     changes.insert(
                         change_key(id, rec.changes).as_slice(),
                         encode(c)?.as_slice(),
                     )?;
+                    if let Some(sig) = &c.signature {
+                        sigs.insert(signature_key(id, h).as_slice(), sig.0.as_slice())?;
+                    }
                     rec.changes += 1;
                 }
+                rec.heads.clone_from(&w.heads);
                 if let Some(s) = &w.snapshot {
                     snaps.insert(id.as_slice(), s.as_slice())?;
                     rec.snapshot_upto = rec.changes;

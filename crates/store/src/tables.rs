@@ -10,6 +10,8 @@ pub const COMMUNITIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("com
 pub const DOCS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("docs");
 /// doc id ‖ seq (u64 big-endian) → `SignedChange`.
 pub const CHANGES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("changes");
+/// doc id ‖ change hash → ed25519 signature (64 bytes), for the changes that carry one.
+pub const SIGNATURES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("signatures");
 /// doc id → Automerge `save()` bytes covering the first `DocRecord::snapshot_upto` changes.
 pub const SNAPSHOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("snapshots");
 /// community id ‖ thread id → `ThreadSummary`.
@@ -24,6 +26,13 @@ pub fn pair(a: &[u8; 16], b: &[u8; 16]) -> [u8; 32] {
     let mut k = [0u8; 32];
     k[..16].copy_from_slice(a);
     k[16..].copy_from_slice(b);
+    k
+}
+
+pub fn signature_key(doc: &[u8; 16], hash: &[u8; 32]) -> [u8; 48] {
+    let mut k = [0u8; 48];
+    k[..16].copy_from_slice(doc);
+    k[16..].copy_from_slice(hash);
     k
 }
 

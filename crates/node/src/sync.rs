@@ -1,0 +1,176 @@
+//! The node's side of sync sessions: the [`Replica`] over the profile's store, and the entry
+//! points the network layer calls with frames.
+
+use std::sync::MutexGuard;
+
+use automerge::{Automerge, ChangeHash};
+use commonplace_base::{CommunityId, MemberId, Signature};
+use commonplace_model::verify::Verified;
+use commonplace_model::{DocRef, Genesis, Roster, new_document};
+use commonplace_sync::{DocHeads, Frame, Replica, ReplicaError, Session, SessionError};
+
+use crate::node::doc_write;
+use crate::{Node, NodeError, NodeEvent};
+
+/// The profile's store and loaded documents, as a sync session sees them. Holds the node's
+/// document lock for as long as it lives: one frame's worth of work.
+pub(crate) struct NodeReplica<'a> {
+    node: &'a Node,
+    cache: MutexGuard<'a, crate::node::DocCache>,
+    events: Vec<NodeEvent>,
+}
+
+fn replica_err(e: impl std::fmt::Display) -> ReplicaError {
+    ReplicaError(e.to_string())
+}
+
+impl Replica for NodeReplica<'_> {
+    fn community(&mut self, id: &CommunityId) -> Result<Option<(Genesis, Roster)>, ReplicaError> {
+        Ok(self
+            .node
+            .store()
+            .community(id)
+            .map_err(replica_err)?
+            .map(|c| (c.genesis, c.roster)))
+    }
+
+    fn manifest(&mut self, id: &CommunityId) -> Result<Vec<DocHeads>, ReplicaError> {
+        Ok(self
+            .node
+            .store()
+            .docs_of(id)
+            .map_err(replica_err)?
+            .into_iter()
+            .map(|(doc, rec)| DocHeads {
+                id: doc,
+                kind: rec.kind,
+                heads: rec.heads,
+            })
+            .collect())
+    }
+
+    fn doc(&mut self, doc: &DocRef) -> Result<&mut Automerge, ReplicaError> {
+        match self.node.store().doc_record(&doc.id).map_err(replica_err)? {
+            Some(rec) => {
+                if rec.kind != doc.kind || rec.community != doc.community {
+                    return Err(ReplicaError(format!(
+                        "document {} is a {} here",
+                        doc.id,
+                        rec.kind.as_str()
+                    )));
+                }
+                self.node
+                    .loaded(&mut self.cache, &doc.id, &rec)
+                    .map_err(replica_err)
+            }
+            None => {
+                let actor = self.node.actor();
+                Ok(self
+                    .cache
+                    .docs
+                    .entry(doc.id)
+                    .or_insert_with(|| new_document(&actor)))
+            }
+        }
+    }
+
+    fn signatures(
+        &mut self,
+        doc: &DocRef,
+        hashes: &[ChangeHash],
+    ) -> Result<Vec<Option<Signature>>, ReplicaError> {
+        let raw: Vec<[u8; 32]> = hashes.iter().map(|h| h.0).collect();
+        self.node
+            .store()
+            .signatures(&doc.id, &raw)
+            .map_err(replica_err)
+    }
+
+    fn commit(
+        &mut self,
+        doc: &DocRef,
+        verified: &Verified,
+        updated: Automerge,
+    ) -> Result<(), ReplicaError> {
+        let rec = self.node.store().doc_record(&doc.id).map_err(replica_err)?;
+        let (write, event) = doc_write(
+            doc,
+            &updated,
+            rec.as_ref(),
+            &verified.changes,
+            &verified.hashes,
+        )
+        .map_err(replica_err)?;
+        self.node
+            .store()
+            .commit(&commonplace_store::Commit {
+                docs: vec![write],
+                meta: Vec::new(),
+            })
+            .map_err(replica_err)?;
+        self.cache.put(doc.id, updated);
+        self.events.push(event);
+        Ok(())
+    }
+}
+
+impl Node {
+    fn replica(&self) -> NodeReplica<'_> {
+        NodeReplica {
+            node: self,
+            cache: self.lock_docs(),
+            events: Vec::new(),
+        }
+    }
+
+    fn finish(&self, replica: NodeReplica<'_>) {
+        let events = replica.events;
+        drop(replica.cache);
+        for e in events {
+            self.emit(e);
+        }
+    }
+
+    /// Whether `peer` may sync `community` with us: it must be an active member (any role).
+    pub fn may_sync(&self, community: &CommunityId, peer: &MemberId) -> Result<bool, NodeError> {
+        Ok(self
+            .store()
+            .community(community)?
+            .is_some_and(|c| c.roster.role_of(peer).is_some()))
+    }
+
+    /// Starts a sync session about `community` with `peer`; returns it and the hello to send.
+    pub fn start_sync(
+        &self,
+        community: &CommunityId,
+        peer: &MemberId,
+    ) -> Result<(Session, Frame), SessionError> {
+        let mut r = self.replica();
+        let out = Session::start(*community, *peer, &mut r);
+        self.finish(r);
+        out
+    }
+
+    /// Feeds one frame from the peer to a session; returns the frames to send back. Verified
+    /// changes are durably stored before this returns.
+    pub fn sync_receive(
+        &self,
+        session: &mut Session,
+        frame: Frame,
+    ) -> Result<Vec<Frame>, SessionError> {
+        let mut r = self.replica();
+        let out = session.receive(frame, &mut r);
+        self.finish(r);
+        out
+    }
+
+    /// Communities this profile holds.
+    pub fn community_ids(&self) -> Result<Vec<CommunityId>, NodeError> {
+        Ok(self
+            .store()
+            .communities()?
+            .into_iter()
+            .map(|c| c.id)
+            .collect())
+    }
+}
