@@ -422,7 +422,7 @@ fn an_unsigned_newest_change_is_refused() {
     // Also when it is the only change of the batch.
     let mut working = Automerge::new();
     verify_doc(&fx, &tref, &mut working, &[c1]).unwrap();
-    let err = verify_doc(&fx, &tref, &mut working, &[c2.clone()]).unwrap_err();
+    let err = verify_doc(&fx, &tref, &mut working, std::slice::from_ref(&c2)).unwrap_err();
     assert_eq!(
         err,
         RejectReason::Unsigned {
@@ -466,6 +466,39 @@ fn an_unsigned_change_is_not_vouched_for_by_another_actors_signature() {
             hash: hex(&x)
         }
     );
+    // Not even when Carl's walk back from his own signed change passes through it on the way
+    // to an unsigned change of his that it does vouch for.
+    let mut carls = fx.cast.carl.fork(&bens);
+    let z = unsigned(&mut carls, 13, |tx| {
+        thread::reply(tx, &post(3), "Carl, unsigned", None, Timestamp(13))
+    });
+    let y2 = signed(&tref, &fx.cast.carl.key, &mut carls, 14, |tx| {
+        thread::reply(tx, &post(4), "Carl, signed", None, Timestamp(14))
+    });
+    let err = verify_doc(
+        &fx,
+        &tref,
+        &mut Automerge::new(),
+        &[c1.clone(), x.clone(), z.clone(), y2.clone()],
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        RejectReason::Unsigned {
+            doc: tref.id,
+            hash: hex(&x)
+        }
+    );
+    // With Ben's change signed, Carl's unsigned one is vouched for by his signed one.
+    let mut x_signed = x.clone();
+    x_signed.signature = Some(tref.sign(&fx.cast.ben.key, &hash_of(&x)));
+    verify_doc(
+        &fx,
+        &tref,
+        &mut Automerge::new(),
+        &[c1.clone(), x_signed, z, y2],
+    )
+    .unwrap();
     // Nor by a signed change of its own actor that does not descend from it.
     let err = verify_doc(&fx, &tref, &mut Automerge::new(), &[x.clone(), c1]).unwrap_err();
     assert_eq!(
