@@ -126,16 +126,13 @@ impl Store {
             db,
             path: path.to_owned(),
         };
-        store.init_format().map_err(|e| OpenError::Damaged {
+        // Check the format before writing anything: an older Commonplace must neither
+        // misread nor modify a newer database.
+        let found = store.stored_format().map_err(|e| OpenError::Damaged {
             path: path.to_owned(),
             detail: e.to_string(),
         })?;
-        if let Some(found) = store
-            .meta("format")
-            .ok()
-            .flatten()
-            .and_then(|b| <[u8; 4]>::try_from(b.as_slice()).ok())
-            .map(u32::from_le_bytes)
+        if let Some(found) = found
             && found > FORMAT
         {
             return Err(OpenError::Version {
@@ -144,12 +141,34 @@ impl Store {
                 supported: FORMAT,
             });
         }
+        store.init_format().map_err(|e| OpenError::Damaged {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        })?;
         Ok(store)
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The format recorded in the database, or `None` for a new one.
+    fn stored_format(&self) -> Result<Option<u32>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let meta = match tx.open_table(META) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let Some(v) = meta.get("format")? else {
+            return Ok(None);
+        };
+        let bytes: [u8; 4] = v.value().try_into().map_err(|_| StoreError::Corrupt {
+            what: "format",
+            detail: "not 4 bytes".into(),
+        })?;
+        Ok(Some(u32::from_le_bytes(bytes)))
     }
 
     fn init_format(&self) -> Result<(), StoreError> {

