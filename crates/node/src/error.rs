@@ -27,6 +27,8 @@ pub enum ErrorCode {
     BadBundle,
     /// Storage or the file system failed.
     Storage,
+    /// A peer could not be reached, or a sync failed.
+    Network,
 }
 
 /// An error from the node. `code()` is stable; the message is for people.
@@ -67,6 +69,9 @@ pub enum NodeError {
     /// The store failed; the operation did not happen.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The network failed.
+    #[error(transparent)]
+    Net(#[from] commonplace_net::NetError),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -90,6 +95,7 @@ impl NodeError {
             NodeError::Invalid(_) => ErrorCode::InvalidInput,
             NodeError::Rejected(_) => ErrorCode::Rejected,
             NodeError::Bundle(_) => ErrorCode::BadBundle,
+            NodeError::Net(_) => ErrorCode::Network,
         }
     }
 

@@ -35,14 +35,17 @@
 mod error;
 mod events;
 mod node;
+mod online;
 mod profile;
 mod resolve;
 mod sync;
 
+pub use commonplace_net::{NetConfig, RelayConfig, SyncReport};
 pub use error::{ErrorCode, NodeError};
 pub use events::NodeEvent;
 pub use node::{
     CommunityOverview, EntryFilter, Identity, ImportReport, NewCommunity, NewEntry, NewThread,
     Node, ThreadFilter, ThreadState,
 };
+pub use online::{Online, SyncRecord};
 pub use profile::Profile;

@@ -145,6 +145,16 @@ impl Node {
         community: &CommunityId,
         peer: &MemberId,
     ) -> Result<(Session, Frame), SessionError> {
+        // Never hand a community's data to someone who is not in it.
+        if let Ok(Some(c)) = self.store().community(community)
+            && c.roster.role_of(peer).is_none()
+        {
+            return Err(SessionError::Protocol(format!(
+                "{} is not a member of {}",
+                peer.short(),
+                c.charter.name
+            )));
+        }
         let mut r = self.replica();
         let out = Session::start(*community, *peer, &mut r);
         self.finish(r);

@@ -1,0 +1,388 @@
+//! The iroh endpoint, the accept side of the sync protocol, and outgoing sync sessions.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use commonplace_base::{CommunityId, DocId, MemberId};
+use commonplace_sync::{Frame, Session, SessionError, SessionStats};
+use iroh::endpoint::{Connection, RecvStream, SendStream, presets};
+use iroh::protocol::{AcceptError, ProtocolHandler, Router};
+use iroh::{Endpoint, EndpointAddr, RelayMode, RelayUrl, SecretKey};
+use tracing::{debug, info, warn};
+
+use crate::stream::{IDLE_TIMEOUT, ReadFailure, read_frame, write_frame};
+use crate::{NetError, SYNC_ALPN, SyncService};
+
+/// Which relays to use for NAT traversal.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RelayConfig {
+    /// iroh's public relays.
+    #[default]
+    Default,
+    /// No relays: direct connections only (local networks, tests).
+    Disabled,
+    /// A community's own `iroh-relay`.
+    Custom(String),
+}
+
+/// How to run the network.
+#[derive(Debug, Clone, Default)]
+pub struct NetConfig {
+    /// Where to bind (default: any address, a random port).
+    pub bind: Option<SocketAddr>,
+    /// Relays.
+    pub relay: RelayConfig,
+}
+
+/// What one sync session achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncReport {
+    /// The peer.
+    pub peer: MemberId,
+    /// The community.
+    pub community: CommunityId,
+    /// Counters.
+    pub stats: SessionStats,
+    /// Documents that changed here.
+    pub changed: Vec<DocId>,
+}
+
+/// A running endpoint that accepts sync sessions and starts them.
+#[derive(Debug, Clone)]
+pub struct Network {
+    endpoint: Endpoint,
+    router: Router,
+    service: Arc<dyn SyncServiceDebug>,
+}
+
+/// `SyncService` with `Debug`, for the router's handler.
+trait SyncServiceDebug: SyncService + std::fmt::Debug {}
+impl<T: SyncService + std::fmt::Debug> SyncServiceDebug for T {}
+
+fn member_of(id: iroh::EndpointId) -> Result<MemberId, NetError> {
+    MemberId::from_bytes(*id.as_bytes()).map_err(|e| NetError::Stream {
+        peer: id.fmt_short().to_string(),
+        detail: e.to_string(),
+    })
+}
+
+impl Network {
+    /// Binds the endpoint with the member's key and starts accepting sessions.
+    pub async fn start<S: SyncService + std::fmt::Debug>(
+        secret: [u8; 32],
+        config: NetConfig,
+        service: Arc<S>,
+    ) -> Result<Network, NetError> {
+        let relay_mode = match &config.relay {
+            RelayConfig::Default => RelayMode::Default,
+            RelayConfig::Disabled => RelayMode::Disabled,
+            RelayConfig::Custom(url) => {
+                let url: RelayUrl = url
+                    .parse()
+                    .map_err(|e| NetError::Config(format!("relay URL '{url}': {e}")))?;
+                RelayMode::custom([url])
+            }
+        };
+        // No address lookup services: peers are found through invite tickets, known addresses
+        // and the local network, never through a third party's DNS.
+        let mut builder = Endpoint::builder(presets::Minimal)
+            .secret_key(SecretKey::from_bytes(&secret))
+            .alpns(vec![SYNC_ALPN.to_vec()])
+            .relay_mode(relay_mode);
+        if let Some(addr) = config.bind {
+            builder = builder
+                .clear_ip_transports()
+                .bind_addr(addr)
+                .map_err(|e| NetError::Bind(e.to_string()))?;
+        }
+        let endpoint = builder
+            .bind()
+            .await
+            .map_err(|e| NetError::Bind(e.to_string()))?;
+        let service: Arc<dyn SyncServiceDebug> = service;
+        let router = Router::builder(endpoint.clone())
+            .accept(
+                SYNC_ALPN,
+                SyncProtocol {
+                    service: service.clone(),
+                },
+            )
+            .spawn();
+        info!(id = %endpoint.id().fmt_short(), "network started");
+        Ok(Network {
+            endpoint,
+            router,
+            service,
+        })
+    }
+
+    /// Our member id (the endpoint id).
+    pub fn id(&self) -> MemberId {
+        member_of(self.endpoint.id()).unwrap_or_else(|_| unreachable_member())
+    }
+
+    /// Our current address: id, direct addresses and home relay.
+    pub fn addr(&self) -> EndpointAddr {
+        self.endpoint.addr()
+    }
+
+    /// The sockets the endpoint is bound to.
+    pub fn bound_sockets(&self) -> Vec<SocketAddr> {
+        self.endpoint.bound_sockets()
+    }
+
+    /// The endpoint, for protocols layered beside sync (gossip).
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Syncs `community` with the peer at `addr`, to the end.
+    pub async fn sync(
+        &self,
+        addr: EndpointAddr,
+        community: CommunityId,
+    ) -> Result<SyncReport, NetError> {
+        let peer_label = addr.id.fmt_short().to_string();
+        let conn = self
+            .endpoint
+            .connect(addr, SYNC_ALPN)
+            .await
+            .map_err(|e| NetError::Connect {
+                peer: peer_label.clone(),
+                detail: e.to_string(),
+            })?;
+        let peer = member_of(conn.remote_id())?;
+        let result = async {
+            let (mut send, recv) = conn.open_bi().await.map_err(|e| NetError::Stream {
+                peer: peer.short(),
+                detail: e.to_string(),
+            })?;
+            let service = self.service.clone();
+            let (session, hello) = blocking(move || service.start(&community, &peer))
+                .await?
+                .map_err(|source| NetError::Session {
+                    peer: peer.short(),
+                    source,
+                })?;
+            send_frames(&mut send, &peer, &[hello]).await?;
+            drive(self.service.clone(), session, send, recv, Vec::new()).await
+        }
+        .await;
+        conn.close(0u32.into(), b"done");
+        self.service.finished(&peer, &community, &result);
+        result
+    }
+
+    /// Stops accepting, closes connections and the endpoint.
+    pub async fn shutdown(&self) {
+        if let Err(e) = self.router.shutdown().await {
+            warn!("network shutdown: {e}");
+        }
+    }
+}
+
+fn unreachable_member() -> MemberId {
+    // An iroh endpoint id is always a valid ed25519 key; this is never reached.
+    commonplace_base::SecretKey::from_seed([0; 32]).member_id()
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, NetError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| NetError::Stream {
+            peer: "local".into(),
+            detail: format!("worker failed: {e}"),
+        })
+}
+
+async fn send_frames(
+    send: &mut SendStream,
+    peer: &MemberId,
+    frames: &[Frame],
+) -> Result<(), NetError> {
+    for f in frames {
+        write_frame(send, f)
+            .await
+            .map_err(|detail| NetError::Stream {
+                peer: peer.short(),
+                detail,
+            })?;
+    }
+    Ok(())
+}
+
+/// Runs a session to its end: reads the peer's frames (each within [`IDLE_TIMEOUT`]), lets the
+/// service handle them off the async threads, writes the answers.
+async fn drive(
+    service: Arc<dyn SyncServiceDebug>,
+    mut session: Session,
+    mut send: SendStream,
+    mut recv: RecvStream,
+    first: Vec<Frame>,
+) -> Result<SyncReport, NetError> {
+    let peer = session.peer();
+    let community = session.community();
+    let mut pending = first;
+    loop {
+        for frame in std::mem::take(&mut pending) {
+            let svc = service.clone();
+            let (s, res) = blocking(move || {
+                let r = svc.receive(&mut session, frame);
+                (session, r)
+            })
+            .await?;
+            session = s;
+            match res {
+                Ok(out) => send_frames(&mut send, &peer, &out).await?,
+                Err(source) => {
+                    if !matches!(source, SessionError::Refused(_)) {
+                        let _ = write_frame(&mut send, &source.refusal()).await;
+                    }
+                    let _ = send.finish();
+                    return Err(NetError::Session {
+                        peer: peer.short(),
+                        source,
+                    });
+                }
+            }
+        }
+        if session.is_done() {
+            break;
+        }
+        let frame = match tokio::time::timeout(IDLE_TIMEOUT, read_frame(&mut recv)).await {
+            Err(_) => {
+                let _ = write_frame(
+                    &mut send,
+                    &Frame::Refuse {
+                        reason: "no progress for too long".into(),
+                    },
+                )
+                .await;
+                return Err(NetError::Timeout {
+                    peer: peer.short(),
+                    secs: IDLE_TIMEOUT.as_secs(),
+                });
+            }
+            Ok(Ok(f)) => f,
+            Ok(Err(ReadFailure::Frame(e))) => {
+                let source = SessionError::Frame(e);
+                let _ = write_frame(&mut send, &source.refusal()).await;
+                let _ = send.finish();
+                return Err(NetError::Session {
+                    peer: peer.short(),
+                    source,
+                });
+            }
+            Ok(Err(ReadFailure::Finished)) => {
+                return Err(NetError::Stream {
+                    peer: peer.short(),
+                    detail: "the peer ended the session before it was complete".into(),
+                });
+            }
+            Ok(Err(ReadFailure::Transport(detail))) => {
+                return Err(NetError::Stream {
+                    peer: peer.short(),
+                    detail,
+                });
+            }
+        };
+        pending.push(frame);
+    }
+    let _ = send.finish();
+    // Wait (briefly) for the peer to finish too, so our last frames are not cut off by the
+    // connection closing.
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        recv.read_to_end(64 * 1024),
+    )
+    .await;
+    debug!(peer = %peer.short(), "sync session complete");
+    Ok(SyncReport {
+        peer,
+        community,
+        stats: session.stats(),
+        changed: session.changed_docs().copied().collect(),
+    })
+}
+
+/// The accept side: one bidirectional stream per community to sync.
+#[derive(Debug, Clone)]
+struct SyncProtocol {
+    service: Arc<dyn SyncServiceDebug>,
+}
+
+impl ProtocolHandler for SyncProtocol {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let peer = member_of(conn.remote_id()).map_err(AcceptError::from_err)?;
+        while let Ok((send, recv)) = conn.accept_bi().await {
+            if let Err(e) = self.serve_stream(peer, send, recv).await {
+                debug!(peer = %peer.short(), "incoming sync ended: {e}");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SyncProtocol {
+    async fn serve_stream(
+        &self,
+        peer: MemberId,
+        mut send: SendStream,
+        mut recv: RecvStream,
+    ) -> Result<(), NetError> {
+        let first = match tokio::time::timeout(IDLE_TIMEOUT, read_frame(&mut recv)).await {
+            Ok(Ok(f)) => f,
+            Ok(Err(_)) | Err(_) => {
+                return Err(NetError::Stream {
+                    peer: peer.short(),
+                    detail: "no hello".into(),
+                });
+            }
+        };
+        let Frame::Hello { community, .. } = &first else {
+            let _ = write_frame(
+                &mut send,
+                &Frame::Refuse {
+                    reason: "expected a hello".into(),
+                },
+            )
+            .await;
+            return Err(NetError::Stream {
+                peer: peer.short(),
+                detail: "first frame was not a hello".into(),
+            });
+        };
+        let community = *community;
+        let svc = self.service.clone();
+        let allowed = blocking(move || svc.may_sync(&community, &peer)).await?;
+        if !allowed {
+            let _ = write_frame(
+                &mut send,
+                &Frame::Refuse {
+                    reason: "you are not a member of this community here".into(),
+                },
+            )
+            .await;
+            let _ = send.finish();
+            let result = Err(NetError::Session {
+                peer: peer.short(),
+                source: SessionError::Protocol("not a member".into()),
+            });
+            self.service.finished(&peer, &community, &result);
+            return result.map(|_: SyncReport| ());
+        }
+        let svc = self.service.clone();
+        let (session, hello) = blocking(move || svc.start(&community, &peer))
+            .await?
+            .map_err(|source| NetError::Session {
+                peer: peer.short(),
+                source,
+            })?;
+        send_frames(&mut send, &peer, &[hello]).await?;
+        let result = drive(self.service.clone(), session, send, recv, vec![first]).await;
+        self.service.finished(&peer, &community, &result);
+        result.map(|_| ())
+    }
+}

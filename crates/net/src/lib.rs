@@ -1,0 +1,73 @@
+//! The network layer: an iroh endpoint per profile, and the sync protocol over its QUIC
+//! streams.
+//!
+//! This crate only moves bytes. A session's logic lives in `commonplace_sync`; what a frame
+//! does to the profile is the [`SyncService`]'s business (the node implements it). The
+//! member's key is the endpoint's key, so `Connection::remote_id()` — authenticated by TLS —
+//! is the peer's member id.
+//!
+//! One connection carries one bidirectional stream per community being synced. Frames are
+//! length-prefixed with a hard size limit; a session with no frame for [`IDLE_TIMEOUT`] ends.
+
+mod endpoint;
+mod stream;
+
+pub use endpoint::{NetConfig, Network, RelayConfig, SyncReport};
+pub use stream::{IDLE_TIMEOUT, read_frame, write_frame};
+
+use commonplace_base::{CommunityId, MemberId};
+use commonplace_sync::{Frame, Session, SessionError};
+use thiserror::Error;
+
+/// The ALPN of the sync protocol.
+pub const SYNC_ALPN: &[u8] = b"commonplace/sync/1";
+
+/// What the network layer needs from the node: who may sync, and what frames do.
+pub trait SyncService: Send + Sync + 'static {
+    /// Whether `peer` may sync `community` with us.
+    fn may_sync(&self, community: &CommunityId, peer: &MemberId) -> bool;
+    /// Starts a session; returns it and our hello.
+    fn start(
+        &self,
+        community: &CommunityId,
+        peer: &MemberId,
+    ) -> Result<(Session, Frame), SessionError>;
+    /// Feeds a frame to a session; returns the frames to send.
+    fn receive(&self, session: &mut Session, frame: Frame) -> Result<Vec<Frame>, SessionError>;
+    /// A session ended (successfully or not); for status displays and logs.
+    fn finished(
+        &self,
+        _peer: &MemberId,
+        _community: &CommunityId,
+        _outcome: &Result<SyncReport, NetError>,
+    ) {
+    }
+}
+
+/// A network operation failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum NetError {
+    /// The endpoint could not be bound.
+    #[error("could not start networking: {0}")]
+    Bind(String),
+    /// The peer could not be reached.
+    #[error("could not reach {peer}: {detail}")]
+    Connect { peer: String, detail: String },
+    /// The stream failed (the peer vanished, the connection dropped).
+    #[error("connection to {peer} failed: {detail}")]
+    Stream { peer: String, detail: String },
+    /// Nothing arrived for too long.
+    #[error("{peer} stopped responding (nothing for {secs} s)")]
+    Timeout { peer: String, secs: u64 },
+    /// The session ended with an error (ours or the peer's refusal).
+    #[error("sync with {peer} ended: {source}")]
+    Session {
+        peer: String,
+        #[source]
+        source: SessionError,
+    },
+    /// A relay URL or address did not parse.
+    #[error("{0}")]
+    Config(String),
+}

@@ -1,0 +1,166 @@
+//! Real iroh endpoints on loopback, relays disabled: members sync over QUIC.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+
+use commonplace_model::{ActivityKind, Role};
+use commonplace_node::{
+    NetConfig, NewCommunity, NewThread, Node, Online, Profile, RelayConfig, ThreadFilter,
+};
+
+fn loopback() -> NetConfig {
+    NetConfig {
+        bind: Some("127.0.0.1:0".parse::<SocketAddr>().unwrap()),
+        relay: RelayConfig::Disabled,
+    }
+}
+
+fn node(root: &std::path::Path, name: &str) -> Node {
+    Node::init(Profile::at(root.join(name)), name, None, None).unwrap()
+}
+
+/// A community founded by the first node with every other node as a member, with `posts`
+/// replies by each member written while offline.
+async fn community(nodes: &[Node]) -> commonplace_base::CommunityId {
+    let c = nodes[0]
+        .create_community(&NewCommunity {
+            name: "Engineers".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    for (i, n) in nodes.iter().enumerate().skip(1) {
+        nodes[0]
+            .add_member(&c, &n.member_id(), &format!("member {i}"), Role::Member)
+            .unwrap();
+    }
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_peers_sync_over_quic() {
+    let root = tempfile::tempdir().unwrap();
+    let ana = node(root.path(), "ana");
+    let bea = node(root.path(), "bea");
+    let c = community(&[ana.clone(), bea.clone()]).await;
+    let t = ana
+        .create_thread(
+            &c,
+            &NewThread {
+                activity: ActivityKind::Problem,
+                title: "Corrosion".into(),
+                body: "Pipes fail early.".into(),
+                tags: vec![],
+            },
+        )
+        .unwrap();
+    let a = Online::start(ana.clone(), loopback()).await.unwrap();
+    let b = Online::start(bea.clone(), loopback()).await.unwrap();
+    // Bea knows nothing yet; she dials Ana and receives the community.
+    let report = b.sync_with(a.addr(), c).await.unwrap();
+    assert!(report.stats.changes_received >= 3, "{report:?}");
+    assert_eq!(bea.thread(&t).unwrap().title, "Corrosion");
+    // Both write offline, then Bea dials Ana.
+    for i in 0..50 {
+        ana.reply(&t, &format!("ana {i}"), None).unwrap();
+        bea.reply(&t, &format!("bea {i}"), None).unwrap();
+    }
+    let report = b.sync_with(a.addr(), c).await.unwrap();
+    assert!(report.stats.changes_received >= 50);
+    assert_eq!(ana.thread(&t).unwrap(), bea.thread(&t).unwrap());
+    assert_eq!(ana.thread(&t).unwrap().replies.len(), 100);
+    assert_eq!(
+        ana.threads(&c, &ThreadFilter::default()).unwrap(),
+        bea.threads(&c, &ThreadFilter::default()).unwrap()
+    );
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_peers_converge_after_writing_offline() {
+    let root = tempfile::tempdir().unwrap();
+    let nodes: Vec<Node> = (0..5)
+        .map(|i| node(root.path(), &format!("n{i}")))
+        .collect();
+    let c = community(&nodes).await;
+    let online: Vec<Online> = {
+        let mut v = Vec::new();
+        for n in &nodes {
+            v.push(Online::start(n.clone(), loopback()).await.unwrap());
+        }
+        v
+    };
+    // Everyone gets the community from the founder.
+    for o in &online[1..] {
+        o.sync_with(online[0].addr(), c).await.unwrap();
+    }
+    // Each writes its own threads and replies to a shared one, offline.
+    let shared = nodes[0]
+        .create_thread(
+            &c,
+            &NewThread {
+                activity: ActivityKind::Discussion,
+                title: "Shared".into(),
+                body: "Everyone replies here.".into(),
+                tags: vec![],
+            },
+        )
+        .unwrap();
+    for o in &online[1..] {
+        online[0].sync_with(o.addr(), c).await.unwrap();
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        for j in 0..3 {
+            n.create_thread(
+                &c,
+                &NewThread {
+                    activity: ActivityKind::Story,
+                    title: format!("story {i}.{j}"),
+                    body: "…".into(),
+                    tags: vec![],
+                },
+            )
+            .unwrap();
+        }
+        for j in 0..40 {
+            n.reply(&shared, &format!("{i} says {j}"), None).unwrap();
+        }
+    }
+    // A ring then a pass back: every node hears from every other.
+    for round in 0..2 {
+        for i in 0..5 {
+            let j = (i + 1) % 5;
+            online[i]
+                .sync_with(online[j].addr(), c)
+                .await
+                .unwrap_or_else(|e| panic!("round {round} {i}->{j}: {e}"));
+        }
+    }
+    let expected = nodes[0].threads(&c, &ThreadFilter::default()).unwrap();
+    assert_eq!(expected.len(), 16);
+    let shared_thread = nodes[0].thread(&shared).unwrap();
+    assert_eq!(shared_thread.replies.len(), 200);
+    for n in &nodes[1..] {
+        assert_eq!(n.threads(&c, &ThreadFilter::default()).unwrap(), expected);
+        assert_eq!(n.thread(&shared).unwrap(), shared_thread);
+    }
+    for o in &online {
+        o.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_member_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let ana = node(root.path(), "ana");
+    let eve = node(root.path(), "eve");
+    let c = community(&[ana.clone()]).await;
+    let a = Online::start(ana.clone(), loopback()).await.unwrap();
+    let e = Online::start(eve.clone(), loopback()).await.unwrap();
+    let err = e.sync_with(a.addr(), c).await.unwrap_err().to_string();
+    assert!(err.contains("not a member"), "{err}");
+    assert!(eve.communities().unwrap().is_empty());
+    a.shutdown().await;
+    e.shutdown().await;
+}
