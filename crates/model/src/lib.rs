@@ -36,6 +36,7 @@ mod signed;
 pub mod bundle;
 pub mod community;
 pub mod entry;
+pub mod invite;
 pub mod thread;
 pub mod validate;
 pub mod verify;

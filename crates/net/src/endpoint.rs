@@ -11,7 +11,7 @@ use iroh::{Endpoint, EndpointAddr, RelayMode, RelayUrl, SecretKey};
 use tracing::{debug, info, warn};
 
 use crate::stream::{IDLE_TIMEOUT, ReadFailure, read_frame, write_frame};
-use crate::{NetError, SYNC_ALPN, SyncService};
+use crate::{JOIN_ALPN, MAX_JOIN_BYTES, NetError, SYNC_ALPN, SyncService};
 
 /// Which relays to use for NAT traversal.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -87,7 +87,7 @@ impl Network {
         // and the local network, never through a third party's DNS.
         let mut builder = Endpoint::builder(presets::Minimal)
             .secret_key(SecretKey::from_bytes(&secret))
-            .alpns(vec![SYNC_ALPN.to_vec()])
+            .alpns(vec![SYNC_ALPN.to_vec(), JOIN_ALPN.to_vec()])
             .relay_mode(relay_mode);
         if let Some(addr) = config.bind {
             builder = builder
@@ -104,6 +104,12 @@ impl Network {
             .accept(
                 SYNC_ALPN,
                 SyncProtocol {
+                    service: service.clone(),
+                },
+            )
+            .accept(
+                JOIN_ALPN,
+                JoinProtocol {
                     service: service.clone(),
                 },
             )
@@ -171,6 +177,46 @@ impl Network {
         conn.close(0u32.into(), b"done");
         self.service.finished(&peer, &community, &result);
         result
+    }
+
+    /// Sends a join request to the node at `addr` and returns its answer.
+    pub async fn join(&self, addr: EndpointAddr, request: &[u8]) -> Result<Vec<u8>, NetError> {
+        let peer_label = addr.id.fmt_short().to_string();
+        let stream_err = |detail: String| NetError::Stream {
+            peer: peer_label.clone(),
+            detail,
+        };
+        let conn = self
+            .endpoint
+            .connect(addr, JOIN_ALPN)
+            .await
+            .map_err(|e| NetError::Connect {
+                peer: peer_label.clone(),
+                detail: e.to_string(),
+            })?;
+        let (mut send, mut recv) = conn
+            .open_bi()
+            .await
+            .map_err(|e| stream_err(e.to_string()))?;
+        send.write_all(request)
+            .await
+            .map_err(|e| stream_err(e.to_string()))?;
+        send.finish().map_err(|e| stream_err(e.to_string()))?;
+        let answer = tokio::time::timeout(IDLE_TIMEOUT, recv.read_to_end(MAX_JOIN_BYTES))
+            .await
+            .map_err(|_| NetError::Timeout {
+                peer: peer_label.clone(),
+                secs: IDLE_TIMEOUT.as_secs(),
+            })?
+            .map_err(|e| stream_err(e.to_string()))?;
+        conn.close(0u32.into(), b"done");
+        match answer.split_first() {
+            Some((0, rest)) => Ok(rest.to_vec()),
+            Some((_, reason)) => Err(NetError::Refused(
+                String::from_utf8_lossy(reason).into_owned(),
+            )),
+            None => Err(stream_err("no answer".into())),
+        }
     }
 
     /// Stops accepting, closes connections and the endpoint.
@@ -384,5 +430,43 @@ impl SyncProtocol {
         let result = drive(self.service.clone(), session, send, recv, vec![first]).await;
         self.service.finished(&peer, &community, &result);
         result.map(|_| ())
+    }
+}
+
+/// The accept side of joining: one request, one answer (a status byte, then the body).
+#[derive(Debug, Clone)]
+struct JoinProtocol {
+    service: Arc<dyn SyncServiceDebug>,
+}
+
+impl ProtocolHandler for JoinProtocol {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let peer = member_of(conn.remote_id()).map_err(AcceptError::from_err)?;
+        let (mut send, mut recv) = conn.accept_bi().await?;
+        let request =
+            match tokio::time::timeout(IDLE_TIMEOUT, recv.read_to_end(MAX_JOIN_BYTES)).await {
+                Ok(Ok(r)) => r,
+                _ => return Ok(()),
+            };
+        let svc = self.service.clone();
+        let answer = blocking(move || svc.admit(&peer, &request))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+        let mut out = Vec::new();
+        match answer {
+            Ok(body) => {
+                out.push(0);
+                out.extend_from_slice(&body);
+            }
+            Err(reason) => {
+                info!(peer = %peer.short(), "join refused: {reason}");
+                out.push(1);
+                out.extend_from_slice(reason.as_bytes());
+            }
+        }
+        let _ = send.write_all(&out).await;
+        let _ = send.finish();
+        conn.closed().await;
+        Ok(())
     }
 }

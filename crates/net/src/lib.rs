@@ -11,9 +11,12 @@
 
 mod endpoint;
 mod stream;
+mod ticket;
 
 pub use endpoint::{NetConfig, Network, RelayConfig, SyncReport};
+pub use iroh::EndpointAddr;
 pub use stream::{IDLE_TIMEOUT, read_frame, write_frame};
+pub use ticket::PeerTicket;
 
 use commonplace_base::{CommunityId, MemberId};
 use commonplace_sync::{Frame, Session, SessionError};
@@ -21,6 +24,10 @@ use thiserror::Error;
 
 /// The ALPN of the sync protocol.
 pub const SYNC_ALPN: &[u8] = b"commonplace/sync/1";
+/// The ALPN of the join protocol: one request (an invitation), one answer.
+pub const JOIN_ALPN: &[u8] = b"commonplace/join/1";
+/// Largest join request or answer.
+pub const MAX_JOIN_BYTES: usize = 64 * 1024;
 
 /// What the network layer needs from the node: who may sync, and what frames do.
 pub trait SyncService: Send + Sync + 'static {
@@ -34,6 +41,9 @@ pub trait SyncService: Send + Sync + 'static {
     ) -> Result<(Session, Frame), SessionError>;
     /// Feeds a frame to a session; returns the frames to send.
     fn receive(&self, session: &mut Session, frame: Frame) -> Result<Vec<Frame>, SessionError>;
+    /// Handles a join request from `peer` (the bytes are the node's business); returns the
+    /// answer to send, or a refusal the holder reads.
+    fn admit(&self, peer: &MemberId, request: &[u8]) -> Result<Vec<u8>, String>;
     /// A session ended (successfully or not); for status displays and logs.
     fn finished(
         &self,
@@ -67,6 +77,9 @@ pub enum NetError {
         #[source]
         source: SessionError,
     },
+    /// The peer refused the request.
+    #[error("refused: {0}")]
+    Refused(String),
     /// A relay URL or address did not parse.
     #[error("{0}")]
     Config(String),

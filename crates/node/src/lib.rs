@@ -34,6 +34,7 @@
 
 mod error;
 mod events;
+mod invite;
 mod node;
 mod online;
 mod profile;

@@ -3,7 +3,8 @@
 use std::sync::{Arc, Mutex};
 
 use commonplace_base::{CommunityId, MemberId, Timestamp};
-use commonplace_net::{NetConfig, NetError, Network, SyncReport, SyncService};
+use commonplace_model::invite::SignedInvitation;
+use commonplace_net::{NetConfig, NetError, Network, PeerTicket, SyncReport, SyncService};
 use commonplace_sync::{Frame, Session, SessionError};
 use tracing::{info, warn};
 
@@ -50,6 +51,10 @@ impl SyncService for Service {
 
     fn receive(&self, session: &mut Session, frame: Frame) -> Result<Vec<Frame>, SessionError> {
         self.node.sync_receive(session, frame)
+    }
+
+    fn admit(&self, peer: &MemberId, request: &[u8]) -> Result<Vec<u8>, String> {
+        self.node.admit(peer, request)
     }
 
     fn finished(
@@ -103,7 +108,61 @@ impl Online {
         let network = Network::start(node.secret_key().to_secret_bytes(), config, service)
             .await
             .map_err(NodeError::Net)?;
-        Ok(Online { node, network, log })
+        let online = Online { node, network, log };
+        online.node.set_own_address(online.ticket().to_bytes())?;
+        Ok(online)
+    }
+
+    /// Our address as a copyable code.
+    pub fn ticket(&self) -> PeerTicket {
+        PeerTicket(self.network.addr())
+    }
+
+    /// Joins a community with an invitation code: asks the inviting node to admit us, then
+    /// syncs the whole community from it.
+    pub async fn join(&self, code: &str) -> Result<(CommunityId, SyncReport), NodeError> {
+        let inv =
+            SignedInvitation::from_code(code).map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+        let addr = PeerTicket::from_bytes(&inv.invitation.inviter_addr).map_err(NodeError::Net)?;
+        let name = self.node.identity()?.name;
+        let request = postcard::to_stdvec(&crate::invite::JoinRequest {
+            code: code.trim().to_owned(),
+            name,
+        })
+        .map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+        self.network
+            .join(addr.0.clone(), &request)
+            .await
+            .map_err(NodeError::Net)?;
+        let community = inv.invitation.community;
+        let report = self.sync_with(addr.0, community).await?;
+        Ok((community, report))
+    }
+
+    /// Syncs with every known peer (all communities, or one), one after another; returns
+    /// each outcome.
+    pub async fn sync_known_peers(
+        &self,
+        community: Option<CommunityId>,
+    ) -> Result<Vec<(MemberId, CommunityId, Result<SyncReport, NodeError>)>, NodeError> {
+        let communities = match community {
+            Some(c) => vec![c],
+            None => self.node.community_ids()?,
+        };
+        let mut out = Vec::new();
+        for (member, addr) in self.node.known_peers()? {
+            let Ok(ticket) = PeerTicket::from_bytes(&addr) else {
+                continue;
+            };
+            for c in &communities {
+                if !self.node.may_sync(c, &member)? {
+                    continue;
+                }
+                let r = self.sync_with(ticket.0.clone(), *c).await;
+                out.push((member, *c, r));
+            }
+        }
+        Ok(out)
     }
 
     /// The node.
@@ -127,10 +186,15 @@ impl Online {
         addr: iroh::EndpointAddr,
         community: CommunityId,
     ) -> Result<SyncReport, NodeError> {
-        self.network
-            .sync(addr, community)
+        let report = self
+            .network
+            .sync(addr.clone(), community)
             .await
-            .map_err(NodeError::Net)
+            .map_err(NodeError::Net)?;
+        // Remember how to reach this member next time.
+        self.node
+            .record_peer(&report.peer, PeerTicket(addr).to_bytes())?;
+        Ok(report)
     }
 
     /// Recent syncs, newest last.

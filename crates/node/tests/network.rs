@@ -164,3 +164,64 @@ async fn a_non_member_is_refused() {
     a.shutdown().await;
     e.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invite_and_join_then_single_use_and_expiry() {
+    let root = tempfile::tempdir().unwrap();
+    let ana = node(root.path(), "ana");
+    let bea = node(root.path(), "bea");
+    let eve = node(root.path(), "eve");
+    let c = community(&[ana.clone()]).await;
+    let a = Online::start(ana.clone(), loopback()).await.unwrap();
+    let b = Online::start(bea.clone(), loopback()).await.unwrap();
+    let e = Online::start(eve.clone(), loopback()).await.unwrap();
+    let code = ana
+        .create_invite(
+            &c,
+            Role::Member,
+            7 * 24 * 3600 * 1000,
+            a.ticket().to_bytes(),
+        )
+        .unwrap()
+        .to_code()
+        .unwrap();
+    let (joined, report) = b.join(&code).await.unwrap();
+    assert_eq!(joined, c);
+    assert!(report.stats.changes_received >= 2);
+    let roster = bea.community(&c).unwrap().roster;
+    assert_eq!(roster.role_of(&bea.member_id()), Some(Role::Member));
+    assert_eq!(roster.name_of(&bea.member_id()), "bea");
+    // The same code again, by someone else: used.
+    let err = e.join(&code).await.unwrap_err().to_string();
+    assert!(err.contains("already used"), "{err}");
+    assert!(eve.communities().unwrap().is_empty());
+    // An expired invitation.
+    let old = ana
+        .create_invite(&c, Role::Member, -1, a.ticket().to_bytes())
+        .unwrap()
+        .to_code()
+        .unwrap();
+    let err = e.join(&old).await.unwrap_err().to_string();
+    assert!(err.contains("expired"), "{err}");
+    // A tampered one (role raised): the signature no longer matches.
+    let mut inv = commonplace_model::invite::SignedInvitation::from_code(&code).unwrap();
+    inv.invitation.role = Role::Coordinator;
+    let err = e
+        .join(&inv.to_code().unwrap())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("forged"), "{err}");
+    // Only coordinators invite.
+    assert!(bea.create_invite(&c, Role::Member, 1000, vec![]).is_err());
+    // Bea is now a known peer of Ana's and vice versa.
+    assert!(
+        bea.known_peers()
+            .unwrap()
+            .iter()
+            .any(|(m, _)| *m == ana.member_id())
+    );
+    for o in [a, b, e] {
+        o.shutdown().await;
+    }
+}

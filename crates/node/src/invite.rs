@@ -1,0 +1,137 @@
+//! Invitations and admission: a coordinator's node admits the holder of a valid invitation.
+
+use commonplace_base::{CommunityId, MemberId, Timestamp};
+use commonplace_model::Role;
+use commonplace_model::invite::{Invitation, InviteError, SignedInvitation};
+use commonplace_store::Commit;
+use serde::{Deserialize, Serialize};
+
+use crate::{Node, NodeError};
+
+/// What a newcomer sends to the inviting node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct JoinRequest {
+    pub code: String,
+    pub name: String,
+}
+
+const USED: &str = "invite-used/";
+const PEER: &str = "peer/";
+
+impl Node {
+    /// Signs an invitation to `community` (coordinators only), valid for `valid_for_ms`,
+    /// naming how to reach this node (`inviter_addr`, from the network layer).
+    pub fn create_invite(
+        &self,
+        community: &CommunityId,
+        role: Role,
+        valid_for_ms: i64,
+        inviter_addr: Vec<u8>,
+    ) -> Result<SignedInvitation, NodeError> {
+        let c = self.community(community)?;
+        if c.roster.role_of(&self.member_id()) != Some(Role::Coordinator) {
+            return Err(NodeError::NotAllowed(format!(
+                "only coordinators may invite to {}",
+                c.charter.name
+            )));
+        }
+        let invitation = Invitation {
+            community: *community,
+            community_name: c.charter.name,
+            issuer: self.member_id(),
+            role,
+            expires_at: Timestamp(Timestamp::now().0.saturating_add(valid_for_ms)),
+            secret: commonplace_base::random_bytes(&mut rand::rng()),
+            inviter_addr,
+        };
+        SignedInvitation::sign(invitation, self.secret_key()).map_err(invite_err)
+    }
+
+    /// Admits the holder of an invitation: checks it and adds `peer` to the roster. Called by
+    /// the network layer with the TLS-authenticated peer id.
+    pub(crate) fn admit(&self, peer: &MemberId, request: &[u8]) -> Result<Vec<u8>, String> {
+        let req: JoinRequest =
+            postcard::from_bytes(request).map_err(|_| "malformed join request".to_string())?;
+        let inv = SignedInvitation::from_code(&req.code).map_err(|e| e.to_string())?;
+        let i = &inv.invitation;
+        let c = self
+            .community(&i.community)
+            .map_err(|_| "this node does not hold that community".to_string())?;
+        if c.roster.role_of(&i.issuer) != Some(Role::Coordinator) {
+            return Err(InviteError::NotACoordinator.to_string());
+        }
+        if c.roster.role_of(peer).is_some() {
+            // Already in: joining again just syncs.
+            return Ok(i.community.as_bytes().to_vec());
+        }
+        if Timestamp::now() > i.expires_at {
+            return Err(InviteError::Expired.to_string());
+        }
+        let used_key = format!("{USED}{}", inv.id());
+        if self
+            .store()
+            .meta(&used_key)
+            .map_err(|e| e.to_string())?
+            .is_some()
+        {
+            return Err(InviteError::Used.to_string());
+        }
+        if c.roster.role_of(&self.member_id()) != Some(Role::Coordinator) {
+            return Err("this member's node cannot add members; ask a coordinator to run `commonplace serve`".into());
+        }
+        // Burn the invitation first: a crash in between leaves it used, never reusable.
+        self.store()
+            .commit(&Commit {
+                docs: Vec::new(),
+                meta: vec![(used_key, peer.as_bytes().to_vec())],
+            })
+            .map_err(|e| e.to_string())?;
+        let name = if req.name.trim().is_empty() {
+            peer.short()
+        } else {
+            req.name
+        };
+        self.add_member(&i.community, peer, &name, i.role)
+            .map_err(|e| e.to_string())?;
+        Ok(i.community.as_bytes().to_vec())
+    }
+
+    /// Remembers how to reach a member.
+    pub fn record_peer(&self, member: &MemberId, addr: Vec<u8>) -> Result<(), NodeError> {
+        if *member == self.member_id() {
+            return Ok(());
+        }
+        self.store().commit(&Commit {
+            docs: Vec::new(),
+            meta: vec![(format!("{PEER}{member}"), addr)],
+        })?;
+        Ok(())
+    }
+
+    /// Members we know how to reach, with their last known address.
+    pub fn known_peers(&self) -> Result<Vec<(MemberId, Vec<u8>)>, NodeError> {
+        Ok(self
+            .store()
+            .meta_with_prefix(PEER)?
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(PEER)?.parse().ok()?, v)))
+            .collect())
+    }
+
+    /// This node's own address, as last published by the network layer.
+    pub fn own_address(&self) -> Result<Option<Vec<u8>>, NodeError> {
+        Ok(self.store().meta("net/addr")?)
+    }
+
+    pub(crate) fn set_own_address(&self, addr: Vec<u8>) -> Result<(), NodeError> {
+        self.store().commit(&Commit {
+            docs: Vec::new(),
+            meta: vec![("net/addr".into(), addr)],
+        })?;
+        Ok(())
+    }
+}
+
+fn invite_err(e: InviteError) -> NodeError {
+    NodeError::NotAllowed(e.to_string())
+}
