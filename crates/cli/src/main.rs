@@ -14,6 +14,7 @@ use commonplace_node::{
     ThreadState,
 };
 
+mod net;
 mod output;
 
 use output::Out;
@@ -83,6 +84,57 @@ enum Command {
     Import {
         /// The bundle file.
         file: PathBuf,
+    },
+    /// Invitations to a community (coordinators).
+    #[command(subcommand)]
+    Invite(InviteCmd),
+    /// Join a community with an invitation code: the inviting node admits you and you receive
+    /// the whole community.
+    Join {
+        /// The invitation code.
+        code: String,
+        #[command(flatten)]
+        net: net::NetArgs,
+    },
+    /// Run as an always-on peer: accept syncs from members and sync with known peers.
+    Serve {
+        #[command(flatten)]
+        net: net::NetArgs,
+        /// How often to sync with known peers.
+        #[arg(long, default_value = "30s", value_parser = net::parse_duration)]
+        interval: std::time::Duration,
+    },
+    /// Sync once with a peer (or every known peer), then exit with a summary.
+    Sync {
+        #[command(flatten)]
+        community: CommunityArg,
+        /// The peer's address, as printed by its `commonplace serve`.
+        #[arg(long)]
+        peer: Option<String>,
+        /// Give up after this long.
+        #[arg(long, default_value = "30s", value_parser = net::parse_duration)]
+        timeout: std::time::Duration,
+        #[command(flatten)]
+        net: net::NetArgs,
+    },
+    /// Own address, known peers and the last sync with each.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+enum InviteCmd {
+    /// Create a single-use invitation code (coordinators only).
+    Create {
+        #[command(flatten)]
+        community: CommunityArg,
+        /// How long the code works.
+        #[arg(long, default_value = "7d", value_parser = net::parse_duration)]
+        expires: std::time::Duration,
+        /// The newcomer's role.
+        #[arg(long, default_value = "member")]
+        role: Role,
+        #[command(flatten)]
+        net: net::NetArgs,
     },
 }
 
@@ -291,12 +343,19 @@ enum MemberCmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The always-on peer reports its syncs; everything else stays quiet unless asked.
+    let default_level = if matches!(cli.command, Command::Serve { .. }) {
+        "warn,commonplace_node=info,commonplace_net=info,commonplace=info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("COMMONPLACE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -563,6 +622,33 @@ fn run(cli: Cli) -> Result<()> {
             write_atomically(&path, &bytes)?;
             out.exported(&path, bytes.len())
         }
+        Command::Invite(InviteCmd::Create {
+            community,
+            expires,
+            role,
+            net: n,
+        }) => {
+            let c = node.find_community(community.community.as_deref())?;
+            runtime()?.block_on(net::invite(node, n, c, role, expires, &out))
+        }
+        Command::Join { code, net: n } => runtime()?.block_on(net::join(node, n, &code, &out)),
+        Command::Serve { net: n, interval } => {
+            runtime()?.block_on(net::serve(node, n, interval, &out))
+        }
+        Command::Sync {
+            community,
+            peer,
+            timeout,
+            net: n,
+        } => {
+            let c = community
+                .community
+                .as_deref()
+                .map(|c| node.find_community(Some(c)))
+                .transpose()?;
+            runtime()?.block_on(net::sync(node, n, c, peer, timeout, &out))
+        }
+        Command::Status => net::status(&node, &out),
         Command::Import { file } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -570,6 +656,13 @@ fn run(cli: Cli) -> Result<()> {
             out.imported(&report)
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 fn unreachable_init() -> Result<()> {

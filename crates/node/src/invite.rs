@@ -17,6 +17,7 @@ pub(crate) struct JoinRequest {
 
 const USED: &str = "invite-used/";
 const PEER: &str = "peer/";
+const SYNC: &str = "sync/";
 
 impl Node {
     /// Signs an invitation to `community` (coordinators only), valid for `valid_for_ms`,
@@ -116,6 +117,48 @@ impl Node {
             .into_iter()
             .filter_map(|(k, v)| Some((k.strip_prefix(PEER)?.parse().ok()?, v)))
             .collect())
+    }
+
+    /// Records the outcome of a sync with `peer` about `community` (for `status`).
+    pub fn record_sync(
+        &self,
+        peer: &MemberId,
+        community: &CommunityId,
+        record: &crate::SyncRecord,
+    ) -> Result<(), NodeError> {
+        let bytes = serde_json::to_vec(record).map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+        self.store().commit(&Commit {
+            docs: Vec::new(),
+            meta: vec![(format!("{SYNC}{peer}/{community}"), bytes)],
+        })?;
+        Ok(())
+    }
+
+    /// The last recorded sync with each peer about each community.
+    pub fn sync_history(&self) -> Result<Vec<crate::SyncRecord>, NodeError> {
+        Ok(self
+            .store()
+            .meta_with_prefix(SYNC)?
+            .into_iter()
+            .filter_map(|(_, v)| serde_json::from_slice(&v).ok())
+            .collect())
+    }
+
+    /// A network setting (`bind`, `relay`), as last used.
+    pub fn net_setting(&self, name: &str) -> Result<Option<String>, NodeError> {
+        Ok(self
+            .store()
+            .meta(&format!("net/{name}"))?
+            .and_then(|v| String::from_utf8(v).ok()))
+    }
+
+    /// Remembers a network setting.
+    pub fn set_net_setting(&self, name: &str, value: &str) -> Result<(), NodeError> {
+        self.store().commit(&Commit {
+            docs: Vec::new(),
+            meta: vec![(format!("net/{name}"), value.as_bytes().to_vec())],
+        })?;
+        Ok(())
     }
 
     /// This node's own address, as last published by the network layer.

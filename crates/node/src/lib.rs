@@ -41,7 +41,7 @@ mod profile;
 mod resolve;
 mod sync;
 
-pub use commonplace_net::{NetConfig, RelayConfig, SyncReport};
+pub use commonplace_net::{NetConfig, PeerTicket, RelayConfig, SyncReport};
 pub use error::{ErrorCode, NodeError};
 pub use events::NodeEvent;
 pub use node::{

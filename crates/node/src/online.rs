@@ -11,7 +11,7 @@ use tracing::{info, warn};
 use crate::{Node, NodeError};
 
 /// What happened in one sync, for status displays.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SyncRecord {
     /// The peer.
     pub peer: MemberId,
@@ -80,6 +80,9 @@ impl SyncService for Service {
                 "synced"
             ),
             Err(e) => warn!(peer = %peer.short(), "sync failed: {e}"),
+        }
+        if let Err(e) = self.node.record_sync(peer, community, &record) {
+            warn!("could not record the sync: {e}");
         }
         if let Ok(mut log) = self.log.lock() {
             log.push(record);

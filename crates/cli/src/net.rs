@@ -1,0 +1,365 @@
+//! The networked commands: serve, sync, status, invite, join.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use commonplace_base::{CommunityId, MemberId};
+use commonplace_model::Role;
+use commonplace_node::{NetConfig, Node, Online, PeerTicket, RelayConfig};
+use serde_json::json;
+use tracing::{info, warn};
+
+use crate::output::Out;
+
+/// Network options shared by the networked commands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NetArgs {
+    /// Address to bind, e.g. 127.0.0.1:7400 (default: the one used last time, else any).
+    #[arg(long)]
+    pub bind: Option<SocketAddr>,
+    /// Relays for NAT traversal: default (iroh's public relays), none, or a relay URL.
+    #[arg(long)]
+    pub relay: Option<String>,
+}
+
+/// Parses durations like `30s`, `10m`, `7d`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration like 30s, 10m, 12h or 7d"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("'{s}' is not a duration like 30s, 10m, 12h or 7d")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+fn config(node: &Node, args: &NetArgs) -> Result<NetConfig> {
+    let bind = match args.bind {
+        Some(b) => Some(b),
+        None => node.net_setting("bind")?.and_then(|s| s.parse().ok()),
+    };
+    let relay_text = match &args.relay {
+        Some(r) => r.clone(),
+        None => node
+            .net_setting("relay")?
+            .unwrap_or_else(|| "default".into()),
+    };
+    let relay = match relay_text.as_str() {
+        "default" => RelayConfig::Default,
+        "none" | "off" => RelayConfig::Disabled,
+        url => RelayConfig::Custom(url.to_owned()),
+    };
+    Ok(NetConfig { bind, relay })
+}
+
+/// Starts the endpoint and remembers where it is bound, so the next start (and invitations
+/// made meanwhile) use the same address.
+async fn go_online(node: &Node, args: &NetArgs, remember: bool) -> Result<Online> {
+    let cfg = config(node, args)?;
+    let relay_text = match &cfg.relay {
+        RelayConfig::Default => "default".to_owned(),
+        RelayConfig::Disabled => "none".to_owned(),
+        RelayConfig::Custom(u) => u.clone(),
+    };
+    let online = Online::start(node.clone(), cfg).await?;
+    if remember {
+        if let Some(sock) = online.network().bound_sockets().first() {
+            node.set_net_setting("bind", &sock.to_string())?;
+        }
+        node.set_net_setting("relay", &relay_text)?;
+    }
+    Ok(online)
+}
+
+pub async fn serve(node: Node, args: NetArgs, interval: Duration, out: &Out) -> Result<()> {
+    let online = go_online(&node, &args, true).await?;
+    let me = node.identity()?;
+    let ticket = online.ticket();
+    if out.json {
+        println!(
+            "{}",
+            json!({ "member_id": me.member.to_string(), "address": ticket.to_string() })
+        );
+    } else {
+        println!(
+            "Serving {} ({}). Others can sync with:",
+            me.name,
+            me.member.short()
+        );
+        println!("{ticket}");
+        println!("Press Ctrl+C to stop.");
+    }
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
+    loop {
+        tokio::select! {
+            biased;
+            _ = tokio::signal::ctrl_c() => break,
+            _ = terminate.recv() => break,
+            _ = tokio::time::sleep(interval) => {
+                match online.sync_known_peers(None).await {
+                    Ok(results) => {
+                        for (peer, c, r) in results {
+                            match r {
+                                Ok(rep) => info!(peer = %peer.short(), community = %c.short(), received = rep.stats.changes_received, sent = rep.stats.changes_sent, "synced"),
+                                Err(e) => warn!(peer = %peer.short(), community = %c.short(), "not reachable: {e}"),
+                            }
+                        }
+                    }
+                    Err(e) => warn!("sync round failed: {e}"),
+                }
+            }
+        }
+    }
+    eprintln!("stopping");
+    online.shutdown().await;
+    Ok(())
+}
+
+pub async fn sync(
+    node: Node,
+    args: NetArgs,
+    community: Option<CommunityId>,
+    peer: Option<String>,
+    timeout: Duration,
+    out: &Out,
+) -> Result<()> {
+    let online = go_online(
+        &node,
+        &NetArgs {
+            bind: args.bind.or(Some("0.0.0.0:0".parse()?)),
+            relay: args.relay.clone(),
+        },
+        false,
+    )
+    .await?;
+    let work = async {
+        let mut results = Vec::new();
+        match peer {
+            Some(p) => {
+                let ticket: PeerTicket = p.parse()?;
+                let communities = match community {
+                    Some(c) => vec![c],
+                    None => node.community_ids()?,
+                };
+                if communities.is_empty() {
+                    bail!("this profile holds no community yet: use `commonplace join CODE`");
+                }
+                for c in communities {
+                    let r = online.sync_with(ticket.0.clone(), c).await;
+                    results.push((ticket.0.id.as_bytes().to_owned(), c, r));
+                }
+            }
+            None => {
+                for (m, c, r) in online.sync_known_peers(community).await? {
+                    results.push((*m.as_bytes(), c, r));
+                }
+            }
+        }
+        Ok::<_, anyhow::Error>(results)
+    };
+    let results = match tokio::time::timeout(timeout, work).await {
+        Ok(r) => r?,
+        Err(_) => {
+            online.shutdown().await;
+            bail!("sync did not finish within {} s", timeout.as_secs());
+        }
+    };
+    online.shutdown().await;
+    if results.is_empty() {
+        bail!(
+            "no peers known yet: pass --peer ADDRESS (printed by `commonplace serve` on the other machine)"
+        );
+    }
+    let mut ok = 0;
+    let mut lines = Vec::new();
+    for (peer, c, r) in &results {
+        let peer = MemberId::from_bytes(*peer)
+            .map(|m| m.to_string())
+            .unwrap_or_default();
+        let name = node
+            .community(c)
+            .map(|x| x.charter.name)
+            .unwrap_or_else(|_| c.short());
+        match r {
+            Ok(rep) => {
+                ok += 1;
+                lines.push(
+                    json!({ "peer": peer, "community": c.to_string(), "name": name, "ok": true,
+                    "received": rep.stats.changes_received, "sent": rep.stats.changes_sent }),
+                );
+                if !out.json {
+                    println!(
+                        "synced {name} with {}: {} changes received, {} sent",
+                        &peer[..10.min(peer.len())],
+                        rep.stats.changes_received,
+                        rep.stats.changes_sent
+                    );
+                }
+            }
+            Err(e) => {
+                lines.push(json!({ "peer": peer, "community": c.to_string(), "name": name, "ok": false, "error": e.to_string() }));
+                if !out.json {
+                    println!(
+                        "could not sync {name} with {}: {e}",
+                        &peer[..10.min(peer.len())]
+                    );
+                }
+            }
+        }
+    }
+    if out.json {
+        println!("{}", serde_json::to_string_pretty(&lines)?);
+    }
+    if ok == 0 {
+        bail!("no sync succeeded");
+    }
+    Ok(())
+}
+
+pub async fn invite(
+    node: Node,
+    args: NetArgs,
+    community: CommunityId,
+    role: Role,
+    expires: Duration,
+    out: &Out,
+) -> Result<()> {
+    // Learn (and pin) our address: the invited member dials it while `serve` runs.
+    let online = go_online(&node, &args, true).await?;
+    let ticket = online.ticket();
+    online.shutdown().await;
+    let inv = node.create_invite(
+        &community,
+        role,
+        i64::try_from(expires.as_millis()).unwrap_or(i64::MAX),
+        ticket.to_bytes(),
+    )?;
+    let code = inv.to_code().map_err(|e| anyhow::anyhow!("{e}"))?;
+    if out.json {
+        println!(
+            "{}",
+            json!({ "code": code, "community": community.to_string(), "role": role.as_str(),
+            "expires_at": inv.invitation.expires_at.0 })
+        );
+    } else {
+        println!("{code}");
+        eprintln!(
+            "Send this code to the person you invite. It works once, until it expires, while `commonplace serve` runs here (or on another coordinator's node at this address)."
+        );
+    }
+    Ok(())
+}
+
+pub async fn join(node: Node, args: NetArgs, code: &str, out: &Out) -> Result<()> {
+    let online = go_online(
+        &node,
+        &NetArgs {
+            bind: args.bind.or(Some("0.0.0.0:0".parse()?)),
+            relay: args.relay.clone(),
+        },
+        false,
+    )
+    .await?;
+    let result = online.join(code).await;
+    online.shutdown().await;
+    let (c, report) = result.context("joining failed")?;
+    let name = node.community(&c)?.charter.name;
+    if out.json {
+        println!(
+            "{}",
+            json!({ "community": c.to_string(), "name": name, "received": report.stats.changes_received })
+        );
+    } else {
+        println!(
+            "joined {name} ({} changes received)",
+            report.stats.changes_received
+        );
+    }
+    Ok(())
+}
+
+pub fn status(node: &Node, out: &Out) -> Result<()> {
+    let me = node.identity()?;
+    let address = node
+        .own_address()?
+        .and_then(|b| PeerTicket::from_bytes(&b).ok())
+        .map(|t| t.to_string());
+    let peers = node.known_peers()?;
+    let history = node.sync_history()?;
+    let communities = node.communities()?;
+    let name_of = |m: &MemberId| -> String {
+        for c in &communities {
+            if let Ok(full) = node.community(&c.id)
+                && full.roster.members.contains_key(m)
+            {
+                return full.roster.name_of(m);
+            }
+        }
+        m.short()
+    };
+    if out.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "member_id": me.member.to_string(),
+                "name": me.name,
+                "address": address,
+                "online": false,
+                "peers": peers.iter().map(|(m, _)| json!({
+                    "member_id": m.to_string(),
+                    "name": name_of(m),
+                })).collect::<Vec<_>>(),
+                "syncs": history.iter().map(|r| json!({
+                    "peer": r.peer.to_string(),
+                    "community": r.community.to_string(),
+                    "at": r.at.0,
+                    "ok": r.ok,
+                    "received": r.changes_received,
+                    "sent": r.changes_sent,
+                    "error": r.error,
+                })).collect::<Vec<_>>(),
+            }))?
+        );
+        return Ok(());
+    }
+    println!("{} ({})", me.name, me.member);
+    println!(
+        "address: {}",
+        address
+            .as_deref()
+            .unwrap_or("(not online yet: run `commonplace serve`)")
+    );
+    println!("this command is offline; `commonplace serve` keeps syncing in the background");
+    if peers.is_empty() {
+        println!("no known peers yet");
+    }
+    for (m, _) in &peers {
+        println!("peer {} ({})", name_of(m), m.short());
+        for r in history.iter().filter(|r| r.peer == *m) {
+            let c = communities
+                .iter()
+                .find(|c| c.id == r.community)
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| r.community.short());
+            let when = chrono::DateTime::from_timestamp_millis(r.at.0)
+                .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default();
+            match &r.error {
+                None => println!(
+                    "  {c}: last synced {when} ({} received, {} sent)",
+                    r.changes_received, r.changes_sent
+                ),
+                Some(e) => println!("  {c}: last attempt {when} failed: {e}"),
+            }
+        }
+    }
+    Ok(())
+}
