@@ -1,0 +1,149 @@
+//! The networked commands end to end: real processes, real iroh endpoints on loopback with
+//! relays disabled.
+
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use commonplace_testkit::Member;
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_commonplace"))
+}
+
+/// A running `serve`; stopped with SIGTERM on drop.
+struct Serve {
+    child: Child,
+    address: String,
+}
+
+impl Serve {
+    fn start(m: &Member) -> Serve {
+        let mut child = m
+            .command(&["serve", "--relay", "none", "--interval", "2s"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let started = Instant::now();
+        let mut address = String::new();
+        while started.elapsed() < Duration::from_secs(30) {
+            match lines.next() {
+                Some(Ok(l)) if l.starts_with("cppeer1") => {
+                    address = l;
+                    break;
+                }
+                Some(Ok(_)) => {}
+                _ => break,
+            }
+        }
+        assert!(!address.is_empty(), "serve printed no address");
+        // Keep reading, so serve never writes into a closed pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Serve { child, address }
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn invite_join_serve_and_sync_between_processes() {
+    let root = tempfile::tempdir().unwrap();
+    let ana = Member::init(bin(), root.path(), "ana", "Ana Silva");
+    let bea = Member::init(bin(), root.path(), "bea", "Bea Santos");
+    let c = ana
+        .ok(&["community", "create", "--name", "Nurses Exchange"])
+        .trim()
+        .to_owned();
+    ana.ok(&[
+        "thread",
+        "new",
+        "--kind",
+        "request",
+        "--title",
+        "Night shifts",
+        "--body",
+        "How do you rest?",
+    ]);
+    let code = ana
+        .ok(&[
+            "invite",
+            "create",
+            "--bind",
+            "127.0.0.1:0",
+            "--relay",
+            "none",
+            "--role",
+            "member",
+        ])
+        .trim()
+        .to_owned();
+    assert!(code.starts_with("cpinvite1"));
+    let serve = Serve::start(&ana);
+
+    // While serve holds Ana's profile, other commands say so at once.
+    let err = ana.fails(&["thread", "list"]);
+    assert!(
+        err.contains("in use by another Commonplace process"),
+        "{err}"
+    );
+
+    // Bea joins with the code and receives the community.
+    let joined = bea.json(&["join", &code, "--relay", "none"]);
+    assert_eq!(joined["community"], c.as_str());
+    assert_eq!(bea.json(&["thread", "list"])[0]["title"], "Night shifts");
+    let members = bea.json(&["member", "list"]);
+    assert!(
+        members
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "Bea Santos" && m["role"] == "member")
+    );
+    // The code is single-use.
+    let eve = Member::init(bin(), root.path(), "eve", "Eve");
+    let err = eve.fails(&["join", &code, "--relay", "none"]);
+    assert!(err.contains("already used"), "{err}");
+
+    // Bea writes offline, then syncs once with Ana's always-on peer.
+    let t = bea.json(&["thread", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    bea.ok(&["reply", &t, "--body", "Short naps before the shift."]);
+    let summary = bea.json(&[
+        "sync",
+        "--peer",
+        &serve.address,
+        "--relay",
+        "none",
+        "--timeout",
+        "30s",
+    ]);
+    assert_eq!(summary[0]["ok"], true);
+    assert!(summary[0]["sent"].as_u64().unwrap() >= 1);
+    // Status remembers the peer and the sync.
+    let status = bea.json(&["status"]);
+    assert_eq!(status["peers"][0]["member_id"], ana.id.as_str());
+    assert_eq!(status["syncs"][0]["ok"], true);
+    drop(serve);
+    // After serve stops, Ana's profile holds Bea's reply.
+    let shown = ana.json(&["thread", "show", &t]);
+    assert_eq!(shown["posts"][0]["body"], "Short naps before the shift.");
+    assert_eq!(shown["posts"][0]["author"]["name"], "Bea Santos");
+    // A sync with nobody listening fails clearly, within its timeout.
+    let err = bea.fails(&["sync", "--relay", "none", "--timeout", "5s"]);
+    assert!(err.contains("error:"), "{err}");
+}
