@@ -56,7 +56,11 @@ fn config(node: &Node, args: &NetArgs) -> Result<NetConfig> {
         "none" | "off" => RelayConfig::Disabled,
         url => RelayConfig::Custom(url.to_owned()),
     };
-    Ok(NetConfig { bind, relay })
+    Ok(NetConfig {
+        bind,
+        relay,
+        ..NetConfig::default()
+    })
 }
 
 /// Starts the endpoint and remembers where it is bound, so the next start (and invitations

@@ -26,12 +26,24 @@ pub enum RelayConfig {
 }
 
 /// How to run the network.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NetConfig {
     /// Where to bind (default: any address, a random port).
     pub bind: Option<SocketAddr>,
     /// Relays.
     pub relay: RelayConfig,
+    /// A session with no frame from the peer for this long ends (default [`IDLE_TIMEOUT`]).
+    pub idle_timeout: std::time::Duration,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig {
+            bind: None,
+            relay: RelayConfig::Default,
+            idle_timeout: IDLE_TIMEOUT,
+        }
+    }
 }
 
 /// What one sync session achieved.
@@ -53,6 +65,7 @@ pub struct Network {
     endpoint: Endpoint,
     router: Router,
     service: Arc<dyn SyncServiceDebug>,
+    idle: std::time::Duration,
 }
 
 /// `SyncService` with `Debug`, for the router's handler.
@@ -105,12 +118,14 @@ impl Network {
                 SYNC_ALPN,
                 SyncProtocol {
                     service: service.clone(),
+                    idle: config.idle_timeout,
                 },
             )
             .accept(
                 JOIN_ALPN,
                 JoinProtocol {
                     service: service.clone(),
+                    idle: config.idle_timeout,
                 },
             )
             .spawn();
@@ -119,6 +134,7 @@ impl Network {
             endpoint,
             router,
             service,
+            idle: config.idle_timeout,
         })
     }
 
@@ -171,7 +187,15 @@ impl Network {
                     source,
                 })?;
             send_frames(&mut send, &peer, &[hello]).await?;
-            drive(self.service.clone(), session, send, recv, Vec::new()).await
+            drive(
+                self.service.clone(),
+                session,
+                send,
+                recv,
+                Vec::new(),
+                self.idle,
+            )
+            .await
         }
         .await;
         conn.close(0u32.into(), b"done");
@@ -202,11 +226,11 @@ impl Network {
             .await
             .map_err(|e| stream_err(e.to_string()))?;
         send.finish().map_err(|e| stream_err(e.to_string()))?;
-        let answer = tokio::time::timeout(IDLE_TIMEOUT, recv.read_to_end(MAX_JOIN_BYTES))
+        let answer = tokio::time::timeout(self.idle, recv.read_to_end(MAX_JOIN_BYTES))
             .await
             .map_err(|_| NetError::Timeout {
                 peer: peer_label.clone(),
-                secs: IDLE_TIMEOUT.as_secs(),
+                secs: self.idle.as_secs(),
             })?
             .map_err(|e| stream_err(e.to_string()))?;
         conn.close(0u32.into(), b"done");
@@ -267,6 +291,7 @@ async fn drive(
     mut send: SendStream,
     mut recv: RecvStream,
     first: Vec<Frame>,
+    idle: std::time::Duration,
 ) -> Result<SyncReport, NetError> {
     let peer = session.peer();
     let community = session.community();
@@ -297,7 +322,7 @@ async fn drive(
         if session.is_done() {
             break;
         }
-        let frame = match tokio::time::timeout(IDLE_TIMEOUT, read_frame(&mut recv)).await {
+        let frame = match tokio::time::timeout(idle, read_frame(&mut recv)).await {
             Err(_) => {
                 let _ = write_frame(
                     &mut send,
@@ -308,7 +333,7 @@ async fn drive(
                 .await;
                 return Err(NetError::Timeout {
                     peer: peer.short(),
-                    secs: IDLE_TIMEOUT.as_secs(),
+                    secs: idle.as_secs(),
                 });
             }
             Ok(Ok(f)) => f,
@@ -357,6 +382,7 @@ async fn drive(
 #[derive(Debug, Clone)]
 struct SyncProtocol {
     service: Arc<dyn SyncServiceDebug>,
+    idle: std::time::Duration,
 }
 
 impl ProtocolHandler for SyncProtocol {
@@ -378,7 +404,7 @@ impl SyncProtocol {
         mut send: SendStream,
         mut recv: RecvStream,
     ) -> Result<(), NetError> {
-        let first = match tokio::time::timeout(IDLE_TIMEOUT, read_frame(&mut recv)).await {
+        let first = match tokio::time::timeout(self.idle, read_frame(&mut recv)).await {
             Ok(Ok(f)) => f,
             Ok(Err(_)) | Err(_) => {
                 return Err(NetError::Stream {
@@ -427,7 +453,15 @@ impl SyncProtocol {
                 source,
             })?;
         send_frames(&mut send, &peer, &[hello]).await?;
-        let result = drive(self.service.clone(), session, send, recv, vec![first]).await;
+        let result = drive(
+            self.service.clone(),
+            session,
+            send,
+            recv,
+            vec![first],
+            self.idle,
+        )
+        .await;
         self.service.finished(&peer, &community, &result);
         result.map(|_| ())
     }
@@ -437,17 +471,18 @@ impl SyncProtocol {
 #[derive(Debug, Clone)]
 struct JoinProtocol {
     service: Arc<dyn SyncServiceDebug>,
+    idle: std::time::Duration,
 }
 
 impl ProtocolHandler for JoinProtocol {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         let peer = member_of(conn.remote_id()).map_err(AcceptError::from_err)?;
         let (mut send, mut recv) = conn.accept_bi().await?;
-        let request =
-            match tokio::time::timeout(IDLE_TIMEOUT, recv.read_to_end(MAX_JOIN_BYTES)).await {
-                Ok(Ok(r)) => r,
-                _ => return Ok(()),
-            };
+        let request = match tokio::time::timeout(self.idle, recv.read_to_end(MAX_JOIN_BYTES)).await
+        {
+            Ok(Ok(r)) => r,
+            _ => return Ok(()),
+        };
         let svc = self.service.clone();
         let answer = blocking(move || svc.admit(&peer, &request))
             .await

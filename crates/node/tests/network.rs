@@ -13,6 +13,7 @@ fn loopback() -> NetConfig {
     NetConfig {
         bind: Some("127.0.0.1:0".parse::<SocketAddr>().unwrap()),
         relay: RelayConfig::Disabled,
+        ..NetConfig::default()
     }
 }
 
