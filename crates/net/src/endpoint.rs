@@ -64,6 +64,8 @@ pub struct SyncReport {
 pub struct Network {
     endpoint: Endpoint,
     router: Router,
+    gossip: iroh_gossip::Gossip,
+    lookup: iroh::address_lookup::MemoryLookup,
     service: Arc<dyn SyncServiceDebug>,
     idle: std::time::Duration,
 }
@@ -108,10 +110,15 @@ impl Network {
                 .bind_addr(addr)
                 .map_err(|e| NetError::Bind(e.to_string()))?;
         }
+        let lookup = iroh::address_lookup::MemoryLookup::new();
         let endpoint = builder
+            .address_lookup(lookup.clone())
             .bind()
             .await
             .map_err(|e| NetError::Bind(e.to_string()))?;
+        let gossip = iroh_gossip::Gossip::builder()
+            .max_message_size(crate::live::GOSSIP_MAX_MESSAGE)
+            .spawn(endpoint.clone());
         let service: Arc<dyn SyncServiceDebug> = service;
         let router = Router::builder(endpoint.clone())
             .accept(
@@ -121,6 +128,7 @@ impl Network {
                     idle: config.idle_timeout,
                 },
             )
+            .accept(iroh_gossip::ALPN, gossip.clone())
             .accept(
                 JOIN_ALPN,
                 JoinProtocol {
@@ -133,6 +141,8 @@ impl Network {
         Ok(Network {
             endpoint,
             router,
+            gossip,
+            lookup,
             service,
             idle: config.idle_timeout,
         })
@@ -141,6 +151,15 @@ impl Network {
     /// Our member id (the endpoint id).
     pub fn id(&self) -> MemberId {
         member_of(self.endpoint.id()).unwrap_or_else(|_| unreachable_member())
+    }
+
+    pub(crate) fn gossip(&self) -> &iroh_gossip::Gossip {
+        &self.gossip
+    }
+
+    /// Remembers a peer's address, so it can be dialled (and bootstrap gossip) by id alone.
+    pub fn remember(&self, addr: EndpointAddr) {
+        self.lookup.add_endpoint_info(addr);
     }
 
     /// Our current address: id, direct addresses and home relay.

@@ -10,11 +10,13 @@
 //! length-prefixed with a hard size limit; a session with no frame for [`IDLE_TIMEOUT`] ends.
 
 mod endpoint;
+mod live;
 mod stream;
 mod ticket;
 
 pub use endpoint::{NetConfig, Network, RelayConfig, SyncReport};
 pub use iroh::EndpointAddr;
+pub use live::{Announcer, GOSSIP_MAX_MESSAGE, Listener, LiveEvent, MAX_ANNOUNCEMENT};
 pub use stream::{IDLE_TIMEOUT, read_frame, write_frame};
 pub use ticket::PeerTicket;
 

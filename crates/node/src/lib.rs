@@ -35,6 +35,7 @@
 mod error;
 mod events;
 mod invite;
+mod live;
 mod node;
 mod online;
 mod profile;

@@ -34,6 +34,7 @@ pub struct SyncRecord {
 struct Service {
     node: Node,
     log: Arc<Mutex<Vec<SyncRecord>>>,
+    met: crate::live::MetSender,
 }
 
 impl SyncService for Service {
@@ -72,6 +73,9 @@ impl SyncService for Service {
             changes_sent: outcome.as_ref().map_or(0, |r| r.stats.changes_sent),
             error: outcome.as_ref().err().map(ToString::to_string),
         };
+        if outcome.is_ok() {
+            let _ = self.met.send((*peer, *community));
+        }
         match outcome {
             Ok(r) => info!(
                 peer = %peer.short(),
@@ -98,20 +102,35 @@ pub struct Online {
     node: Node,
     network: Network,
     log: Arc<Mutex<Vec<SyncRecord>>>,
+    live: Arc<tokio::sync::Mutex<crate::live::Live>>,
 }
 
 impl Online {
     /// Binds the endpoint with the member's key.
     pub async fn start(node: Node, config: NetConfig) -> Result<Online, NodeError> {
         let log = Arc::new(Mutex::new(Vec::new()));
+        let (met, met_rx) = tokio::sync::mpsc::unbounded_channel();
         let service = Arc::new(Service {
             node: node.clone(),
             log: log.clone(),
+            met,
         });
         let network = Network::start(node.secret_key().to_secret_bytes(), config, service)
             .await
             .map_err(NodeError::Net)?;
-        let online = Online { node, network, log };
+        // Known peers can be dialled by id (gossip bootstraps that way).
+        for (_, addr) in node.known_peers()? {
+            if let Ok(t) = PeerTicket::from_bytes(&addr) {
+                network.remember(t.0);
+            }
+        }
+        let live = crate::live::Live::start(node.clone(), network.clone(), met_rx);
+        let online = Online {
+            node,
+            network,
+            log,
+            live: Arc::new(tokio::sync::Mutex::new(live)),
+        };
         online.node.set_own_address(online.ticket().to_bytes())?;
         Ok(online)
     }
@@ -195,6 +214,7 @@ impl Online {
             .await
             .map_err(NodeError::Net)?;
         // Remember how to reach this member next time.
+        self.network.remember(addr.clone());
         self.node
             .record_peer(&report.peer, PeerTicket(addr).to_bytes())?;
         Ok(report)
@@ -207,6 +227,7 @@ impl Online {
 
     /// Goes offline.
     pub async fn shutdown(&self) {
+        self.live.lock().await.shutdown().await;
         self.network.shutdown().await;
     }
 }

@@ -362,6 +362,14 @@ impl Session {
             Phase::Community => doc == community_doc,
             _ => doc != community_doc,
         };
+        // The peer may consider a document out of date that we thought settled: our hellos
+        // were taken at slightly different moments while other sessions ran. Take it up.
+        if in_phase && self.phase == Phase::Documents && kind != DocKind::Community {
+            self.docs.entry(doc).or_insert_with(|| DocSync {
+                kind,
+                state: State::new(),
+            });
+        }
         let known_kind = self.docs.get(&doc).map(|d| d.kind);
         if !in_phase || known_kind != Some(kind) {
             return Err(SessionError::Protocol(format!(

@@ -1,0 +1,135 @@
+//! Live updates: one iroh-gossip topic per community. Messages are small signed
+//! announcements (see the node); the changes themselves travel over sync sessions.
+
+use bytes::Bytes;
+use commonplace_base::{CommunityId, MemberId};
+use iroh_gossip::TopicId;
+use iroh_gossip::api::{Event, GossipReceiver, GossipSender};
+use n0_future::StreamExt;
+use sha2_free_topic::topic_for;
+
+use crate::{NetError, Network};
+
+/// Largest announcement payload: gossip's frame limit less its own overhead, with margin.
+pub const MAX_ANNOUNCEMENT: usize = GOSSIP_MAX_MESSAGE - 96;
+/// Gossip's frame limit, the same on every node.
+pub const GOSSIP_MAX_MESSAGE: usize = 4096;
+
+/// What arrives on a community's topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveEvent {
+    /// An announcement, and the neighbour that passed it on (not necessarily its author).
+    Message { content: Vec<u8>, via: MemberId },
+    /// A neighbour joined or left the topic.
+    Neighbors,
+    /// We fell behind and missed messages; a full sync catches up.
+    Lagged,
+}
+
+/// Sends announcements on one community's topic.
+#[derive(Debug, Clone)]
+pub struct Announcer {
+    sender: GossipSender,
+}
+
+impl Announcer {
+    /// Broadcasts one announcement to the community's swarm.
+    pub async fn announce(&self, content: Vec<u8>) -> Result<(), NetError> {
+        if content.len() > MAX_ANNOUNCEMENT {
+            return Err(NetError::Config(format!(
+                "announcement of {} bytes is over the {MAX_ANNOUNCEMENT}-byte limit",
+                content.len()
+            )));
+        }
+        self.sender
+            .broadcast(Bytes::from(content))
+            .await
+            .map_err(|e| NetError::Stream {
+                peer: "gossip".into(),
+                detail: e.to_string(),
+            })
+    }
+
+    /// Adds peers to the topic.
+    pub async fn join(&self, peers: Vec<MemberId>) -> Result<(), NetError> {
+        let ids = peers
+            .iter()
+            .filter_map(|m| iroh::EndpointId::from_bytes(m.as_bytes()).ok())
+            .collect();
+        self.sender
+            .join_peers(ids)
+            .await
+            .map_err(|e| NetError::Stream {
+                peer: "gossip".into(),
+                detail: e.to_string(),
+            })
+    }
+}
+
+/// Receives one community's topic.
+#[derive(Debug)]
+pub struct Listener {
+    receiver: GossipReceiver,
+}
+
+impl Listener {
+    /// The next event, or `None` when the topic closed.
+    pub async fn next(&mut self) -> Option<LiveEvent> {
+        loop {
+            let ev = self.receiver.next().await?;
+            return Some(match ev {
+                Ok(Event::Received(m)) => {
+                    let Ok(via) = MemberId::from_bytes(*m.delivered_from.as_bytes()) else {
+                        continue;
+                    };
+                    LiveEvent::Message {
+                        content: m.content.to_vec(),
+                        via,
+                    }
+                }
+                Ok(Event::NeighborUp(_) | Event::NeighborDown(_)) => LiveEvent::Neighbors,
+                Ok(Event::Lagged) => LiveEvent::Lagged,
+                Err(_) => return None,
+            });
+        }
+    }
+}
+
+impl Network {
+    /// Joins a community's topic, bootstrapping from `peers` (whose addresses must be known:
+    /// see [`Network::remember`]).
+    pub async fn subscribe(
+        &self,
+        community: &CommunityId,
+        peers: Vec<MemberId>,
+    ) -> Result<(Announcer, Listener), NetError> {
+        let ids = peers
+            .iter()
+            .filter(|m| **m != self.id())
+            .filter_map(|m| iroh::EndpointId::from_bytes(m.as_bytes()).ok())
+            .collect();
+        let topic = self
+            .gossip()
+            .subscribe(TopicId::from_bytes(topic_for(community)), ids)
+            .await
+            .map_err(|e| NetError::Stream {
+                peer: "gossip".into(),
+                detail: e.to_string(),
+            })?;
+        let (sender, receiver) = topic.split();
+        Ok((Announcer { sender }, Listener { receiver }))
+    }
+}
+
+mod sha2_free_topic {
+    use commonplace_base::CommunityId;
+
+    /// The gossip topic of a community: its id, padded with a fixed tag. (Derived, not
+    /// secret: membership, not the topic, decides who is heard.)
+    pub fn topic_for(community: &CommunityId) -> [u8; 32] {
+        let mut t = [0u8; 32];
+        t[..16].copy_from_slice(b"commonplace/live");
+        t[16..].copy_from_slice(community.as_bytes());
+        t
+    }
+}

@@ -1,0 +1,271 @@
+//! Live updates: when a member writes, its node announces the document's new heads on the
+//! community's gossip topic; a node that sees heads it lacks pulls them over a sync session
+//! with the author. Announcements are signed and small (a document id and its heads, never
+//! changes); everything they point to is verified by the sync session as usual.
+
+use std::collections::{HashMap, HashSet};
+
+use commonplace_base::{CommunityId, DocId, MemberId, Signature, SigningDomain, Timestamp};
+use commonplace_model::DocKind;
+use commonplace_net::{Announcer, LiveEvent, Network};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+use tracing::{debug, warn};
+
+use crate::{Node, NodeEvent};
+
+/// "Document `doc` of `community` now has these heads", signed by `from`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Announcement {
+    community: CommunityId,
+    doc: DocId,
+    kind: DocKind,
+    heads: Vec<[u8; 32]>,
+    from: MemberId,
+    at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SignedAnnouncement {
+    body: Vec<u8>,
+    signature: Signature,
+}
+
+impl Node {
+    fn announcement(&self, community: CommunityId, doc: DocId) -> Option<Vec<u8>> {
+        let rec = self.store().doc_record(&doc).ok()??;
+        let a = Announcement {
+            community,
+            doc,
+            kind: rec.kind,
+            heads: rec.heads,
+            from: self.member_id(),
+            at: Timestamp::now(),
+        };
+        let body = postcard::to_stdvec(&a).ok()?;
+        let signature = self.secret_key().sign(SigningDomain::Announcement, &body);
+        postcard::to_stdvec(&SignedAnnouncement { body, signature }).ok()
+    }
+
+    /// Checks an announcement and says whether it names heads we lack.
+    fn wants(&self, bytes: &[u8]) -> Option<Announcement> {
+        let s: SignedAnnouncement = postcard::from_bytes(bytes).ok()?;
+        let a: Announcement = postcard::from_bytes(&s.body).ok()?;
+        a.from
+            .verify(SigningDomain::Announcement, &s.body, &s.signature)
+            .ok()?;
+        if a.from == self.member_id() || !self.may_sync(&a.community, &a.from).ok()? {
+            return None;
+        }
+        let ours = self
+            .store()
+            .doc_record(&a.doc)
+            .ok()?
+            .map(|r| r.heads)
+            .unwrap_or_default();
+        let known: HashSet<[u8; 32]> = ours.into_iter().collect();
+        if a.heads.iter().all(|h| known.contains(h)) {
+            return None;
+        }
+        // Heads we do not hold as heads may still be older changes we have.
+        let missing = self.lacks_changes(&a.doc, a.kind, &a.community, &a.heads);
+        missing.then_some(a)
+    }
+
+    fn lacks_changes(
+        &self,
+        doc: &DocId,
+        kind: DocKind,
+        community: &CommunityId,
+        heads: &[[u8; 32]],
+    ) -> bool {
+        let Ok(Some(rec)) = self.store().doc_record(doc) else {
+            return true;
+        };
+        if rec.kind != kind || rec.community != *community {
+            return false;
+        }
+        let mut cache = self.lock_docs();
+        let Ok(d) = self.loaded(&mut cache, doc, &rec) else {
+            return true;
+        };
+        heads.iter().any(|h| {
+            d.get_change_meta_by_hash(&automerge::ChangeHash(*h))
+                .is_none()
+        })
+    }
+}
+
+/// Handle on the live-update actor.
+#[derive(Debug)]
+pub(crate) struct Live {
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Tells the live actor that we synced with a member, so it joins them on the topic.
+pub(crate) type MetSender = mpsc::UnboundedSender<(MemberId, CommunityId)>;
+
+impl Live {
+    pub(crate) fn start(
+        node: Node,
+        network: Network,
+        met: mpsc::UnboundedReceiver<(MemberId, CommunityId)>,
+    ) -> Live {
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(run(node, network, stopped, met));
+        Live {
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub(crate) async fn shutdown(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+/// The actor: announces local changes, listens to every community's topic, pulls what it
+/// lacks. Owns its subscriptions and sync tasks; all end when it stops.
+async fn run(
+    node: Node,
+    network: Network,
+    mut stopped: oneshot::Receiver<()>,
+    mut met: mpsc::UnboundedReceiver<(MemberId, CommunityId)>,
+) {
+    let mut events = node.subscribe();
+    let (inbox_tx, mut inbox) = mpsc::channel::<(CommunityId, LiveEvent)>(1024);
+    let mut announcers: HashMap<CommunityId, Announcer> = HashMap::new();
+    let mut listeners: JoinSet<()> = JoinSet::new();
+    let mut syncs: JoinSet<(MemberId, CommunityId)> = JoinSet::new();
+    let mut syncing: HashSet<(MemberId, CommunityId)> = HashSet::new();
+    // Pulls asked for while one with the same peer was running: run again afterwards.
+    let mut again: HashSet<(MemberId, CommunityId)> = HashSet::new();
+
+    for c in node.community_ids().unwrap_or_default() {
+        subscribe(
+            &node,
+            &network,
+            c,
+            &mut announcers,
+            &mut listeners,
+            &inbox_tx,
+        )
+        .await;
+    }
+    loop {
+        tokio::select! {
+            biased;
+            _ = &mut stopped => break,
+            ev = events.recv() => {
+                let (community, doc) = match ev {
+                    Ok(NodeEvent::ThreadChanged { community, thread }) => (community, thread),
+                    Ok(NodeEvent::EntryChanged { community, entry }) => (community, entry),
+                    Ok(NodeEvent::CommunityChanged { community }) => (community, DocId::from_bytes(*community.as_bytes())),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => break,
+                };
+                if !announcers.contains_key(&community) {
+                    subscribe(&node, &network, community, &mut announcers, &mut listeners, &inbox_tx).await;
+                }
+                if let (Some(a), Some(bytes)) = (announcers.get(&community), node.announcement(community, doc))
+                    && let Err(e) = a.announce(bytes).await
+                {
+                    debug!("announcement not sent: {e}");
+                }
+            }
+            Some((peer, community)) = met.recv() => {
+                match announcers.get(&community) {
+                    Some(a) => {
+                        if let Err(e) = a.join(vec![peer]).await {
+                            debug!("could not add a gossip peer: {e}");
+                        }
+                    }
+                    None => subscribe(&node, &network, community, &mut announcers, &mut listeners, &inbox_tx).await,
+                }
+            }
+            Some((community, ev)) = inbox.recv() => {
+                let LiveEvent::Message { content, via } = ev else { continue };
+                let n = node.clone();
+                let wanted = tokio::task::spawn_blocking(move || n.wants(&content)).await.ok().flatten();
+                let Some(a) = wanted else { continue };
+                if a.community != community { continue; }
+                let key = (a.from, community);
+                if !syncing.insert(key) {
+                    again.insert(key);
+                    continue;
+                }
+                spawn_pull(&mut syncs, network.clone(), a.from, via, community);
+            }
+            Some(done) = syncs.join_next(), if !syncs.is_empty() => {
+                let Ok(key) = done else { continue };
+                syncing.remove(&key);
+                if again.remove(&key) {
+                    syncing.insert(key);
+                    spawn_pull(&mut syncs, network.clone(), key.0, key.0, key.1);
+                }
+            }
+        }
+    }
+    listeners.shutdown().await;
+    syncs.shutdown().await;
+}
+
+async fn subscribe(
+    node: &Node,
+    network: &Network,
+    community: CommunityId,
+    announcers: &mut HashMap<CommunityId, Announcer>,
+    listeners: &mut JoinSet<()>,
+    inbox: &mpsc::Sender<(CommunityId, LiveEvent)>,
+) {
+    let peers: Vec<MemberId> = node
+        .known_peers()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(m, _)| node.may_sync(&community, m).unwrap_or(false))
+        .map(|(m, _)| m)
+        .collect();
+    match network.subscribe(&community, peers).await {
+        Ok((announcer, mut listener)) => {
+            announcers.insert(community, announcer);
+            let inbox = inbox.clone();
+            listeners.spawn(async move {
+                while let Some(ev) = listener.next().await {
+                    if inbox.send((community, ev)).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Err(e) => warn!(community = %community.short(), "live updates unavailable: {e}"),
+    }
+}
+
+fn spawn_pull(
+    syncs: &mut JoinSet<(MemberId, CommunityId)>,
+    network: Network,
+    author: MemberId,
+    via: MemberId,
+    community: CommunityId,
+) {
+    syncs.spawn(async move {
+        // The author holds the heads; the neighbour that relayed the news may too.
+        for peer in [author, via] {
+            let Ok(id) = iroh::EndpointId::from_bytes(peer.as_bytes()) else {
+                continue;
+            };
+            match network.sync(iroh::EndpointAddr::new(id), community).await {
+                Ok(_) => break,
+                Err(e) => debug!(peer = %peer.short(), "live pull failed: {e}"),
+            }
+        }
+        (author, community)
+    });
+}
