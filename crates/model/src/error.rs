@@ -57,7 +57,7 @@ pub enum RejectReason {
     /// The change carries no signature and no later signed change of its actor vouches for it.
     #[error("change {hash} in document {doc} is not signed")]
     Unsigned { doc: DocId, hash: String },
-    /// The signer is not a member of the community (or was removed).
+    /// The signer is not in the community's roster.
     #[error(
         "change {hash} in document {doc} was signed by {signer}, who is not a member of this community"
     )]
@@ -65,6 +65,26 @@ pub enum RejectReason {
         doc: DocId,
         hash: String,
         signer: MemberId,
+    },
+    /// The signer was removed from the community before the change's own (signed) time.
+    #[error(
+        "change {hash} in document {doc} was signed by {signer} after {signer} was removed from the community"
+    )]
+    Removed {
+        doc: DocId,
+        hash: String,
+        signer: MemberId,
+    },
+    /// The change writes a part of a thread or entry that its signer may not write: another
+    /// member's post, the thread's own fields, a field that is set only once.
+    #[error(
+        "change {hash} in document {doc} by {signer} modifies a part of the document that is not theirs to change ({detail})"
+    )]
+    NotTheirs {
+        doc: DocId,
+        hash: String,
+        signer: MemberId,
+        detail: String,
     },
     /// The signer's role does not allow writing this document.
     #[error(

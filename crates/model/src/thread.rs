@@ -2,7 +2,8 @@
 //!
 //! Authorship is never a field anyone can write: the author of the thread is the signer of
 //! the op that created its `posts` map, the author of a reply the signer of the op that
-//! created the reply's map. Post bodies are plain strings (an edit replaces the string):
+//! created the reply's map. [`crate::verify`] refuses changes that would re-create either,
+//! so the author read here is the one who really wrote the post. Post bodies are plain strings (an edit replaces the string):
 //! only text that several members edit together is Automerge Text.
 
 use std::collections::BTreeSet;
@@ -132,7 +133,8 @@ pub fn init<T: Transactable>(
     Ok(())
 }
 
-/// Adds a reply.
+/// Adds a reply. `post` must be a new id: a reply is never written over another one (peers
+/// refuse a change that does, see [`crate::verify`]).
 pub fn reply<T: Transactable>(
     tx: &mut T,
     post: &PostId,
@@ -142,7 +144,14 @@ pub fn reply<T: Transactable>(
 ) -> Result<(), SchemaError> {
     validate::body("reply", body, MAX_BODY)?;
     let posts = posts_obj(tx)?;
-    let obj = tx.put_object(&posts, post.to_string().as_str(), ObjType::Map)?;
+    let key = post.to_string();
+    if tx.get(&posts, key.as_str())?.is_some() {
+        return Err(SchemaError::Input {
+            field: "post",
+            problem: format!("{post} already exists in this thread"),
+        });
+    }
+    let obj = tx.put_object(&posts, key.as_str(), ObjType::Map)?;
     tx.put(&obj, "body", body)?;
     tx.put(&obj, "created_at", now.0)?;
     if let Some(r) = reply_to {

@@ -7,10 +7,16 @@
 //! 2. integrity and authorship: the actor id names a signer, and the change is signed by that
 //!    signer over (community, document, change hash) — or a later change of the same actor in
 //!    the batch is, whose hash commits to this one;
-//! 3. authority: for threads and entries, the signer is an active member who may write; for
-//!    the community document (charter and roster), the signer was a coordinator in the roster
-//!    as of the change's own dependencies — decided from signed history only, so every honest
-//!    peer reaches the same verdict whatever order changes arrive in;
+//! 3. authority: for the community document (charter and roster), the signer was a
+//!    coordinator in the roster as of the change's own dependencies. For threads and entries,
+//!    the signer is in the roster with a contributing role and, if removed since, signed the
+//!    change with a timestamp before the removal; and every op of the change touches only what
+//!    its signer may write (see `RootRule` and `Slot` below): a thread's own fields are its
+//!    creator's, a reply is its author's and is never replaced, "helped" marks are each
+//!    member's own, an entry's text, title and tags are shared, and the fields that say what a
+//!    document is are set once. All of this is decided from signed data only, so honest peers
+//!    reach the same verdict whatever order changes arrive in (for the limits of that, see
+//!    `docs/threat-model.md`);
 //! 4. schema: the document still reads as its kind afterwards.
 //!
 //! One bad change rejects the whole batch. Verification works on a copy; the caller stores the
@@ -18,11 +24,15 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use automerge::{Automerge, Change, ChangeHash};
+use automerge::{
+    ActorId, Automerge, Change, ChangeHash, ExpandedChange, ObjId, ObjType, ROOT, ReadDoc, Value,
+    legacy,
+};
 use commonplace_base::{MemberId, Signature, SigningDomain, actor, verify_many};
 
+use crate::read::signer_of_op;
 use crate::signed::{DocRef, SignedChange};
-use crate::{DocKind, RejectReason, Roster, community, entry, thread};
+use crate::{DocKind, RejectReason, Role, Roster, community, entry, thread};
 
 /// The result of a successful verification: the new changes in an order that respects their
 /// dependencies, each with the signature it came with.
@@ -45,9 +55,10 @@ struct Incoming {
 /// Verifies `incoming` changes for document `doc` and applies them to `working`, which holds
 /// the document as the store has it (an empty document for a new one).
 ///
-/// `roster` is the community's roster to judge thread and entry changes by; it is not used for
-/// the community document, whose changes are judged by the roster at their dependencies. On
-/// error `working` may hold some of the changes: discard it.
+/// `roster` is the community's roster to judge thread and entry changes by (removed members
+/// included: their changes from before the removal stay valid); it is not used for the
+/// community document, whose changes are judged by the roster at their dependencies. On error
+/// `working` may hold some of the changes: discard it.
 pub fn verify_and_apply(
     doc: &DocRef,
     working: &mut Automerge,
@@ -102,29 +113,30 @@ pub fn verify_and_apply(
         }
         DocKind::Thread | DocKind::Entry => {
             for c in &ordered {
-                match roster.role_of(&c.signer) {
-                    None => {
-                        return Err(RejectReason::NotAMember {
-                            doc: doc.id,
-                            hash: c.change.hash().to_string(),
-                            signer: c.signer,
-                        });
-                    }
-                    Some(role) if !role.can_contribute() => {
-                        return Err(RejectReason::ReadOnly {
-                            doc: doc.id,
-                            hash: c.change.hash().to_string(),
-                            signer: c.signer,
-                        });
-                    }
-                    Some(_) => {}
-                }
+                check_contributor(doc, c, roster)?;
             }
+            // Who created the document and which objects have rules of their own, as the
+            // document held them before this batch.
+            let mut layout = Layout::before(doc.kind, working);
+            // Apply the whole batch first, then check its structure: applying changes one at a
+            // time is far slower (see docs/architecture.md), and the structural check needs
+            // only the state the batch leaves plus what it records itself. On refusal the
+            // caller discards `working`.
             apply(
                 doc,
                 working,
                 ordered.iter().map(|c| c.change.clone()).collect(),
             )?;
+            if let Some(c) = ordered
+                .iter()
+                .find(|c| working.get_change_meta_by_hash(&c.change.hash()).is_none())
+            {
+                return Err(RejectReason::Malformed {
+                    doc: doc.id,
+                    detail: format!("change {} could not be applied", c.change.hash()),
+                });
+            }
+            layout.check_batch(doc, working, &ordered, roster)?;
             let community = if doc.kind == DocKind::Thread {
                 thread::read(working, doc.id).map(|t| t.community)
             } else {
@@ -156,12 +168,24 @@ pub fn verify_and_apply(
 }
 
 fn apply(doc: &DocRef, working: &mut Automerge, changes: Vec<Change>) -> Result<(), RejectReason> {
-    working
-        .apply_changes(changes)
-        .map_err(|e| RejectReason::Malformed {
-            doc: doc.id,
-            detail: e.to_string(),
-        })
+    guarded(doc, "apply", || working.apply_changes(changes))?.map_err(|e| RejectReason::Malformed {
+        doc: doc.id,
+        detail: e.to_string(),
+    })
+}
+
+/// Runs automerge code on a change from a peer, turning a panic into a refusal.
+///
+/// Automerge 0.12 `unwrap`s inside `apply_changes` and `Change::decode` on changes that parse
+/// but name an unknown actor or an actor index out of range. Such bytes pass every check before
+/// (a member can sign anything), so without this any member could crash every peer that
+/// verifies their change. After a panic `working` may be inconsistent; the caller discards it
+/// on any refusal anyway. (With `panic = "abort"` this would not help: keep unwinding.)
+fn guarded<T>(doc: &DocRef, action: &str, f: impl FnOnce() -> T) -> Result<T, RejectReason> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| RejectReason::Malformed {
+        doc: doc.id,
+        detail: format!("automerge could not {action} a change (it panicked)"),
+    })
 }
 
 /// Decodes the batch, drops changes already known, and orders the rest dependencies first.
@@ -309,4 +333,381 @@ fn check_signatures(doc: &DocRef, ordered: &[Incoming]) -> Result<(), RejectReas
         });
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads and entries: who may write, and which parts
+// ---------------------------------------------------------------------------------------------
+
+/// Whether the signer of a thread or entry change may write at all: someone in the roster with
+/// a contributing role who, if removed since, made the change before the removal.
+///
+/// "Before" compares the change's own signed timestamp with the roster's `removed_at`, never the
+/// time the change arrives, so every peer with the same roster gives the same verdict and a
+/// removed member's past contributions still verify on a peer that meets them later.
+fn check_contributor(doc: &DocRef, c: &Incoming, roster: &Roster) -> Result<(), RejectReason> {
+    let hash = c.change.hash().to_string();
+    let Some(member) = roster.members.get(&c.signer) else {
+        return Err(RejectReason::NotAMember {
+            doc: doc.id,
+            hash,
+            signer: c.signer,
+        });
+    };
+    if let Some(removed_at) = member.removed_at
+        && c.change.timestamp() >= removed_at.0
+    {
+        return Err(RejectReason::Removed {
+            doc: doc.id,
+            hash,
+            signer: c.signer,
+        });
+    }
+    // A removed member keeps the role they had, which decides for their earlier changes.
+    if !member.role.can_contribute() {
+        return Err(RejectReason::ReadOnly {
+            doc: doc.id,
+            hash,
+            signer: c.signer,
+        });
+    }
+    Ok(())
+}
+
+/// An op or object id as a change spells it: counter and actor.
+type OpRef = (u64, ActorId);
+
+fn exid_ref(id: &ObjId) -> Option<OpRef> {
+    match id {
+        ObjId::Root => None,
+        ObjId::Id(counter, actor, _) => Some((*counter, actor.clone())),
+    }
+}
+
+fn legacy_ref(id: &legacy::OpId) -> OpRef {
+    (id.counter(), id.actor().clone())
+}
+
+/// The id automerge reads an object by. The actor index is only a hint; automerge looks the
+/// actor up when the hint is wrong.
+fn exid_of(r: &OpRef) -> ObjId {
+    ObjId::Id(r.0, r.1.clone(), 0)
+}
+
+/// Objects under the root with rules of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// A thread's `posts` map: replies are added to it, never replaced or removed.
+    Posts,
+    /// A thread's `helped` map: each member writes only their own marks.
+    Helped,
+    /// An entry's `body` text: written together by every contributor.
+    Body,
+}
+
+/// The slot an object created under root key `key` fills, if any.
+fn slot_of(kind: DocKind, key: &str) -> Option<Slot> {
+    match (kind, key) {
+        (DocKind::Thread, "posts") => Some(Slot::Posts),
+        (DocKind::Thread, "helped") => Some(Slot::Helped),
+        (DocKind::Entry, "body") => Some(Slot::Body),
+        _ => None,
+    }
+}
+
+/// Who may write a key at the root of a thread or entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RootRule {
+    /// The document's creator, once: what the document is and where it belongs.
+    CreatorOnce,
+    /// The document's creator, as often as they like (a thread's title and opening post).
+    Creator,
+    /// The creator or a coordinator (whether a thread is resolved, and by which answer).
+    Moderation,
+    /// Any contributor (an entry's title and tags).
+    Anyone,
+}
+
+fn root_rule(kind: DocKind, key: &str) -> RootRule {
+    match (kind, key) {
+        (DocKind::Thread, "schema" | "kind" | "community" | "created_at" | "posts" | "helped")
+        | (
+            DocKind::Entry,
+            "schema" | "kind" | "community" | "entry_kind" | "created_at" | "body" | "source",
+        ) => RootRule::CreatorOnce,
+        (DocKind::Thread, "resolved" | "answer" | "resolved_at") => RootRule::Moderation,
+        (DocKind::Entry, "title" | "tags" | "updated_at") => RootRule::Anyone,
+        // The thread's activity, title, opening post and tags, and any key this version does
+        // not know: only the creator.
+        _ => RootRule::Creator,
+    }
+}
+
+/// The structural check of thread and entry changes: each op must touch only what its signer
+/// may write. Decided from the op itself (its object id names the object's creator, its
+/// `pred` the values it replaces) and from the document's state — the state before the
+/// batch, plus what earlier changes of the batch wrote, which this records as it goes.
+#[derive(Debug)]
+struct Layout {
+    kind: DocKind,
+    /// The root key whose object names the document's creator: a thread's `posts` map, an
+    /// entry's `body` text — the same op `thread::read` and `entry::read` take the author from.
+    owner_key: &'static str,
+    /// The document's creator, once known.
+    creator: Option<MemberId>,
+    /// Objects with rules of their own.
+    slots: HashMap<OpRef, Slot>,
+    /// Write-once places (root keys, post ids) written by an earlier change of the batch.
+    claimed: HashSet<(Option<OpRef>, String)>,
+    /// The op counters each actor's changes in the batch hold, sorted.
+    batch_ops: HashMap<ActorId, Vec<(u64, u64)>>,
+}
+
+impl Layout {
+    /// Reads what the document holds before the batch is applied.
+    fn before(kind: DocKind, working: &Automerge) -> Layout {
+        let owner_key = match kind {
+            DocKind::Thread => "posts",
+            _ => "body",
+        };
+        let creator = match working.get(ROOT, owner_key) {
+            Ok(Some((Value::Object(_), id))) => signer_of_op(&id),
+            _ => None,
+        };
+        let mut slots = HashMap::new();
+        for key in ["posts", "helped", "body"] {
+            let Some(slot) = slot_of(kind, key) else {
+                continue;
+            };
+            // All values, not only the one automerge shows: a slot's rules hold for every
+            // object created under its key.
+            for (value, id) in working.get_all(ROOT, key).unwrap_or_default() {
+                if let (Value::Object(_), Some(r)) = (value, exid_ref(&id)) {
+                    slots.insert(r, slot);
+                }
+            }
+        }
+        Layout {
+            kind,
+            owner_key,
+            creator,
+            slots,
+            claimed: HashSet::new(),
+            batch_ops: HashMap::new(),
+        }
+    }
+
+    /// Checks every change of the batch, dependencies first. `working` holds the whole batch.
+    fn check_batch(
+        &mut self,
+        doc: &DocRef,
+        working: &Automerge,
+        ordered: &[Incoming],
+        roster: &Roster,
+    ) -> Result<(), RejectReason> {
+        for c in ordered {
+            if !c.change.is_empty() {
+                let start = c.change.start_op().get();
+                self.batch_ops
+                    .entry(c.change.actor_id().clone())
+                    .or_default()
+                    .push((start, c.change.max_op()));
+            }
+        }
+        for ranges in self.batch_ops.values_mut() {
+            ranges.sort_unstable();
+        }
+        // Each change is decoded once, here.
+        let decoded: Vec<ExpandedChange> = guarded(doc, "decode", || {
+            ordered.iter().map(|c| c.change.decode()).collect()
+        })?;
+        if self.creator.is_none() {
+            // A new document: its creator is whoever creates the owner object first. If nobody
+            // does, the schema check refuses the document anyway.
+            self.creator = ordered
+                .iter()
+                .zip(&decoded)
+                .find(|(_, d)| d.operations.iter().any(|op| self.creates_owner(op)))
+                .map(|(c, _)| c.signer);
+        }
+        for (c, d) in ordered.iter().zip(&decoded) {
+            let start = d.start_op.get();
+            for (i, op) in d.operations.iter().enumerate() {
+                let id: OpRef = (start.saturating_add(i as u64), d.actor_id.clone());
+                self.check_op(working, c.signer, roster, op)
+                    .map_err(|detail| RejectReason::NotTheirs {
+                        doc: doc.id,
+                        hash: c.change.hash().to_string(),
+                        signer: c.signer,
+                        detail,
+                    })?;
+                // Later ops (of this change or later ones) may write inside this object.
+                if let (legacy::ObjectId::Root, legacy::Key::Map(key), legacy::OpType::Make(_)) =
+                    (&op.obj, &op.key, &op.action)
+                    && let Some(slot) = slot_of(self.kind, key)
+                {
+                    self.slots.insert(id, slot);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn creates_owner(&self, op: &legacy::Op) -> bool {
+        matches!(
+            (&op.obj, &op.key, &op.action),
+            (legacy::ObjectId::Root, legacy::Key::Map(k), legacy::OpType::Make(_))
+                if k.as_str() == self.owner_key
+        )
+    }
+
+    /// One op: `Ok` if its signer may write it, or what it wrongly touches.
+    fn check_op(
+        &mut self,
+        working: &Automerge,
+        signer: MemberId,
+        roster: &Roster,
+        op: &legacy::Op,
+    ) -> Result<(), String> {
+        let obj = match &op.obj {
+            legacy::ObjectId::Root => return self.check_root(working, signer, roster, op),
+            legacy::ObjectId::Id(id) => legacy_ref(id),
+        };
+        match self.slots.get(&obj).copied() {
+            Some(Slot::Posts) => {
+                // Only a new reply: a new key holding a new map. The reply's author is the
+                // signer of that map, so replacing or deleting one would rewrite authorship.
+                let legacy::Key::Map(key) = &op.key else {
+                    return Err("writes the posts map as if it were a list".into());
+                };
+                let what = format!("post {key}");
+                no_overwrite(op, &what)?;
+                if op.action != legacy::OpType::Make(ObjType::Map) {
+                    return Err(format!("writes {what} as something other than a post"));
+                }
+                self.check_once(working, Some(obj), key, op, &what)
+            }
+            Some(Slot::Helped) => {
+                // "post/member" = true, written by that member only.
+                let mine = match &op.key {
+                    legacy::Key::Map(key) => key
+                        .strip_suffix(signer.to_string().as_str())
+                        .is_some_and(|rest| rest.ends_with('/')),
+                    legacy::Key::Seq(_) => false,
+                };
+                let plain = matches!(op.action, legacy::OpType::Put(_) | legacy::OpType::Delete);
+                if mine && plain {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "writes a \"helped\" mark that is not its signer's own ({})",
+                        key_text(&op.key)
+                    ))
+                }
+            }
+            // An entry's text is shared by all its contributors.
+            Some(Slot::Body) => Ok(()),
+            // Anything else (a reply's map, a tags list, an entry's source) belongs to whoever
+            // created it: the actor in the object's id.
+            None => match actor::signer_of(obj.1.to_bytes()) {
+                Ok(owner) if owner == signer => Ok(()),
+                Ok(owner) => Err(format!("writes inside an object created by {owner}")),
+                Err(_) => Err("writes inside an object of an unknown writer".into()),
+            },
+        }
+    }
+
+    fn check_root(
+        &mut self,
+        working: &Automerge,
+        signer: MemberId,
+        roster: &Roster,
+        op: &legacy::Op,
+    ) -> Result<(), String> {
+        let legacy::Key::Map(key) = &op.key else {
+            return Err("writes the top level as if it were a list".into());
+        };
+        // No creator anywhere means no owner object: the schema check refuses the document,
+        // so let the signer stand in for the creator meanwhile.
+        let creator = self.creator.unwrap_or(signer);
+        let is_creator = signer == creator;
+        let what = match self.kind {
+            DocKind::Thread => "thread",
+            _ => "entry",
+        };
+        match root_rule(self.kind, key) {
+            RootRule::CreatorOnce if is_creator => {
+                self.check_once(working, None, key, op, &format!("'{key}'"))
+            }
+            RootRule::CreatorOnce | RootRule::Creator if !is_creator => {
+                Err(format!("writes '{key}' of a {what} created by {creator}"))
+            }
+            // A removed coordinator keeps their role for the changes dated before the removal
+            // (`check_contributor` refused the others).
+            RootRule::Moderation
+                if !is_creator
+                    && roster.members.get(&signer).map(|m| m.role) != Some(Role::Coordinator) =>
+            {
+                Err(format!(
+                    "writes '{key}', which only the {what}'s creator ({creator}) or a coordinator may"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A place written once: no op may replace or delete its value, and it must have had no
+    /// value before this op — neither before the batch nor from an earlier change of it.
+    fn check_once(
+        &mut self,
+        working: &Automerge,
+        obj: Option<OpRef>,
+        key: &str,
+        op: &legacy::Op,
+        what: &str,
+    ) -> Result<(), String> {
+        no_overwrite(op, what)?;
+        if !self.claimed.insert((obj.clone(), key.to_owned())) {
+            return Err(format!("sets {what} a second time"));
+        }
+        // `working` holds the whole batch. No op of the batch may replace or delete a
+        // write-once value, so whatever is there now was there before the batch or came from
+        // the batch; anything from before means this op is not the first.
+        let at = obj.as_ref().map_or(ROOT, exid_of);
+        let values = working.get_all(&at, key).map_err(|e| e.to_string())?;
+        if values.iter().all(|(_, id)| self.in_batch(id)) {
+            Ok(())
+        } else {
+            Err(format!("sets {what}, which was already set"))
+        }
+    }
+
+    /// Whether op `id` belongs to a change of this batch.
+    fn in_batch(&self, id: &ObjId) -> bool {
+        let ObjId::Id(counter, actor, _) = id else {
+            return false;
+        };
+        let Some(ranges) = self.batch_ops.get(actor) else {
+            return false;
+        };
+        let after = ranges.partition_point(|(start, _)| start <= counter);
+        after > 0 && ranges[after - 1].1 >= *counter
+    }
+}
+
+/// Refuses an op that replaces or deletes a value (its `pred` names the values it replaces).
+fn no_overwrite(op: &legacy::Op, what: &str) -> Result<(), String> {
+    if !op.pred.is_empty() || op.action == legacy::OpType::Delete {
+        return Err(format!(
+            "replaces or deletes {what}, which is set only once"
+        ));
+    }
+    Ok(())
+}
+
+fn key_text(key: &legacy::Key) -> String {
+    match key {
+        legacy::Key::Map(k) => k.to_string(),
+        legacy::Key::Seq(_) => "a list position".into(),
+    }
 }

@@ -403,6 +403,32 @@ fn every_single_bit_flip_in_a_signed_change_is_refused_or_harmless() {
     );
 }
 
+/// A member can sign whatever bytes they like: damaged changes that still parse reach the
+/// structural check, which decodes their ops. None of them may panic the verifier.
+#[test]
+fn every_bit_flip_re_signed_by_a_member_is_judged_without_panicking() {
+    let fx = community_fixture();
+    let (tref, _, changes) = ben_and_carl_thread(&fx);
+    let mut judged = 0;
+    for at in 0..changes[1].bytes.len() {
+        for bit in [0x01u8, 0x10, 0x80] {
+            let mut bytes = changes[1].bytes.clone();
+            bytes[at] ^= bit;
+            let Ok(change) = Change::from_bytes(bytes.clone()) else {
+                continue;
+            };
+            let resigned = SignedChange {
+                bytes,
+                signature: Some(tref.sign(&fx.cast.carl.key, &change.hash())),
+            };
+            let batch = [changes[0].clone(), resigned];
+            let _verdict = verify_doc(&fx, &tref, &mut Automerge::new(), &batch);
+            judged += 1;
+        }
+    }
+    assert!(judged > 100, "only {judged} flips parsed");
+}
+
 #[test]
 fn an_unsigned_newest_change_is_refused() {
     let fx = community_fixture();
@@ -658,9 +684,10 @@ fn a_missing_dependency_is_named() {
 fn threads_and_entries_need_an_active_member_who_may_write() {
     let fx = community_fixture();
     let c = &fx.cast;
+    // Written after Rita's removal (at 6,000 ms).
     for (who, expected) in [
         (&c.mallory, "not a member"),
-        (&c.rita, "not a member"),
+        (&c.rita, "removed"),
         (&c.olga, "read only"),
     ] {
         for kind in [DocKind::Thread, DocKind::Entry] {
@@ -671,7 +698,7 @@ fn threads_and_entries_need_an_active_member_who_may_write() {
             };
             let mut doc = who.new_doc();
             let community = fx.id;
-            let change = signed(&doc_ref, &who.key, &mut doc, 1, |tx| match kind {
+            let change = signed(&doc_ref, &who.key, &mut doc, 7_000, |tx| match kind {
                 DocKind::Thread => thread::init(
                     tx,
                     &community,
@@ -701,6 +728,11 @@ fn threads_and_entries_need_an_active_member_who_may_write() {
             .unwrap_err();
             let want = match expected {
                 "read only" => RejectReason::ReadOnly {
+                    doc: doc_ref.id,
+                    hash: hex(&change),
+                    signer: who.id,
+                },
+                "removed" => RejectReason::Removed {
                     doc: doc_ref.id,
                     hash: hex(&change),
                     signer: who.id,
@@ -1120,6 +1152,9 @@ impl Sim {
             }
             Op::Resolve { by, answer } => {
                 let i = by % n;
+                if !self.may_moderate(i) {
+                    return;
+                }
                 let visible = self.visible_posts(i);
                 let answer = answer
                     .as_ref()
@@ -1131,6 +1166,9 @@ impl Sim {
             }
             Op::Reopen { by } => {
                 let i = by % n;
+                if !self.may_moderate(i) {
+                    return;
+                }
                 self.write(i, t, |tx| thread::reopen(tx));
             }
             Op::Sync { from, to } => {
@@ -1141,6 +1179,12 @@ impl Sim {
                 }
             }
         }
+    }
+
+    /// Whether person `i` may resolve or reopen the thread, as the node decides it: its author
+    /// (people[0]) or a coordinator.
+    fn may_moderate(&self, i: usize) -> bool {
+        i == 0 || self.fx.roster().role_of(&self.people[i].id) == Some(Role::Coordinator)
     }
 
     /// Everyone's changes in one document.
@@ -1251,10 +1295,48 @@ proptest! {
 // Authorship can not be rewritten by another member
 // ---------------------------------------------------------------------------------------------
 
+/// Verifies `changes` into a new working document, then `attempt` on a copy of it: returns the
+/// document as it was before the attempt and the attempt's verdict. (A refused batch may leave
+/// part of itself in its working document, which the caller discards — so does this.)
+fn attempt(
+    fx: &CommunityFixture,
+    doc_ref: &DocRef,
+    changes: &[SignedChange],
+    attempt: &[SignedChange],
+) -> (Automerge, Result<Verified, RejectReason>) {
+    let mut working = Automerge::new();
+    verify_doc(fx, doc_ref, &mut working, changes).unwrap();
+    let mut copy = working.fork();
+    let verdict = verify_doc(fx, doc_ref, &mut copy, attempt);
+    (working, verdict)
+}
+
+/// Asserts that `verdict` refuses `change` by `signer` as touching another member's part, with
+/// a detail that mentions `about`.
+fn assert_not_theirs(
+    verdict: Result<Verified, RejectReason>,
+    doc_ref: &DocRef,
+    change: &SignedChange,
+    signer: MemberId,
+    about: &str,
+) {
+    match verdict {
+        Err(RejectReason::NotTheirs {
+            doc,
+            hash,
+            signer: s,
+            detail,
+        }) => {
+            assert_eq!((doc, hash, s), (doc_ref.id, hex(change), signer));
+            assert!(detail.contains(about), "detail {detail:?} lacks {about:?}");
+        }
+        other => panic!("expected NotTheirs about {about:?}, got {other:?}"),
+    }
+}
+
 /// Whatever another member writes, the opening post and each reply keep the author who signed
 /// them: either the gate refuses the change, or the read still names the original author.
 #[test]
-#[ignore = "bug: any member may re-create a thread's `posts` map; verify accepts it and thread::read then names that member as the thread's author (and drops every reply)"]
 fn a_member_cannot_take_over_a_thread_by_recreating_its_posts_map() {
     let fx = community_fixture();
     let (tref, doc, changes) = ben_and_carl_thread(&fx);
@@ -1266,7 +1348,8 @@ fn a_member_cannot_take_over_a_thread_by_recreating_its_posts_map() {
     });
     let mut working = Automerge::new();
     verify_doc(&fx, &tref, &mut working, &changes).unwrap();
-    if verify_doc(&fx, &tref, &mut working, std::slice::from_ref(&takeover)).is_ok() {
+    let verdict = verify_doc(&fx, &tref, &mut working, std::slice::from_ref(&takeover));
+    if verdict.is_ok() {
         let t = thread::read(&working, tref.id).unwrap();
         assert_eq!(
             t.opening.author,
@@ -1275,17 +1358,64 @@ fn a_member_cannot_take_over_a_thread_by_recreating_its_posts_map() {
         );
         assert_eq!(t.replies.len(), 1, "Carl's reply vanished");
     }
+    assert_not_theirs(verdict, &tref, &takeover, carl.id, "'posts'");
+    // Not even Ben may re-create his own posts map (it would drop every reply).
+    let mut bens = fx.cast.ben.fork(&doc);
+    let again = signed(&tref, &fx.cast.ben.key, &mut bens, 31, |tx| {
+        tx.put_object(ROOT, "posts", automerge::ObjType::Map)?;
+        Ok(())
+    });
+    let (_, verdict) = attempt(&fx, &tref, &changes, std::slice::from_ref(&again));
+    assert_not_theirs(verdict, &tref, &again, fx.cast.ben.id, "only once");
 }
 
 #[test]
-#[ignore = "bug: any member may re-create another member's reply map under the same post id (thread::reply does not check the id is new); verify accepts it and thread::read names the new writer as author"]
 fn a_member_cannot_take_over_a_reply_by_recreating_it() {
     let fx = community_fixture();
     let (tref, doc, changes) = ben_and_carl_thread(&fx);
-    // Ben rewrites Carl's reply (post 1) as his own.
+    // `thread::reply` refuses a post id that exists ...
     let ben = &fx.cast.ben;
     let mut bens = ben.fork(&doc);
+    let err = bens
+        .transact(|tx| thread::reply(tx, &post(1), "Mine now.", None, Timestamp(30)))
+        .map_err(|f| f.error)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            commonplace_model::SchemaError::Input { field: "post", .. }
+        ),
+        "{err:?}"
+    );
+    // ... so Ben rewrites Carl's reply (post 1) as his own by hand.
     let takeover = signed(&tref, &ben.key, &mut bens, 30, |tx| {
+        let obj = tx.put_object(
+            thread_posts(tx),
+            post(1).to_string().as_str(),
+            automerge::ObjType::Map,
+        )?;
+        tx.put(&obj, "body", "Motion lights (my idea).")?;
+        tx.put(&obj, "created_at", 11_000)?;
+        Ok(())
+    });
+    let mut working = Automerge::new();
+    verify_doc(&fx, &tref, &mut working, &changes).unwrap();
+    let verdict = verify_doc(&fx, &tref, &mut working, std::slice::from_ref(&takeover));
+    if verdict.is_ok() {
+        let t = thread::read(&working, tref.id).unwrap();
+        assert_eq!(
+            t.post(&post(1)).unwrap().author,
+            Some(fx.cast.carl.id),
+            "Ben became the author of Carl's reply"
+        );
+    }
+    let id = post(1).to_string();
+    assert_not_theirs(verdict, &tref, &takeover, ben.id, &format!("post {id}"));
+
+    // The same from a copy of the thread that has not seen Carl's reply: no `pred`, so the
+    // change alone does not show the overwrite; the document it lands on does.
+    let mut early = ben.fork_at(&doc, &[hash_of(&changes[0])]);
+    let concurrent = signed(&tref, &ben.key, &mut early, 31, |tx| {
         thread::reply(
             tx,
             &post(1),
@@ -1294,20 +1424,33 @@ fn a_member_cannot_take_over_a_reply_by_recreating_it() {
             Timestamp(11_000),
         )
     });
+    let (_, verdict) = attempt(&fx, &tref, &changes, std::slice::from_ref(&concurrent));
+    assert_not_theirs(verdict, &tref, &concurrent, ben.id, "already");
+    // And within one batch, whichever comes second is refused.
     let mut working = Automerge::new();
-    verify_doc(&fx, &tref, &mut working, &changes).unwrap();
-    if verify_doc(&fx, &tref, &mut working, std::slice::from_ref(&takeover)).is_ok() {
-        let t = thread::read(&working, tref.id).unwrap();
-        assert_eq!(
-            t.post(&post(1)).unwrap().author,
-            Some(fx.cast.carl.id),
-            "Ben became the author of Carl's reply"
-        );
+    let err = verify_doc(
+        &fx,
+        &tref,
+        &mut working,
+        &[changes[0].clone(), changes[1].clone(), concurrent.clone()],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, RejectReason::NotTheirs { hash, .. } if *hash == hex(&concurrent)),
+        "{err:?}"
+    );
+}
+
+/// The `posts` map of a thread document (inside a transaction).
+fn thread_posts(tx: &automerge::transaction::Transaction<'_>) -> automerge::ObjId {
+    use automerge::ReadDoc;
+    match tx.get(ROOT, "posts").unwrap() {
+        Some((automerge::Value::Object(_), id)) => id,
+        other => panic!("no posts map: {other:?}"),
     }
 }
 
 #[test]
-#[ignore = "bug: an entry's author is the writer of its `body` Text object; any member may re-create it and verify accepts it"]
 fn a_member_cannot_take_over_an_entry_by_recreating_its_body() {
     let fx = community_fixture();
     let eref = fx.entry_ref(0x42);
@@ -1335,13 +1478,277 @@ fn a_member_cannot_take_over_an_entry_by_recreating_its_body() {
     });
     let mut working = Automerge::new();
     verify_doc(&fx, &eref, &mut working, &[c1]).unwrap();
-    if verify_doc(&fx, &eref, &mut working, std::slice::from_ref(&takeover)).is_ok() {
+    let verdict = verify_doc(&fx, &eref, &mut working, std::slice::from_ref(&takeover));
+    if verdict.is_ok() {
         assert_eq!(
             entry::read(&working, eref.id).unwrap().author,
             Some(ben.id),
             "Carl became the author of Ben's entry"
         );
     }
+    assert_not_theirs(verdict, &eref, &takeover, carl.id, "'body'");
+}
+
+#[test]
+fn members_may_only_write_their_own_parts_of_a_thread() {
+    let fx = community_fixture();
+    let (tref, doc, changes) = ben_and_carl_thread(&fx);
+    let ben = &fx.cast.ben;
+    let carl = &fx.cast.carl;
+    let ana = &fx.cast.ana;
+    let reply_of_carl = |tx: &automerge::transaction::Transaction<'_>| {
+        use automerge::ReadDoc;
+        match tx
+            .get(thread_posts(tx), post(1).to_string().as_str())
+            .unwrap()
+        {
+            Some((_, id)) => id,
+            None => panic!("no reply"),
+        }
+    };
+    // Ben (the thread's author) edits Carl's reply.
+    let mut bens = ben.fork(&doc);
+    let edit = signed(&tref, &ben.key, &mut bens, 30, |tx| {
+        let obj = reply_of_carl(tx);
+        tx.put(&obj, "body", "Motion lights, Ben says.")?;
+        Ok(())
+    });
+    let (_, verdict) = attempt(&fx, &tref, &changes, std::slice::from_ref(&edit));
+    assert_not_theirs(verdict, &tref, &edit, ben.id, "created by");
+    // Ben deletes Carl's reply.
+    let mut bens = ben.fork(&doc);
+    let delete = signed(&tref, &ben.key, &mut bens, 30, |tx| {
+        let posts = thread_posts(tx);
+        tx.delete(&posts, post(1).to_string().as_str())?;
+        Ok(())
+    });
+    let (_, verdict) = attempt(&fx, &tref, &changes, std::slice::from_ref(&delete));
+    assert_not_theirs(verdict, &tref, &delete, ben.id, "replaces or deletes post");
+    // Carl retitles Ben's thread, rewrites its opening post, or its community.
+    for (key, value) in [
+        ("title", "Carl's thread"),
+        ("body", "Carl's words"),
+        ("community", "elsewhere"),
+    ] {
+        let mut carls = carl.fork(&doc);
+        let c = signed(&tref, &carl.key, &mut carls, 31, |tx| {
+            tx.put(ROOT, key, value)?;
+            Ok(())
+        });
+        let (_, verdict) = attempt(&fx, &tref, &changes, std::slice::from_ref(&c));
+        assert_not_theirs(verdict, &tref, &c, carl.id, &format!("'{key}'"));
+    }
+    // Carl marks Carl's reply helpful in Ana's name.
+    let mut carls = carl.fork(&doc);
+    let forged = signed(&tref, &carl.key, &mut carls, 32, |tx| {
+        thread::mark_helped(tx, &post(1), &ana.id)
+    });
+    let (_, verdict) = attempt(&fx, &tref, &changes, std::slice::from_ref(&forged));
+    assert_not_theirs(verdict, &tref, &forged, carl.id, "helped");
+    // Nor may anyone put a plain value where a reply goes.
+    let mut carls = carl.fork(&doc);
+    let scalar = signed(&tref, &carl.key, &mut carls, 32, |tx| {
+        let posts = thread_posts(tx);
+        tx.put(&posts, post(7).to_string().as_str(), "not a post")?;
+        Ok(())
+    });
+    let (_, verdict) = attempt(&fx, &tref, &changes, std::slice::from_ref(&scalar));
+    assert_not_theirs(verdict, &tref, &scalar, carl.id, "other than a post");
+    // Ben's own edit of his title is fine, and so is Carl marking for himself.
+    let mut bens = ben.fork(&doc);
+    let own = signed(&tref, &ben.key, &mut bens, 33, |tx| {
+        tx.put(ROOT, "title", "Vandalism at the bus stop (solved?)")?;
+        Ok(())
+    });
+    let mut carls = carl.fork(&doc);
+    let helped = signed(&tref, &carl.key, &mut carls, 34, |tx| {
+        thread::mark_helped(tx, &post(1), &carl.id)
+    });
+    let (_, verdict) = attempt(&fx, &tref, &changes, &[own, helped]);
+    verdict.unwrap();
+}
+
+#[test]
+fn a_thread_is_resolved_by_its_author_or_a_coordinator() {
+    let fx = community_fixture();
+    // Carl (a coordinator) opens a thread; Ben replies.
+    let tref = fx.thread_ref(0x3c);
+    let (doc, c1) = fx.open_thread(&tref, &fx.cast.carl);
+    let mut bens = fx.cast.ben.fork(&doc);
+    let c2 = signed(&tref, &fx.cast.ben.key, &mut bens, 11, |tx| {
+        thread::reply(tx, &post(1), "Murals.", None, Timestamp(11))
+    });
+    let changes = vec![c1, c2];
+    let mut base = doc.fork();
+    base.merge(&mut bens).unwrap();
+    // The author resolves, Ana (a coordinator) reopens, the author resolves again.
+    let mut carls = fx.cast.carl.fork(&base);
+    let r1 = signed(&tref, &fx.cast.carl.key, &mut carls, 12, |tx| {
+        thread::resolve(tx, Some(&post(1)), Timestamp(12))
+    });
+    let mut anas = fx.cast.ana.fork(&carls);
+    let r2 = signed(&tref, &fx.cast.ana.key, &mut anas, 13, |tx| {
+        thread::reopen(tx)
+    });
+    let mut carls = fx.cast.carl.fork(&anas);
+    let r3 = signed(&tref, &fx.cast.carl.key, &mut carls, 14, |tx| {
+        thread::resolve(tx, None, Timestamp(14))
+    });
+    // Ben, neither the author nor a coordinator, may do neither.
+    let mut bens = fx.cast.ben.fork(&base);
+    let resolve = signed(&tref, &fx.cast.ben.key, &mut bens, 15, |tx| {
+        thread::resolve(tx, Some(&post(1)), Timestamp(15))
+    });
+    let (_, verdict) = attempt(&fx, &tref, &changes, std::slice::from_ref(&resolve));
+    assert_not_theirs(
+        verdict,
+        &tref,
+        &resolve,
+        fx.cast.ben.id,
+        "or a coordinator may",
+    );
+    let mut bens = fx.cast.ben.fork(&carls);
+    let reopen = signed(&tref, &fx.cast.ben.key, &mut bens, 15, |tx| {
+        thread::reopen(tx)
+    });
+    let mut with_resolved = changes.clone();
+    with_resolved.extend([r1.clone(), r2.clone(), r3.clone()]);
+    let (_, verdict) = attempt(&fx, &tref, &with_resolved, std::slice::from_ref(&reopen));
+    assert_not_theirs(
+        verdict,
+        &tref,
+        &reopen,
+        fx.cast.ben.id,
+        "or a coordinator may",
+    );
+    let (_, verdict) = attempt(&fx, &tref, &changes, &[r1, r2, r3]);
+    verdict.unwrap();
+}
+
+#[test]
+fn members_share_an_entrys_text_title_and_tags_but_not_the_rest() {
+    let fx = community_fixture();
+    let eref = fx.entry_ref(0x43);
+    let ben = &fx.cast.ben;
+    let carl = &fx.cast.carl;
+    let community = fx.id;
+    let source = commonplace_model::Source {
+        thread: DocId::from_bytes([0x31; 16]),
+        heads: vec!["00".repeat(32)],
+        posts: vec![post(1)],
+        contributors: vec![carl.id],
+    };
+    let mut doc = ben.new_doc();
+    let c1 = signed(&eref, &ben.key, &mut doc, 1, |tx| {
+        entry::init(
+            tx,
+            &community,
+            EntryKind::Lesson,
+            "Lights first",
+            "Light the stop before anything else.",
+            &["#youth".to_owned()],
+            Some(&source),
+            Timestamp(1),
+        )
+    });
+    // Carl edits the text, retitles it and changes its tags (a new tags list each time), and
+    // Ben edits the text and tags after him: all shared.
+    let mut carls = carl.fork(&doc);
+    let c2 = signed(&eref, &carl.key, &mut carls, 2, |tx| {
+        entry::edit(
+            tx,
+            &commonplace_model::TextEdit::Append(" Then talk.".into()),
+            Timestamp(2),
+        )
+    });
+    let tags = ["lighting".to_owned(), "youth".to_owned()];
+    let c3 = signed(&eref, &carl.key, &mut carls, 3, |tx| {
+        entry::retitle(
+            tx,
+            Some("Light first, then talk"),
+            Some(&tags),
+            Timestamp(3),
+        )
+    });
+    let mut bens = ben.fork(&carls);
+    let c4 = signed(&eref, &ben.key, &mut bens, 4, |tx| {
+        entry::edit(
+            tx,
+            &commonplace_model::TextEdit::Replace("Light the stop first. Then talk.".into()),
+            Timestamp(4),
+        )?;
+        entry::retitle(tx, None, Some(&["lighting".to_owned()]), Timestamp(4))
+    });
+    let changes = vec![c1, c2, c3, c4];
+    let mut working = Automerge::new();
+    verify_doc(&fx, &eref, &mut working, &changes).unwrap();
+    let e = entry::read(&working, eref.id).unwrap();
+    assert_eq!(e.author, Some(ben.id));
+    assert_eq!(e.title, "Light first, then talk");
+    assert_eq!(e.body, "Light the stop first. Then talk.");
+    assert_eq!(e.tags, vec!["lighting".to_owned()]);
+
+    // But Carl may not change what the entry is, nor where it came from.
+    let write = |f: &dyn Fn(
+        &mut automerge::transaction::Transaction<'_>,
+    ) -> Result<(), commonplace_model::SchemaError>| {
+        let mut carls = carl.fork(&bens);
+        signed(&eref, &carl.key, &mut carls, 5, f)
+    };
+    let kind = write(&|tx| {
+        tx.put(ROOT, "entry_kind", "tool")?;
+        Ok(())
+    });
+    let (_, verdict) = attempt(&fx, &eref, &changes, std::slice::from_ref(&kind));
+    assert_not_theirs(verdict, &eref, &kind, carl.id, "'entry_kind'");
+    let new_source = write(&|tx| {
+        tx.put_object(ROOT, "source", automerge::ObjType::Map)?;
+        Ok(())
+    });
+    let (_, verdict) = attempt(&fx, &eref, &changes, std::slice::from_ref(&new_source));
+    assert_not_theirs(verdict, &eref, &new_source, carl.id, "'source'");
+    let inside_source = write(&|tx| {
+        use automerge::ReadDoc;
+        let Some((_, obj)) = tx.get(ROOT, "source")? else {
+            panic!("no source")
+        };
+        tx.put(&obj, "thread", DocId::from_bytes([0x99; 16]).to_string())?;
+        Ok(())
+    });
+    let (_, verdict) = attempt(&fx, &eref, &changes, std::slice::from_ref(&inside_source));
+    assert_not_theirs(verdict, &eref, &inside_source, carl.id, "created by");
+    // Nor write into the tags list Ben made (rather than replacing it).
+    let inside_tags = write(&|tx| {
+        use automerge::ReadDoc;
+        let Some((_, list)) = tx.get(ROOT, "tags")? else {
+            panic!("no tags")
+        };
+        tx.insert(&list, 0, "carls-tag")?;
+        Ok(())
+    });
+    let (_, verdict) = attempt(&fx, &eref, &changes, std::slice::from_ref(&inside_tags));
+    assert_not_theirs(verdict, &eref, &inside_tags, carl.id, "created by");
+}
+
+/// A member who writes a change beside the thread's first one (no dependencies), so that it
+/// arrives first in a batch, still may not set the thread's fields.
+#[test]
+fn a_concurrent_root_change_does_not_make_its_writer_the_creator() {
+    let fx = community_fixture();
+    let tref = fx.thread_ref(0x3d);
+    let (_, c1) = fx.open_thread(&tref, &fx.cast.ben);
+    let carl = &fx.cast.carl;
+    let mut carls = carl.new_doc();
+    let early = signed(&tref, &carl.key, &mut carls, 5, |tx| {
+        tx.put(ROOT, "title", "Carl's title")?;
+        Ok(())
+    });
+    let err = verify_doc(&fx, &tref, &mut Automerge::new(), &[early.clone(), c1]).unwrap_err();
+    assert!(
+        matches!(&err, RejectReason::NotTheirs { hash, signer, .. }
+            if *hash == hex(&early) && *signer == carl.id),
+        "{err:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1352,7 +1759,6 @@ fn a_member_cannot_take_over_an_entry_by_recreating_its_body() {
 /// A peer that meets a thread for the first time after a member was removed must still be
 /// able to take in the replies the member wrote while in the community.
 #[test]
-#[ignore = "bug: verify judges thread/entry changes by the current roster only, so a removed member's earlier reply makes the whole thread refuse (NotAMember) on any peer that did not have it yet"]
 fn a_removed_members_earlier_reply_still_verifies_on_a_new_peer() {
     let fx = community_fixture();
     let tref = fx.thread_ref(0x3b);
@@ -1376,4 +1782,48 @@ fn a_removed_members_earlier_reply_still_verifies_on_a_new_peer() {
     // ... and is removed afterwards (heads[5]). A new peer now meets the thread.
     let v = verify_doc(&fx, &tref, &mut Automerge::new(), &batch);
     assert!(v.is_ok(), "{v:?}");
+}
+
+/// A change signed at or after the member's removal is refused, by every peer that knows of
+/// the removal, whenever it arrives.
+#[test]
+fn a_removed_members_later_change_is_refused() {
+    let fx = community_fixture();
+    let rita = &fx.cast.rita;
+    let removed_at = fx.roster().members[&rita.id].removed_at.unwrap().0;
+    assert_eq!(removed_at, 6_000);
+    let tref = fx.thread_ref(0x3e);
+    let (doc, c1) = fx.open_thread(&tref, &fx.cast.ben);
+    for (time, allowed) in [
+        (removed_at - 1, true),
+        (removed_at, false),
+        (removed_at + 1, false),
+    ] {
+        let mut ritas = rita.fork(&doc);
+        let c = signed(&tref, &rita.key, &mut ritas, time, |tx| {
+            thread::reply(tx, &post(2), "Still here.", None, Timestamp(time))
+        });
+        let verdict = verify_doc(&fx, &tref, &mut Automerge::new(), &[c1.clone(), c.clone()]);
+        if allowed {
+            verdict.unwrap();
+        } else {
+            let err = verdict.unwrap_err();
+            assert_eq!(
+                err,
+                RejectReason::Removed {
+                    doc: tref.id,
+                    hash: hex(&c),
+                    signer: rita.id,
+                },
+                "signed at {time}"
+            );
+            assert!(
+                err.to_string().contains(&format!(
+                    "signed by {} after {} was removed",
+                    rita.id, rita.id
+                )),
+                "{err}"
+            );
+        }
+    }
 }
