@@ -21,6 +21,9 @@ pub struct NetArgs {
     /// Relays for NAT traversal: default (iroh's public relays), none, or a relay URL.
     #[arg(long)]
     pub relay: Option<String>,
+    /// Do not look for members on the local network (multicast DNS).
+    #[arg(long)]
+    pub no_mdns: bool,
 }
 
 /// Parses durations like `30s`, `10m`, `7d`.
@@ -59,6 +62,7 @@ fn config(node: &Node, args: &NetArgs) -> Result<NetConfig> {
     Ok(NetConfig {
         bind,
         relay,
+        mdns: !args.no_mdns,
         ..NetConfig::default()
     })
 }
@@ -140,6 +144,8 @@ pub async fn sync(
         &NetArgs {
             bind: args.bind.or(Some("0.0.0.0:0".parse()?)),
             relay: args.relay.clone(),
+            // A one-shot command talks to the peer it was given, not to the room.
+            no_mdns: true,
         },
         false,
     )
@@ -268,6 +274,8 @@ pub async fn join(node: Node, args: NetArgs, code: &str, out: &Out) -> Result<()
         &NetArgs {
             bind: args.bind.or(Some("0.0.0.0:0".parse()?)),
             relay: args.relay.clone(),
+            // A one-shot command talks to the peer it was given, not to the room.
+            no_mdns: true,
         },
         false,
     )

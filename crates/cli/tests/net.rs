@@ -24,7 +24,7 @@ struct Serve {
 impl Serve {
     fn start(m: &Member) -> Serve {
         let mut child = m
-            .command(&["serve", "--relay", "none", "--interval", "2s"])
+            .command(&["serve", "--relay", "none", "--no-mdns", "--interval", "2s"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -85,6 +85,7 @@ fn invite_join_serve_and_sync_between_processes() {
             "127.0.0.1:0",
             "--relay",
             "none",
+            "--no-mdns",
             "--role",
             "member",
         ])

@@ -34,6 +34,9 @@ pub struct NetConfig {
     pub relay: RelayConfig,
     /// A session with no frame from the peer for this long ends (default [`IDLE_TIMEOUT`]).
     pub idle_timeout: std::time::Duration,
+    /// Find and be found by members on the local network (multicast DNS). Off by default:
+    /// the CLI and the app turn it on; tests never send multicast.
+    pub mdns: bool,
 }
 
 impl Default for NetConfig {
@@ -42,8 +45,18 @@ impl Default for NetConfig {
             bind: None,
             relay: RelayConfig::Default,
             idle_timeout: IDLE_TIMEOUT,
+            mdns: false,
         }
     }
+}
+
+/// A node found on the local network.
+#[derive(Debug, Clone)]
+pub struct LocalPeer {
+    /// Its member id.
+    pub member: MemberId,
+    /// Its addresses.
+    pub addr: EndpointAddr,
 }
 
 /// What one sync session achieved.
@@ -62,6 +75,7 @@ pub struct SyncReport {
 /// A running endpoint that accepts sync sessions and starts them.
 #[derive(Debug, Clone)]
 pub struct Network {
+    mdns: Option<iroh_mdns_address_lookup::MdnsAddressLookup>,
     endpoint: Endpoint,
     router: Router,
     gossip: iroh_gossip::Gossip,
@@ -116,6 +130,19 @@ impl Network {
             .bind()
             .await
             .map_err(|e| NetError::Bind(e.to_string()))?;
+        let mdns = if config.mdns {
+            let m = iroh_mdns_address_lookup::MdnsAddressLookup::builder()
+                .service_name("commonplace")
+                .build(endpoint.id())
+                .map_err(|e| NetError::Bind(format!("local network discovery: {e}")))?;
+            endpoint
+                .address_lookup()
+                .map_err(|e| NetError::Bind(e.to_string()))?
+                .add(m.clone());
+            Some(m)
+        } else {
+            None
+        };
         let gossip = iroh_gossip::Gossip::builder()
             .max_message_size(crate::live::GOSSIP_MAX_MESSAGE)
             .spawn(endpoint.clone());
@@ -139,6 +166,7 @@ impl Network {
             .spawn();
         info!(id = %endpoint.id().fmt_short(), "network started");
         Ok(Network {
+            mdns,
             endpoint,
             router,
             gossip,
@@ -155,6 +183,23 @@ impl Network {
 
     pub(crate) fn gossip(&self) -> &iroh_gossip::Gossip {
         &self.gossip
+    }
+
+    /// Members' nodes found on the local network, as they appear. `None` when local discovery
+    /// is off.
+    pub async fn local_peers(
+        &self,
+    ) -> Option<impl n0_future::Stream<Item = LocalPeer> + Unpin + use<>> {
+        use n0_future::StreamExt;
+        let m = self.mdns.as_ref()?;
+        Some(m.subscribe().await.filter_map(|ev| match ev {
+            iroh_mdns_address_lookup::DiscoveryEvent::Discovered { endpoint_info, .. } => {
+                let addr = endpoint_info.into_endpoint_addr();
+                let member = MemberId::from_bytes(*addr.id.as_bytes()).ok()?;
+                Some(LocalPeer { member, addr })
+            }
+            _ => None,
+        }))
     }
 
     /// Remembers a peer's address, so it can be dialled (and bootstrap gossip) by id alone.

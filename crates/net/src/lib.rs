@@ -14,7 +14,7 @@ mod live;
 mod stream;
 mod ticket;
 
-pub use endpoint::{NetConfig, Network, RelayConfig, SyncReport};
+pub use endpoint::{LocalPeer, NetConfig, Network, RelayConfig, SyncReport};
 pub use iroh::EndpointAddr;
 pub use live::{Announcer, GOSSIP_MAX_MESSAGE, Listener, LiveEvent, MAX_ANNOUNCEMENT};
 pub use stream::{IDLE_TIMEOUT, read_frame, write_frame};

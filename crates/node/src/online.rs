@@ -103,6 +103,7 @@ pub struct Online {
     network: Network,
     log: Arc<Mutex<Vec<SyncRecord>>>,
     live: Arc<tokio::sync::Mutex<crate::live::Live>>,
+    local: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 impl Online {
@@ -125,12 +126,19 @@ impl Online {
             }
         }
         let live = crate::live::Live::start(node.clone(), network.clone(), met_rx);
-        let online = Online {
+        let mut online = Online {
             node,
             network,
             log,
             live: Arc::new(tokio::sync::Mutex::new(live)),
+            local: Arc::new(Mutex::new(None)),
         };
+        if let Some(found) = online.network.local_peers().await {
+            online.local = Arc::new(Mutex::new(Some(tokio::spawn(meet_local_peers(
+                online.clone(),
+                found,
+            )))));
+        }
         online.node.set_own_address(online.ticket().to_bytes())?;
         Ok(online)
     }
@@ -227,7 +235,33 @@ impl Online {
 
     /// Goes offline.
     pub async fn shutdown(&self) {
+        if let Some(t) = self.local.lock().ok().and_then(|mut t| t.take()) {
+            t.abort();
+        }
         self.live.lock().await.shutdown().await;
         self.network.shutdown().await;
+    }
+}
+
+/// Syncs with members' nodes as local-network discovery finds them (a conference room with no
+/// internet): each is remembered and synced for every community both belong to.
+async fn meet_local_peers(
+    online: Online,
+    mut found: impl n0_future::Stream<Item = commonplace_net::LocalPeer> + Unpin,
+) {
+    use n0_future::StreamExt;
+    while let Some(peer) = found.next().await {
+        let Ok(communities) = online.node.community_ids() else {
+            continue;
+        };
+        for c in communities {
+            if !online.node.may_sync(&c, &peer.member).unwrap_or(false) {
+                continue;
+            }
+            info!(peer = %peer.member.short(), "found on the local network");
+            if let Err(e) = online.sync_with(peer.addr.clone(), c).await {
+                warn!(peer = %peer.member.short(), "local peer not synced: {e}");
+            }
+        }
     }
 }
