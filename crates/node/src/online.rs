@@ -104,6 +104,15 @@ pub struct Online {
     log: Arc<Mutex<Vec<SyncRecord>>>,
     live: Arc<tokio::sync::Mutex<crate::live::Live>>,
     local: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// Peers that failed: how many times in a row, and when to try again.
+    backoff: Arc<Mutex<std::collections::HashMap<MemberId, (u32, std::time::Instant)>>>,
+}
+
+/// 15 s after the first failure, doubling up to an hour: a laptop that went to sleep is
+/// retried soon, one that is gone for good costs little.
+fn backoff_after(fails: u32) -> std::time::Duration {
+    let secs = 15u64.saturating_mul(1u64 << fails.saturating_sub(1).min(8));
+    std::time::Duration::from_secs(secs.min(3600))
 }
 
 impl Online {
@@ -132,6 +141,7 @@ impl Online {
             log,
             live: Arc::new(tokio::sync::Mutex::new(live)),
             local: Arc::new(Mutex::new(None)),
+            backoff: Arc::new(Mutex::new(std::collections::HashMap::new())),
         };
         if let Some(found) = online.network.local_peers().await {
             online.local = Arc::new(Mutex::new(Some(tokio::spawn(meet_local_peers(
@@ -180,16 +190,39 @@ impl Online {
             None => self.node.community_ids()?,
         };
         let mut out = Vec::new();
+        let now = std::time::Instant::now();
         for (member, addr) in self.node.known_peers()? {
             let Ok(ticket) = PeerTicket::from_bytes(&addr) else {
                 continue;
             };
+            // A peer that failed recently waits out its backoff (an explicit one-community
+            // sync always tries).
+            if community.is_none()
+                && self
+                    .backoff
+                    .lock()
+                    .ok()
+                    .and_then(|b| b.get(&member).map(|(_, next)| *next > now))
+                    .unwrap_or(false)
+            {
+                continue;
+            }
+            let mut failed = false;
             for c in &communities {
                 if !self.node.may_sync(c, &member)? {
                     continue;
                 }
                 let r = self.sync_with(ticket.0.clone(), *c).await;
+                failed |= r.is_err();
                 out.push((member, *c, r));
+            }
+            if let Ok(mut b) = self.backoff.lock() {
+                if failed {
+                    let fails = b.get(&member).map_or(0, |(n, _)| *n) + 1;
+                    b.insert(member, (fails, now + backoff_after(fails)));
+                } else {
+                    b.remove(&member);
+                }
             }
         }
         Ok(out)
@@ -263,5 +296,19 @@ async fn meet_local_peers(
                 warn!(peer = %peer.member.short(), "local peer not synced: {e}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_after;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff_after(1), Duration::from_secs(15));
+        assert_eq!(backoff_after(2), Duration::from_secs(30));
+        assert_eq!(backoff_after(5), Duration::from_secs(240));
+        assert_eq!(backoff_after(30), Duration::from_secs(3600));
     }
 }
