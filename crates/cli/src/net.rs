@@ -67,6 +67,16 @@ fn config(node: &Node, args: &NetArgs) -> Result<NetConfig> {
     })
 }
 
+/// Network options for a one-shot command: any free port, and no local-network discovery (it
+/// talks to the peer it was given, not to the room).
+fn one_shot(args: &NetArgs) -> NetArgs {
+    NetArgs {
+        bind: args.bind.or(Some(SocketAddr::from(([0, 0, 0, 0], 0)))),
+        relay: args.relay.clone(),
+        no_mdns: true,
+    }
+}
+
 /// Starts the endpoint and remembers where it is bound, so the next start (and invitations
 /// made meanwhile) use the same address.
 async fn go_online(node: &Node, args: &NetArgs, remember: bool) -> Result<Online> {
@@ -139,17 +149,7 @@ pub async fn sync(
     timeout: Duration,
     out: &Out,
 ) -> Result<()> {
-    let online = go_online(
-        &node,
-        &NetArgs {
-            bind: args.bind.or(Some("0.0.0.0:0".parse()?)),
-            relay: args.relay.clone(),
-            // A one-shot command talks to the peer it was given, not to the room.
-            no_mdns: true,
-        },
-        false,
-    )
-    .await?;
+    let online = go_online(&node, &one_shot(&args), false).await?;
     let work = async {
         let mut results = Vec::new();
         match peer {
@@ -269,17 +269,7 @@ pub async fn invite(
 }
 
 pub async fn join(node: Node, args: NetArgs, code: &str, out: &Out) -> Result<()> {
-    let online = go_online(
-        &node,
-        &NetArgs {
-            bind: args.bind.or(Some("0.0.0.0:0".parse()?)),
-            relay: args.relay.clone(),
-            // A one-shot command talks to the peer it was given, not to the room.
-            no_mdns: true,
-        },
-        false,
-    )
-    .await?;
+    let online = go_online(&node, &one_shot(&args), false).await?;
     let result = online.join(code).await;
     online.shutdown().await;
     let (c, report) = result.context("joining failed")?;

@@ -331,6 +331,17 @@ async fn blocking<T: Send + 'static>(
         })
 }
 
+/// Tells the peer why we end the session (best effort: it may be gone already).
+async fn refuse(send: &mut SendStream, reason: impl Into<String>) {
+    let _ = write_frame(
+        send,
+        &Frame::Refuse {
+            reason: reason.into(),
+        },
+    )
+    .await;
+}
+
 async fn send_frames(
     send: &mut SendStream,
     peer: &MemberId,
@@ -388,13 +399,7 @@ async fn drive(
         }
         let frame = match tokio::time::timeout(idle, read_frame(&mut recv)).await {
             Err(_) => {
-                let _ = write_frame(
-                    &mut send,
-                    &Frame::Refuse {
-                        reason: "no progress for too long".into(),
-                    },
-                )
-                .await;
+                refuse(&mut send, "no progress for too long").await;
                 return Err(NetError::Timeout {
                     peer: peer.short(),
                     secs: idle.as_secs(),
@@ -478,13 +483,7 @@ impl SyncProtocol {
             }
         };
         let Frame::Hello { community, .. } = &first else {
-            let _ = write_frame(
-                &mut send,
-                &Frame::Refuse {
-                    reason: "expected a hello".into(),
-                },
-            )
-            .await;
+            refuse(&mut send, "expected a hello").await;
             return Err(NetError::Stream {
                 peer: peer.short(),
                 detail: "first frame was not a hello".into(),
@@ -494,13 +493,7 @@ impl SyncProtocol {
         let svc = self.service.clone();
         let allowed = blocking(move || svc.may_sync(&community, &peer)).await?;
         if !allowed {
-            let _ = write_frame(
-                &mut send,
-                &Frame::Refuse {
-                    reason: "you are not a member of this community here".into(),
-                },
-            )
-            .await;
+            refuse(&mut send, "you are not a member of this community here").await;
             let _ = send.finish();
             let result = Err(NetError::Session {
                 peer: peer.short(),
