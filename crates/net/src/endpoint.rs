@@ -331,15 +331,22 @@ async fn blocking<T: Send + 'static>(
         })
 }
 
-/// Tells the peer why we end the session (best effort: it may be gone already).
+/// Tells the peer why we end the session and waits (briefly) until it has read it, so closing
+/// the connection right after does not swallow the reason. Best effort: the peer may be gone.
 async fn refuse(send: &mut SendStream, reason: impl Into<String>) {
-    let _ = write_frame(
+    end_with(
         send,
         &Frame::Refuse {
             reason: reason.into(),
         },
     )
     .await;
+}
+
+async fn end_with(send: &mut SendStream, frame: &Frame) {
+    let _ = write_frame(send, frame).await;
+    let _ = send.finish();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), send.stopped()).await;
 }
 
 async fn send_frames(
@@ -383,10 +390,11 @@ async fn drive(
             match res {
                 Ok(out) => send_frames(&mut send, &peer, &out).await?,
                 Err(source) => {
-                    if !matches!(source, SessionError::Refused(_)) {
-                        let _ = write_frame(&mut send, &source.refusal()).await;
+                    if matches!(source, SessionError::Refused(_)) {
+                        let _ = send.finish();
+                    } else {
+                        end_with(&mut send, &source.refusal()).await;
                     }
-                    let _ = send.finish();
                     return Err(NetError::Session {
                         peer: peer.short(),
                         source,
@@ -408,8 +416,7 @@ async fn drive(
             Ok(Ok(f)) => f,
             Ok(Err(ReadFailure::Frame(e))) => {
                 let source = SessionError::Frame(e);
-                let _ = write_frame(&mut send, &source.refusal()).await;
-                let _ = send.finish();
+                end_with(&mut send, &source.refusal()).await;
                 return Err(NetError::Session {
                     peer: peer.short(),
                     source,

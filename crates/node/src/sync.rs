@@ -53,10 +53,10 @@ impl Replica for NodeReplica<'_> {
         match self.node.store().doc_record(&doc.id).map_err(replica_err)? {
             Some(rec) => {
                 if rec.kind != doc.kind || rec.community != doc.community {
+                    // Say no more than needed: the peer learns nothing about other communities.
                     return Err(ReplicaError(format!(
-                        "document {} is a {} here",
-                        doc.id,
-                        rec.kind.as_str()
+                        "the peer named document {} wrongly for this community",
+                        doc.id
                     )));
                 }
                 self.node
@@ -64,12 +64,15 @@ impl Replica for NodeReplica<'_> {
                     .map_err(replica_err)
             }
             None => {
-                let actor = self.node.actor();
-                Ok(self
-                    .cache
+                // A document the peer has and we do not: an empty one, in the bounded cache.
+                if !self.cache.docs.contains_key(&doc.id) {
+                    let actor = self.node.actor();
+                    self.cache.put(doc.id, new_document(&actor));
+                }
+                self.cache
                     .docs
-                    .entry(doc.id)
-                    .or_insert_with(|| new_document(&actor)))
+                    .get_mut(&doc.id)
+                    .ok_or_else(|| ReplicaError("document vanished from the cache".into()))
             }
         }
     }

@@ -156,7 +156,7 @@ async fn a_non_member_is_refused() {
     let root = tempfile::tempdir().unwrap();
     let ana = node(root.path(), "ana");
     let eve = node(root.path(), "eve");
-    let c = community(&[ana.clone()]).await;
+    let c = community(std::slice::from_ref(&ana)).await;
     let a = Online::start(ana.clone(), loopback()).await.unwrap();
     let e = Online::start(eve.clone(), loopback()).await.unwrap();
     let err = e.sync_with(a.addr(), c).await.unwrap_err().to_string();
@@ -172,7 +172,7 @@ async fn invite_and_join_then_single_use_and_expiry() {
     let ana = node(root.path(), "ana");
     let bea = node(root.path(), "bea");
     let eve = node(root.path(), "eve");
-    let c = community(&[ana.clone()]).await;
+    let c = community(std::slice::from_ref(&ana)).await;
     let a = Online::start(ana.clone(), loopback()).await.unwrap();
     let b = Online::start(bea.clone(), loopback()).await.unwrap();
     let e = Online::start(eve.clone(), loopback()).await.unwrap();

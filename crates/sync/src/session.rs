@@ -54,6 +54,10 @@ pub trait Replica {
     ) -> Result<(), ReplicaError>;
 }
 
+/// Most documents one hello may announce (a community of thousands of members with years of
+/// threads stays far below; the limit bounds what one peer can make us track).
+pub const MAX_DOCS_PER_HELLO: usize = 200_000;
+
 /// Where a session is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -243,6 +247,12 @@ impl Session {
             return Err(SessionError::Protocol(format!(
                 "peer wants to sync community {community}, this session is about {}",
                 self.community
+            )));
+        }
+        if peer_docs.len() > MAX_DOCS_PER_HELLO {
+            return Err(SessionError::Protocol(format!(
+                "peer announced {} documents; the limit is {MAX_DOCS_PER_HELLO}",
+                peer_docs.len()
             )));
         }
         match (self.genesis, genesis) {
