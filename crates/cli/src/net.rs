@@ -315,6 +315,11 @@ pub fn status(node: &Node, out: &Out) -> Result<()> {
                 "name": me.name,
                 "address": address,
                 "online": false,
+                "unshared": communities.iter().map(|c| json!({
+                    "community": c.id.to_string(),
+                    "name": c.name,
+                    "changes": node.unshared(&c.id).unwrap_or(0),
+                })).collect::<Vec<_>>(),
                 "peers": peers.iter().map(|(m, _)| json!({
                     "member_id": m.to_string(),
                     "name": name_of(m),
@@ -340,6 +345,18 @@ pub fn status(node: &Node, out: &Out) -> Result<()> {
             .unwrap_or("(not online yet: run `commonplace serve`)")
     );
     println!("this command is offline; `commonplace serve` keeps syncing in the background");
+    for c in &communities {
+        match node.unshared(&c.id)? {
+            0 => println!(
+                "{}: everything you wrote has reached at least one member",
+                c.name
+            ),
+            n => println!(
+                "{}: {n} of your changes have not reached anyone yet (sync with a member or run `commonplace serve`)",
+                c.name
+            ),
+        }
+    }
     if peers.is_empty() {
         println!("no known peers yet");
     }

@@ -124,6 +124,8 @@ fn invite_join_serve_and_sync_between_processes() {
         .unwrap()
         .to_owned();
     bea.ok(&["reply", &t, "--body", "Short naps before the shift."]);
+    // Status tells the truth: one change of Bea's has reached nobody yet.
+    assert_eq!(bea.json(&["status"])["unshared"][0]["changes"], 1);
     let summary = bea.json(&[
         "sync",
         "--peer",
@@ -139,6 +141,7 @@ fn invite_join_serve_and_sync_between_processes() {
     let status = bea.json(&["status"]);
     assert_eq!(status["peers"][0]["member_id"], ana.id.as_str());
     assert_eq!(status["syncs"][0]["ok"], true);
+    assert_eq!(status["unshared"][0]["changes"], 0);
     drop(serve);
     // After serve stops, Ana's profile holds Bea's reply.
     let shown = ana.json(&["thread", "show", &t]);

@@ -1039,7 +1039,13 @@ impl Node {
         )?;
         self.inner.store.commit(&Commit {
             docs: vec![write],
-            meta: Vec::new(),
+            // Counted until a sync with some member completes: "not yet shared".
+            meta: vec![(
+                pending_key(&doc_ref.community),
+                (self.unshared(&doc_ref.community)? + 1)
+                    .to_le_bytes()
+                    .to_vec(),
+            )],
         })?;
         Ok(event)
     }
@@ -1104,6 +1110,34 @@ fn index_row(doc_ref: &DocRef, doc: &Automerge) -> Result<(IndexRow, NodeEvent),
             },
         ),
     })
+}
+
+fn pending_key(community: &CommunityId) -> String {
+    format!("unshared/{community}")
+}
+
+impl Node {
+    /// Local changes to `community` made since the last completed sync with any member: what
+    /// nobody else has yet.
+    pub fn unshared(&self, community: &CommunityId) -> Result<u64, NodeError> {
+        Ok(self
+            .inner
+            .store
+            .meta(&pending_key(community))?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map_or(0, u64::from_le_bytes))
+    }
+
+    /// Records that a sync of `community` with a member completed: both sides now hold the
+    /// same changes, so nothing local is unshared.
+    pub(crate) fn mark_shared(&self, community: &CommunityId) -> Result<(), NodeError> {
+        let _writers = self.lock_docs();
+        self.inner.store.commit(&Commit {
+            docs: Vec::new(),
+            meta: vec![(pending_key(community), 0u64.to_le_bytes().to_vec())],
+        })?;
+        Ok(())
+    }
 }
 
 fn thread_ref(rec: &DocRecord, id: &DocId) -> DocRef {
