@@ -61,19 +61,55 @@ async fn two_peers_sync_over_quic() {
     let report = b.sync_with(a.addr(), c).await.unwrap();
     assert!(report.stats.changes_received >= 3, "{report:?}");
     assert_eq!(bea.thread(&t).unwrap().title, "Corrosion");
-    // Both write offline, then Bea dials Ana.
-    for i in 0..50 {
+    // A shared repertoire entry, then both go offline.
+    let entry = ana
+        .create_entry(
+            &c,
+            &commonplace_node::NewEntry {
+                kind: commonplace_model::EntryKind::Method,
+                title: Some("Inspection".into()),
+                body: Some("Check the joints.".into()),
+                tags: vec![],
+                from_thread: None,
+            },
+        )
+        .unwrap();
+    b.sync_with(a.addr(), c).await.unwrap();
+    a.shutdown().await;
+    b.shutdown().await;
+    // Offline: hundreds of replies each, and both edit the same entry.
+    for i in 0..200 {
         ana.reply(&t, &format!("ana {i}"), None).unwrap();
         bea.reply(&t, &format!("bea {i}"), None).unwrap();
     }
-    // (Live updates may already have carried some of them; the sync completes the rest.)
-    b.sync_with(a.addr(), c).await.unwrap();
+    ana.edit_entry(
+        &entry,
+        &commonplace_model::TextEdit::Insert {
+            at: 0,
+            text: "Step 1: ".into(),
+        },
+    )
+    .unwrap();
+    bea.edit_entry(
+        &entry,
+        &commonplace_model::TextEdit::Append(" Then the valves.".into()),
+    )
+    .unwrap();
+    // Back online (new addresses), Bea dials Ana.
+    let a = Online::start(ana.clone(), loopback()).await.unwrap();
+    let b = Online::start(bea.clone(), loopback()).await.unwrap();
+    let report = b.sync_with(a.addr(), c).await.unwrap();
+    assert!(report.stats.changes_received >= 200, "{report:?}");
+    assert!(report.stats.changes_sent >= 200, "{report:?}");
     assert_eq!(ana.thread(&t).unwrap(), bea.thread(&t).unwrap());
-    assert_eq!(ana.thread(&t).unwrap().replies.len(), 100);
+    assert_eq!(ana.thread(&t).unwrap().replies.len(), 400);
     assert_eq!(
         ana.threads(&c, &ThreadFilter::default()).unwrap(),
         bea.threads(&c, &ThreadFilter::default()).unwrap()
     );
+    let text = "Step 1: Check the joints. Then the valves.";
+    assert_eq!(ana.entry(&entry).unwrap().body, text);
+    assert_eq!(bea.entry(&entry).unwrap().body, text);
     a.shutdown().await;
     b.shutdown().await;
 }
