@@ -39,6 +39,6 @@ ensure_nextest() {
 }
 
 base_deps() {
-  ensure_apt build-essential pkg-config
+  ensure_apt build-essential pkg-config iproute2
   ensure_rust
 }
