@@ -4,7 +4,7 @@
 //! created the test says so and skips.
 
 #![cfg(target_os = "linux")]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_range_loop)]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
