@@ -20,6 +20,8 @@ fi
 
 echo "== doc tests" >&2
 cargo test --workspace --doc --locked --quiet
+echo "== benchmarks, quick mode (checks the suite runs; asserts nothing about time)" >&2
+cargo run --locked --quiet -p commonplace-bench -- --quick
 # Last, so the run's closing line is the whole suite's summary.
 echo "== tests" >&2
 cargo nextest run --workspace --locked --profile ci

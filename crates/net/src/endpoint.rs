@@ -10,7 +10,9 @@ use iroh::protocol::{AcceptError, ProtocolHandler, Router};
 use iroh::{Endpoint, EndpointAddr, RelayMode, RelayUrl, SecretKey};
 use tracing::{debug, info, warn};
 
-use crate::stream::{IDLE_TIMEOUT, ReadFailure, read_frame, write_frame};
+use crate::stream::{
+    IDLE_TIMEOUT, ReadFailure, read_frame, read_frame_sized, write_frame, write_frame_sized,
+};
 use crate::{JOIN_ALPN, MAX_JOIN_BYTES, NetError, SYNC_ALPN, SyncService};
 
 /// Which relays to use for NAT traversal.
@@ -70,6 +72,10 @@ pub struct SyncReport {
     pub stats: SessionStats,
     /// Documents that changed here.
     pub changed: Vec<DocId>,
+    /// Frame bytes this side sent (after its hello).
+    pub bytes_sent: u64,
+    /// Frame bytes this side received (after the peer's hello).
+    pub bytes_received: u64,
 }
 
 /// A running endpoint that accepts sync sessions and starts them.
@@ -353,16 +359,17 @@ async fn send_frames(
     send: &mut SendStream,
     peer: &MemberId,
     frames: &[Frame],
-) -> Result<(), NetError> {
+) -> Result<u64, NetError> {
+    let mut total = 0u64;
     for f in frames {
-        write_frame(send, f)
+        total += write_frame_sized(send, f)
             .await
             .map_err(|detail| NetError::Stream {
                 peer: peer.short(),
                 detail,
-            })?;
+            })? as u64;
     }
-    Ok(())
+    Ok(total)
 }
 
 /// Runs a session to its end: reads the peer's frames (each within [`IDLE_TIMEOUT`]), lets the
@@ -378,6 +385,7 @@ async fn drive(
     let peer = session.peer();
     let community = session.community();
     let mut pending = first;
+    let (mut bytes_sent, mut bytes_received) = (0u64, 0u64);
     loop {
         for frame in std::mem::take(&mut pending) {
             let svc = service.clone();
@@ -388,7 +396,7 @@ async fn drive(
             .await?;
             session = s;
             match res {
-                Ok(out) => send_frames(&mut send, &peer, &out).await?,
+                Ok(out) => bytes_sent += send_frames(&mut send, &peer, &out).await?,
                 Err(source) => {
                     if matches!(source, SessionError::Refused(_)) {
                         let _ = send.finish();
@@ -405,7 +413,7 @@ async fn drive(
         if session.is_done() {
             break;
         }
-        let frame = match tokio::time::timeout(idle, read_frame(&mut recv)).await {
+        let frame = match tokio::time::timeout(idle, read_frame_sized(&mut recv)).await {
             Err(_) => {
                 refuse(&mut send, "no progress for too long").await;
                 return Err(NetError::Timeout {
@@ -413,7 +421,10 @@ async fn drive(
                     secs: idle.as_secs(),
                 });
             }
-            Ok(Ok(f)) => f,
+            Ok(Ok((f, n))) => {
+                bytes_received += n as u64;
+                f
+            }
             Ok(Err(ReadFailure::Frame(e))) => {
                 let source = SessionError::Frame(e);
                 end_with(&mut send, &source.refusal()).await;
@@ -451,6 +462,8 @@ async fn drive(
         community,
         stats: session.stats(),
         changed: session.changed_docs().copied().collect(),
+        bytes_sent,
+        bytes_received,
     })
 }
 
