@@ -337,6 +337,24 @@ async fn blocking<T: Send + 'static>(
         })
 }
 
+/// After a failed write: the peer's refusal, if one is waiting in the stream.
+async fn peer_reason(recv: &mut RecvStream, peer: &MemberId) -> Option<NetError> {
+    let deadline = std::time::Duration::from_secs(2);
+    for _ in 0..64 {
+        match tokio::time::timeout(deadline, read_frame(recv)).await {
+            Ok(Ok(Frame::Refuse { reason })) => {
+                return Some(NetError::Session {
+                    peer: peer.short(),
+                    source: SessionError::Refused(reason),
+                });
+            }
+            Ok(Ok(_)) => continue,
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// Tells the peer why we end the session and waits (briefly) until it has read it, so closing
 /// the connection right after does not swallow the reason. Best effort: the peer may be gone.
 async fn refuse(send: &mut SendStream, reason: impl Into<String>) {
@@ -396,7 +414,11 @@ async fn drive(
             .await?;
             session = s;
             match res {
-                Ok(out) => bytes_sent += send_frames(&mut send, &peer, &out).await?,
+                Ok(out) => match send_frames(&mut send, &peer, &out).await {
+                    Ok(n) => bytes_sent += n,
+                    // The peer stopped listening: it probably ended the session and said why.
+                    Err(e) => return Err(peer_reason(&mut recv, &peer).await.unwrap_or(e)),
+                },
                 Err(source) => {
                     if matches!(source, SessionError::Refused(_)) {
                         let _ = send.finish();

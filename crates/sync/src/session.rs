@@ -24,9 +24,9 @@ use automerge::sync::{Capability, ChunkList, Message, State, SyncDoc};
 use automerge::{Automerge, Change, ChangeHash};
 use commonplace_base::{CommunityId, DocId, MemberId, Signature};
 use commonplace_model::verify::{self, Verified};
-use commonplace_model::{DocKind, DocRef, Genesis, Roster, SignedChange};
+use commonplace_model::{DocKind, DocRef, Genesis, RejectReason, Roster, SignedChange};
 
-use crate::frame::{DocHeads, Frame, PROTOCOL_VERSION};
+use crate::frame::{DocHeads, Frame, MAX_CHANGES_PER_FRAME, PROTOCOL_VERSION};
 use crate::{ReplicaError, SessionError};
 
 /// What a session needs from the node's storage. Implemented by the node over its store, and
@@ -112,7 +112,18 @@ pub struct Session {
     peer_acked: Option<u64>,
     stats: SessionStats,
     changed: BTreeSet<DocId>,
+    /// Changes held back because a dependency had not arrived (Automerge's bloom filter has
+    /// false positives: a peer may skip a change it wrongly believes we hold). Retried with the
+    /// next frame for the document; never applied or stored until they verify.
+    held: BTreeMap<DocId, Vec<SignedChange>>,
+    /// Changes to ask the peer for explicitly, and how many times we asked for each document.
+    needs: BTreeMap<DocId, (Vec<ChangeHash>, u32)>,
 }
+
+/// Most changes held back per session while their dependencies are requested.
+const MAX_HELD: usize = MAX_CHANGES_PER_FRAME;
+/// How many times a missing dependency is requested before the peer is judged faulty.
+const MAX_NEED_ROUNDS: u32 = 4;
 
 impl Session {
     /// Starts a session about `community` with `peer` (the TLS-authenticated remote id).
@@ -144,6 +155,8 @@ impl Session {
             peer_acked: None,
             stats: SessionStats::default(),
             changed: BTreeSet::new(),
+            held: BTreeMap::new(),
+            needs: BTreeMap::new(),
         };
         s.stats.frames_sent += 1;
         Ok((s, hello))
@@ -398,7 +411,9 @@ impl Session {
                 "changes must travel beside the sync message, with their signatures".into(),
             ));
         }
-        if !changes.is_empty() {
+        let mut batch = self.held.remove(&doc).unwrap_or_default();
+        batch.extend(changes);
+        if !batch.is_empty() {
             let (genesis, roster) = match replica.community(&self.community)? {
                 Some(c) => c,
                 None => (
@@ -409,17 +424,40 @@ impl Session {
                 ),
             };
             let mut working = replica.doc(&doc_ref)?.clone();
-            let verified = verify::verify_and_apply(
+            match verify::verify_and_apply(
                 &doc_ref,
                 &mut working,
-                &changes,
+                &batch,
                 &roster,
                 &genesis.founder,
-            )?;
-            if !verified.changes.is_empty() {
-                self.stats.changes_received += verified.changes.len() as u64;
-                self.changed.insert(doc);
-                replica.commit(&doc_ref, &verified, working)?;
+            ) {
+                Ok(verified) => {
+                    self.needs.remove(&doc);
+                    if !verified.changes.is_empty() {
+                        self.stats.changes_received += verified.changes.len() as u64;
+                        self.changed.insert(doc);
+                        replica.commit(&doc_ref, &verified, working)?;
+                    }
+                }
+                Err(RejectReason::MissingDependency { missing, .. }) => {
+                    // Hold the whole batch (signatures of later changes may vouch for earlier
+                    // ones) and ask for what is missing; a peer that never sends it is faulty.
+                    let missing: ChangeHash = missing
+                        .parse()
+                        .map_err(|_| SessionError::Protocol("bad change hash".into()))?;
+                    let entry = self.needs.entry(doc).or_insert((Vec::new(), 0));
+                    entry.1 += 1;
+                    if entry.1 > MAX_NEED_ROUNDS || batch.len() > MAX_HELD {
+                        return Err(SessionError::Protocol(format!(
+                            "the peer sent changes of document {doc} whose dependency {missing} it does not provide"
+                        )));
+                    }
+                    if !entry.0.contains(&missing) {
+                        entry.0.push(missing);
+                    }
+                    self.held.insert(doc, batch);
+                }
+                Err(e) => return Err(e.into()),
             }
         }
         msg.changes = ChunkList::empty();
@@ -502,9 +540,31 @@ impl Session {
             id,
         };
         let doc = replica.doc(&doc_ref)?;
-        let Some(mut msg) = doc.generate_sync_message(&mut sync.state) else {
-            return Ok(None);
+        let wanted = self
+            .needs
+            .get(&id)
+            .map(|(n, _)| n.clone())
+            .unwrap_or_default();
+        let mut msg = match doc.generate_sync_message(&mut sync.state) {
+            Some(m) => m,
+            None if wanted.is_empty() => return Ok(None),
+            // Automerge has nothing to say, but we must ask for what we are missing.
+            None => Message {
+                heads: doc.get_heads(),
+                need: Vec::new(),
+                have: Vec::new(),
+                changes: ChunkList::empty(),
+                flags: None,
+                version: automerge::sync::MessageVersion::V1,
+            },
         };
+        for h in wanted {
+            if !msg.need.contains(&h) {
+                msg.need.push(h);
+            }
+        }
+        // Automerge's encoding requires sorted hash lists.
+        msg.need.sort();
         let mut raw = Vec::new();
         for chunk in msg.changes.iter() {
             raw.push(Change::from_bytes(chunk.to_vec()).map_err(|e| {
