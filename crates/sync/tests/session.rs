@@ -130,6 +130,18 @@ fn run(
     a_peer: MemberId,
     b_peer: MemberId,
 ) -> Result<(Session, Session), (SessionError, Option<Frame>)> {
+    run_filtered(w, a, b, a_peer, b_peer, |f| f)
+}
+
+/// Like [`run`], with every frame from `b` to `a` passed through `filter`.
+fn run_filtered(
+    w: &World,
+    a: &mut MemoryReplica,
+    b: &mut MemoryReplica,
+    a_peer: MemberId,
+    b_peer: MemberId,
+    mut filter: impl FnMut(Frame) -> Frame,
+) -> Result<(Session, Session), (SessionError, Option<Frame>)> {
     let c = w.genesis.community_id();
     let (mut sa, ha) = Session::start(c, a_peer, a).unwrap();
     let (mut sb, hb) = Session::start(c, b_peer, b).unwrap();
@@ -148,7 +160,7 @@ fn run(
                 Err(e) => return Err((e.clone(), Some(e.refusal()))),
             }
         }
-        if let Some(f) = (!to_a.is_empty()).then(|| to_a.remove(0)) {
+        if let Some(f) = (!to_a.is_empty()).then(|| filter(to_a.remove(0))) {
             if std::env::var("TRACE").is_ok() {
                 eprintln!("b->a {:?} (a in {:?})", short(&f), sa.phase());
             }
@@ -334,4 +346,47 @@ fn garbage_and_unexpected_frames_are_protocol_errors() {
         )
         .unwrap_err();
     assert!(err.to_string().contains("this session is about"));
+}
+
+#[test]
+fn a_change_skipped_by_the_peer_is_asked_for_and_nothing_is_refused() {
+    // Automerge's bloom filter can make a peer skip a change it wrongly thinks we hold and
+    // send only its descendants; the session must ask for it rather than fail.
+    let mut rng = StdRng::seed_from_u64(12);
+    let (w, mut a) = world(&mut rng);
+    let mut b = MemoryReplica::default();
+    run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap();
+    let doc = new_thread(&mut b, &w, &w.bea, &mut rng, "three changes");
+    reply(&mut b, &w.bea, &doc, &mut rng, "one");
+    reply(&mut b, &w.bea, &doc, &mut rng, "two");
+    let mut dropped = false;
+    let (sa, sb) = run_filtered(&w, &mut a, &mut b, w.bea.id(), w.ana.id(), |f| match f {
+        Frame::Sync {
+            doc: d,
+            kind,
+            message,
+            mut changes,
+        } if d == doc.id && !dropped && changes.len() == 3 => {
+            dropped = true;
+            changes.remove(0);
+            Frame::Sync {
+                doc: d,
+                kind,
+                message,
+                changes,
+            }
+        }
+        other => other,
+    })
+    .unwrap();
+    assert!(dropped, "the filter found the frame to damage");
+    assert!(sa.is_done() && sb.is_done());
+    assert_eq!(heads(&mut a), heads(&mut b));
+    assert_eq!(
+        thread::read(&a.docs[&doc.id].1, doc.id)
+            .unwrap()
+            .replies
+            .len(),
+        2
+    );
 }
