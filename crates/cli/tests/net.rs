@@ -4,10 +4,8 @@
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
 
 use commonplace_testkit::Member;
 
@@ -29,22 +27,7 @@ impl Serve {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let started = Instant::now();
-        let mut address = String::new();
-        while started.elapsed() < Duration::from_secs(30) {
-            match lines.next() {
-                Some(Ok(l)) if l.starts_with("cppeer1") => {
-                    address = l;
-                    break;
-                }
-                Some(Ok(_)) => {}
-                _ => break,
-            }
-        }
-        assert!(!address.is_empty(), "serve printed no address");
-        // Keep reading, so serve never writes into a closed pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let address = commonplace_testkit::serve_address(&mut child);
         Serve { child, address }
     }
 }

@@ -6,7 +6,6 @@
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_range_loop)]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -131,24 +130,7 @@ impl Serve {
             .stdin(Stdio::null())
             .spawn()
             .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let started = Instant::now();
-        let mut address = String::new();
-        while started.elapsed() < Duration::from_secs(30) {
-            match lines.next() {
-                Some(Ok(l)) if l.starts_with("cppeer1") => {
-                    address = l;
-                    break;
-                }
-                Some(Ok(_)) => {}
-                _ => break,
-            }
-        }
-        std::thread::spawn(move || for _ in lines {});
-        assert!(
-            !address.is_empty(),
-            "serve in namespace {i} printed no address"
-        );
+        let address = commonplace_testkit::serve_address(&mut child);
         Serve { child, address }
     }
 

@@ -119,3 +119,25 @@ impl Member {
         Value::Array(out)
     }
 }
+
+/// Waits (at most 30 s) for a spawned `commonplace serve` to print its address (`cppeer1…`)
+/// and returns it; keeps draining its stdout afterwards so it never writes into a closed pipe.
+pub fn serve_address(child: &mut std::process::Child) -> String {
+    use std::io::{BufRead, BufReader};
+    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+    let started = std::time::Instant::now();
+    let mut address = String::new();
+    while started.elapsed() < std::time::Duration::from_secs(30) {
+        match lines.next() {
+            Some(Ok(l)) if l.starts_with("cppeer1") => {
+                address = l;
+                break;
+            }
+            Some(Ok(_)) => {}
+            _ => break,
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    assert!(!address.is_empty(), "serve printed no address");
+    address
+}
