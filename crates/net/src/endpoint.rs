@@ -235,10 +235,12 @@ impl Network {
         community: CommunityId,
     ) -> Result<SyncReport, NetError> {
         let peer_label = addr.id.fmt_short().to_string();
-        let conn = self
-            .endpoint
-            .connect(addr, SYNC_ALPN)
+        let conn = tokio::time::timeout(self.idle, self.endpoint.connect(addr, SYNC_ALPN))
             .await
+            .map_err(|_| NetError::Timeout {
+                peer: peer_label.clone(),
+                secs: self.idle.as_secs(),
+            })?
             .map_err(|e| NetError::Connect {
                 peer: peer_label.clone(),
                 detail: e.to_string(),

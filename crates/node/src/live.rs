@@ -125,8 +125,14 @@ impl Live {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
-        if let Some(t) = self.task.take() {
-            let _ = t.await;
+        if let Some(mut t) = self.task.take() {
+            // The actor stops at its next turn; one stuck in a network call is aborted.
+            if tokio::time::timeout(std::time::Duration::from_secs(5), &mut t)
+                .await
+                .is_err()
+            {
+                t.abort();
+            }
         }
     }
 }
