@@ -397,16 +397,20 @@ async fn send_frames(
 async fn drive(
     service: Arc<dyn SyncServiceDebug>,
     mut session: Session,
-    mut send: SendStream,
+    send: SendStream,
     mut recv: RecvStream,
     first: Vec<Frame>,
     idle: std::time::Duration,
 ) -> Result<SyncReport, NetError> {
     let peer = session.peer();
     let community = session.community();
+    // Writing runs beside reading: if both sides only wrote until the other read, two peers
+    // with much to send would wait on each other's flow-control windows forever.
+    let writer = Writer::spawn(send);
     let mut pending = first;
-    let (mut bytes_sent, mut bytes_received) = (0u64, 0u64);
-    loop {
+    let mut bytes_received = 0u64;
+    let failure = loop {
+        let mut failed = None;
         for frame in std::mem::take(&mut pending) {
             let svc = service.clone();
             let (s, res) = blocking(move || {
@@ -416,34 +420,39 @@ async fn drive(
             .await?;
             session = s;
             match res {
-                Ok(out) => match send_frames(&mut send, &peer, &out).await {
-                    Ok(n) => bytes_sent += n,
-                    // The peer stopped listening: it probably ended the session and said why.
-                    Err(e) => return Err(peer_reason(&mut recv, &peer).await.unwrap_or(e)),
-                },
-                Err(source) => {
-                    if matches!(source, SessionError::Refused(_)) {
-                        let _ = send.finish();
-                    } else {
-                        end_with(&mut send, &source.refusal()).await;
+                Ok(out) => {
+                    if !writer.send(out) {
+                        failed = Some(None);
+                        break;
                     }
-                    return Err(NetError::Session {
+                }
+                Err(source) => {
+                    if !matches!(source, SessionError::Refused(_)) {
+                        writer.send(vec![source.refusal()]);
+                    }
+                    failed = Some(Some(NetError::Session {
                         peer: peer.short(),
                         source,
-                    });
+                    }));
+                    break;
                 }
             }
         }
+        if let Some(f) = failed {
+            break Some(f);
+        }
         if session.is_done() {
-            break;
+            break None;
         }
         let frame = match tokio::time::timeout(idle, read_frame_sized(&mut recv)).await {
             Err(_) => {
-                refuse(&mut send, "no progress for too long").await;
-                return Err(NetError::Timeout {
+                writer.send(vec![Frame::Refuse {
+                    reason: "no progress for too long".into(),
+                }]);
+                break Some(Some(NetError::Timeout {
                     peer: peer.short(),
                     secs: idle.as_secs(),
-                });
+                }));
             }
             Ok(Ok((f, n))) => {
                 bytes_received += n as u64;
@@ -451,44 +460,126 @@ async fn drive(
             }
             Ok(Err(ReadFailure::Frame(e))) => {
                 let source = SessionError::Frame(e);
-                end_with(&mut send, &source.refusal()).await;
-                return Err(NetError::Session {
+                writer.send(vec![source.refusal()]);
+                break Some(Some(NetError::Session {
                     peer: peer.short(),
                     source,
-                });
+                }));
             }
             Ok(Err(ReadFailure::Finished)) => {
-                return Err(NetError::Stream {
+                break Some(Some(NetError::Stream {
                     peer: peer.short(),
                     detail: "the peer ended the session before it was complete".into(),
-                });
+                }));
             }
             Ok(Err(ReadFailure::Transport(detail))) => {
-                return Err(NetError::Stream {
+                break Some(Some(NetError::Stream {
                     peer: peer.short(),
                     detail,
-                });
+                }));
             }
         };
         pending.push(frame);
-    }
+    };
+    let (mut send, written) = writer.close().await;
     let _ = send.finish();
-    // Wait (briefly) for the peer to finish too, so our last frames are not cut off by the
-    // connection closing.
-    let _ = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        recv.read_to_end(64 * 1024),
-    )
-    .await;
-    debug!(peer = %peer.short(), "sync session complete");
-    Ok(SyncReport {
-        peer,
-        community,
-        stats: session.stats(),
-        changed: session.changed_docs().copied().collect(),
-        bytes_sent,
-        bytes_received,
-    })
+    match failure {
+        Some(err) => {
+            // Give our last frame (a refusal) a moment to reach the peer before the
+            // connection closes.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), send.stopped()).await;
+            let written_err = written.err().map(|detail| NetError::Stream {
+                peer: peer.short(),
+                detail,
+            });
+            let err = match err.or(written_err) {
+                Some(e) => e,
+                None => NetError::Stream {
+                    peer: peer.short(),
+                    detail: "the session ended early".into(),
+                },
+            };
+            // A failed write usually means the peer ended the session and said why.
+            if matches!(err, NetError::Stream { .. })
+                && let Some(reason) = peer_reason(&mut recv, &peer).await
+            {
+                return Err(reason);
+            }
+            Err(err)
+        }
+        None => {
+            let bytes_sent = match written {
+                Ok(n) => n,
+                Err(detail) => {
+                    return Err(peer_reason(&mut recv, &peer)
+                        .await
+                        .unwrap_or(NetError::Stream {
+                            peer: peer.short(),
+                            detail,
+                        }));
+                }
+            };
+            // Wait (briefly) for the peer to finish too, so our last frames are not cut off
+            // by the connection closing.
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                recv.read_to_end(64 * 1024),
+            )
+            .await;
+            debug!(peer = %peer.short(), "sync session complete");
+            Ok(SyncReport {
+                peer,
+                community,
+                stats: session.stats(),
+                changed: session.changed_docs().copied().collect(),
+                bytes_sent,
+                bytes_received,
+            })
+        }
+    }
+}
+
+/// Writes a session's frames in order, on its own task.
+struct Writer {
+    tx: tokio::sync::mpsc::UnboundedSender<Frame>,
+    task: tokio::task::JoinHandle<(SendStream, Result<u64, String>)>,
+}
+
+impl Writer {
+    fn spawn(mut send: SendStream) -> Writer {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Frame>();
+        let task = tokio::spawn(async move {
+            let mut total = 0u64;
+            while let Some(f) = rx.recv().await {
+                match write_frame_sized(&mut send, &f).await {
+                    Ok(n) => total += n as u64,
+                    Err(e) => return (send, Err(e)),
+                }
+            }
+            (send, Ok(total))
+        });
+        Writer { tx, task }
+    }
+
+    /// Queues frames; false if the writer has stopped (the peer is gone).
+    fn send(&self, frames: Vec<Frame>) -> bool {
+        frames.into_iter().all(|f| self.tx.send(f).is_ok())
+    }
+
+    /// Waits until everything queued is written; returns the stream and the bytes written.
+    async fn close(self) -> (SendStream, Result<u64, String>) {
+        drop(self.tx);
+        match self.task.await {
+            Ok(r) => r,
+            Err(e) => rethrow(e),
+        }
+    }
+}
+
+fn rethrow(e: tokio::task::JoinError) -> (SendStream, Result<u64, String>) {
+    // The writer task owns the stream; if it died we cannot get it back. This only happens
+    // on a panic inside the QUIC stack, so treat it as fatal to the process's sanity.
+    std::panic::resume_unwind(e.into_panic())
 }
 
 /// The accept side: one bidirectional stream per community to sync.
