@@ -119,7 +119,8 @@ impl Node {
             .collect())
     }
 
-    /// Records the outcome of a sync with `peer` about `community` (for `status`).
+    /// Records the outcome of a sync with `peer` about `community` (for `status`); a
+    /// completed one also means nothing local is unshared any more. One commit for both.
     pub fn record_sync(
         &self,
         peer: &MemberId,
@@ -127,9 +128,15 @@ impl Node {
         record: &crate::SyncRecord,
     ) -> Result<(), NodeError> {
         let bytes = serde_json::to_vec(record).map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+        let mut meta = vec![(format!("{SYNC}{peer}/{community}"), bytes)];
+        // Hold the writers' lock so no local write slips between the count and its reset.
+        let _writers = record.ok.then(|| self.lock_docs());
+        if record.ok {
+            meta.push(self.shared_now(community));
+        }
         self.store().commit(&Commit {
             docs: Vec::new(),
-            meta: vec![(format!("{SYNC}{peer}/{community}"), bytes)],
+            meta,
         })?;
         Ok(())
     }

@@ -1128,15 +1128,10 @@ impl Node {
             .map_or(0, u64::from_le_bytes))
     }
 
-    /// Records that a sync of `community` with a member completed: both sides now hold the
-    /// same changes, so nothing local is unshared.
-    pub(crate) fn mark_shared(&self, community: &CommunityId) -> Result<(), NodeError> {
-        let _writers = self.lock_docs();
-        self.inner.store.commit(&Commit {
-            docs: Vec::new(),
-            meta: vec![(pending_key(community), 0u64.to_le_bytes().to_vec())],
-        })?;
-        Ok(())
+    /// The setting that resets the unshared count of `community`, for a sync that completed:
+    /// both sides then hold the same changes.
+    pub(crate) fn shared_now(&self, community: &CommunityId) -> (String, Vec<u8>) {
+        (pending_key(community), 0u64.to_le_bytes().to_vec())
     }
 }
 

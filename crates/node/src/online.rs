@@ -75,9 +75,6 @@ impl SyncService for Service {
         };
         if outcome.is_ok() {
             let _ = self.met.send((*peer, *community));
-            if let Err(e) = self.node.mark_shared(community) {
-                warn!("could not record the sync: {e}");
-            }
         }
         match outcome {
             Ok(r) => info!(

@@ -128,11 +128,7 @@ pub fn self_promotion(body: &BundleBody, signer: &SecretKey, seed: u64) -> Bundl
 /// target a document the importer does not have yet.)
 pub fn forged_signature(body: &BundleBody, doc: &DocId) -> BundleBody {
     let mut out = body.clone();
-    let d = out
-        .docs
-        .iter_mut()
-        .find(|d| d.id == *doc)
-        .expect("document in the bundle");
+    let d = doc_mut(&mut out, doc);
     let sig = d.changes[0].signature.as_mut().expect("signed");
     sig.0[7] ^= 0x01;
     out
@@ -142,15 +138,18 @@ pub fn forged_signature(body: &BundleBody, doc: &DocId) -> BundleBody {
 /// signature kept).
 pub fn tampered_change(body: &BundleBody, doc: &DocId) -> BundleBody {
     let mut out = body.clone();
-    let d = out
-        .docs
-        .iter_mut()
-        .find(|d| d.id == *doc)
-        .expect("document in the bundle");
+    let d = doc_mut(&mut out, doc);
     let bytes = &mut d.changes[0].bytes;
     let at = bytes.len() - 3;
     bytes[at] ^= 0x20;
     out
+}
+
+fn doc_mut<'a>(body: &'a mut BundleBody, doc: &DocId) -> &'a mut BundleDoc {
+    body.docs
+        .iter_mut()
+        .find(|d| d.id == *doc)
+        .expect("document in the bundle")
 }
 
 /// A thread whose change's actor names `claimed` but which is signed by `signer`.
