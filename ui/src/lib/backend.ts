@@ -1,0 +1,116 @@
+// The one interface between the UI and the Rust shell. Every call goes through `call`, every
+// type comes from the generated bindings (src-tauri/src/bindings.rs); nothing is hand-copied.
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type {
+  AppError,
+  AppInfo,
+  Charter,
+  Community,
+  CommunityId,
+  CommunityOverview,
+  DocId,
+  EntryFilter,
+  EntrySummary,
+  EntryView,
+  Identity,
+  ImportReport,
+  Invite,
+  MemberId,
+  NewCommunity,
+  NewEntry,
+  NewThread,
+  NodeEvent,
+  PostId,
+  RelayMode,
+  Role,
+  RosterMember,
+  SyncStatus,
+  Thread,
+  ThreadFilter,
+  ThreadList,
+} from './bindings';
+
+export type * from './bindings';
+
+/** A failed command: `code` is stable, `message` is for people. */
+export class BackendError extends Error {
+  readonly code: AppError['code'];
+  constructor(e: AppError) {
+    super(e.message);
+    this.code = e.code;
+  }
+}
+
+function isAppError(e: unknown): e is AppError {
+  return typeof e === 'object' && e !== null && 'code' in e && 'message' in e;
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw isAppError(e) ? new BackendError(e) : new BackendError({ code: 'storage', message: String(e) });
+  }
+}
+
+/** Everything the UI can ask of the node. */
+export const backend = {
+  appInfo: () => call<AppInfo>('app_info'),
+  createIdentity: (name: string, region: string | null, organisation: string | null) =>
+    call<Identity>('create_identity', { name, region, organisation }),
+  restoreIdentity: (keyBackup: string, name: string, region: string | null, organisation: string | null) =>
+    call<Identity>('restore_identity', { keyBackup, name, region, organisation }),
+  backupKey: (path: string) => call<string>('backup_key', { path }),
+
+  communities: () => call<CommunityOverview[]>('communities'),
+  community: (id: CommunityId) => call<Community>('community', { id }),
+  createCommunity: (charter: NewCommunity) => call<CommunityId>('create_community', { charter }),
+  updateCharter: (id: CommunityId, charter: Charter) => call<null>('update_charter', { id, charter }),
+  join: (code: string) => call<CommunityId>('join', { code }),
+
+  threads: (community: CommunityId, filter: ThreadFilter) => call<ThreadList>('threads', { community, filter }),
+  thread: (id: DocId) => call<Thread>('thread', { id }),
+  markRead: (thread: DocId, posts: number) => call<null>('mark_read', { thread, posts }),
+  createThread: (community: CommunityId, thread: NewThread) => call<DocId>('create_thread', { community, thread }),
+  reply: (thread: DocId, body: string, replyTo: PostId | null) => call<PostId>('reply', { thread, body, replyTo }),
+  resolve: (thread: DocId, answer: PostId | null) => call<null>('resolve', { thread, answer }),
+  reopen: (thread: DocId) => call<null>('reopen', { thread }),
+  markHelped: (thread: DocId, post: PostId) => call<null>('mark_helped', { thread, post }),
+
+  entries: (community: CommunityId, filter: EntryFilter) => call<EntrySummary[]>('entries', { community, filter }),
+  entry: (id: DocId) => call<EntryView>('entry', { id }),
+  createEntry: (community: CommunityId, entry: NewEntry) => call<DocId>('create_entry', { community, entry }),
+  editEntryText: (id: DocId, version: string[], text: string) =>
+    call<EntryView>('edit_entry_text', { id, version, text }),
+  retitleEntry: (id: DocId, title: string | null, tags: string[] | null) =>
+    call<null>('retitle_entry', { id, title, tags }),
+
+  members: (community: CommunityId) => call<RosterMember[]>('members', { community }),
+  createInvite: (community: CommunityId, role: Role, days: number) =>
+    call<Invite>('create_invite', { community, role, days }),
+  setRole: (community: CommunityId, member: MemberId, role: Role) => call<null>('set_role', { community, member, role }),
+  removeMember: (community: CommunityId, member: MemberId) => call<null>('remove_member', { community, member }),
+
+  syncStatus: () => call<SyncStatus>('sync_status'),
+  syncNow: () => call<SyncStatus>('sync_now'),
+  syncWith: (address: string) => call<SyncStatus>('sync_with', { address }),
+  setRelay: (relay: RelayMode) => call<SyncStatus>('set_relay', { relay }),
+  exportCommunity: (community: CommunityId, path: string) => call<string>('export_community', { community, path }),
+  importBundle: (path: string) => call<ImportReport>('import_bundle', { path }),
+};
+
+export type Backend = typeof backend;
+
+/** Node events (`node:*`) and sync status changes (`sync:changed`). */
+export type AppEventName =
+  | 'node:community-changed'
+  | 'node:thread-changed'
+  | 'node:entry-changed'
+  | 'node:changed'
+  | 'node:resync'
+  | 'sync:changed';
+
+export function onEvent(name: AppEventName, handler: (payload: NodeEvent | null) => void): Promise<UnlistenFn> {
+  return listen<NodeEvent | null>(name, (e) => handler(e.payload));
+}

@@ -1,0 +1,40 @@
+// Dates as people say them ("3 days ago"), with the exact time for a hover title.
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export function relativeTime(ms: number, now: number = Date.now()): string {
+  const d = now - ms;
+  if (d < 0) return d > -MINUTE ? 'just now' : 'in the future';
+  if (d < 45_000) return 'just now';
+  if (d < HOUR) {
+    const m = Math.max(1, Math.round(d / MINUTE));
+    return m === 1 ? '1 minute ago' : `${m} minutes ago`;
+  }
+  if (d < DAY) {
+    const h = Math.round(d / HOUR);
+    return h === 1 ? '1 hour ago' : `${h} hours ago`;
+  }
+  const days = Math.floor(d / DAY);
+  if (days === 1) return 'yesterday';
+  if (days < 7) return `${days} days ago`;
+  if (days < 30) {
+    const w = Math.floor(days / 7);
+    return w === 1 ? 'last week' : `${w} weeks ago`;
+  }
+  const date = new Date(ms);
+  const sameYear = date.getFullYear() === new Date(now).getFullYear();
+  return date.toLocaleDateString(undefined, sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+export function exactTime(ms: number): string {
+  return new Date(ms).toLocaleString(undefined, {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+}
