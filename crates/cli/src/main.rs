@@ -14,6 +14,7 @@ use commonplace_node::{
     ThreadState,
 };
 
+mod cultivate;
 mod net;
 mod output;
 
@@ -72,6 +73,23 @@ enum Command {
     /// The roster.
     #[command(subcommand)]
     Member(MemberCmd),
+    /// The roster; with --levels, everyone's participation level (same as `member list`).
+    Members {
+        #[command(flatten)]
+        community: CommunityArg,
+        /// Show participation levels (core, active, peripheral, inactive).
+        #[arg(long)]
+        levels: bool,
+    },
+    /// Events: meetings, calls, workshops, sessions; answers, notes, calendar export.
+    #[command(subcommand)]
+    Event(cultivate::EventCmd),
+    /// The health report for a period, as Markdown, CSV, HTML with charts, or JSON.
+    Health(cultivate::HealthArgs),
+    /// Who knows what: expertise per topic; --ask THREAD, --meet for suggestions.
+    Experts(cultivate::ExpertsArgs),
+    /// The knowledge map and its gaps: uncovered topics, unanswered requests, stale entries.
+    Gaps(cultivate::GapsArgs),
     /// Write a signed bundle of everything about a community (for USB sticks and e-mail).
     Export {
         #[command(flatten)]
@@ -133,16 +151,19 @@ enum InviteCmd {
         /// The newcomer's role.
         #[arg(long, default_value = "member")]
         role: Role,
+        /// Also draw the code as a QR code in the terminal, for a phone or a second laptop.
+        #[arg(long)]
+        qr: bool,
         #[command(flatten)]
         net: net::NetArgs,
     },
 }
 
 #[derive(Debug, Args)]
-struct CommunityArg {
+pub(crate) struct CommunityArg {
     /// The community (id, id prefix or name); optional when the profile has only one.
     #[arg(long, short = 'c')]
-    community: Option<String>,
+    pub(crate) community: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -309,7 +330,12 @@ enum MemberCmd {
     List {
         #[command(flatten)]
         community: CommunityArg,
+        /// Show participation levels (core, active, peripheral, inactive).
+        #[arg(long)]
+        levels: bool,
     },
+    /// Show or set the participation thresholds (setting: coordinators only).
+    Thresholds(cultivate::ThresholdArgs),
     /// Add a member (coordinators only).
     Add {
         /// Their member id (they get it from `commonplace whoami`).
@@ -378,7 +404,7 @@ fn profile(cli_profile: Option<PathBuf>) -> Result<Profile> {
     }
 }
 
-fn text_arg(s: String) -> Result<String> {
+pub(crate) fn text_arg(s: String) -> Result<String> {
     if s == "-" {
         let mut buf = String::new();
         std::io::stdin()
@@ -579,10 +605,15 @@ fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::Member(cmd) => match cmd {
-            MemberCmd::List { community } => {
+            MemberCmd::List { community, levels } => {
                 let c = node.find_community(community.community.as_deref())?;
-                out.members(&node.members(&c)?)
+                if levels {
+                    cultivate::levels(&node, &c, &out)
+                } else {
+                    out.members(&node.members(&c)?)
+                }
             }
+            MemberCmd::Thresholds(args) => cultivate::thresholds(&node, args, &out),
             MemberCmd::Add {
                 member,
                 name,
@@ -613,6 +644,18 @@ fn run(cli: Cli) -> Result<()> {
                 out.done(&format!("removed {}", m.short()))
             }
         },
+        Command::Members { community, levels } => {
+            let c = node.find_community(community.community.as_deref())?;
+            if levels {
+                cultivate::levels(&node, &c, &out)
+            } else {
+                out.members(&node.members(&c)?)
+            }
+        }
+        Command::Event(cmd) => cultivate::event(&node, cmd, &out),
+        Command::Health(args) => cultivate::health(&node, args, &out),
+        Command::Experts(args) => cultivate::experts(&node, args, &out),
+        Command::Gaps(args) => cultivate::gaps(&node, args, &out),
         Command::Export {
             community,
             out: path,
@@ -626,10 +669,11 @@ fn run(cli: Cli) -> Result<()> {
             community,
             expires,
             role,
+            qr,
             net: n,
         }) => {
             let c = node.find_community(community.community.as_deref())?;
-            runtime()?.block_on(net::invite(node, n, c, role, expires, &out))
+            runtime()?.block_on(net::invite(node, n, c, role, expires, qr, &out))
         }
         Command::Join { code, net: n } => runtime()?.block_on(net::join(node, n, &code, &out)),
         Command::Serve { net: n, interval } => {
@@ -689,7 +733,7 @@ fn find_post(
 
 /// Writes via a temporary file and a rename, so a crash never leaves half a bundle under the
 /// final name.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = path
         .parent()

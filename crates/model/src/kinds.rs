@@ -109,6 +109,36 @@ word_enum!(
         Thread = "thread", "Thread";
         /// One repertoire entry.
         Entry = "entry", "Repertoire entry";
+        /// One event (or a recurring series of them).
+        Event = "event", "Event";
+    }
+);
+
+word_enum!(
+    /// What kind of gathering an event is: the community's rhythm.
+    EventKind, "kind of event", {
+        /// A meeting in person.
+        Meeting = "meeting", "Meeting";
+        /// A call or video call.
+        Call = "call", "Call";
+        /// A hands-on workshop.
+        Workshop = "workshop", "Workshop";
+        /// A session at a conference.
+        Session = "session", "Conference session";
+    }
+);
+
+word_enum!(
+    /// A member's answer to an event, or their record of having been there.
+    RsvpStatus, "answer", {
+        /// Will be there.
+        Going = "going", "Going";
+        /// Might be there.
+        Maybe = "maybe", "Maybe";
+        /// Will not be there.
+        No = "no", "Not going";
+        /// Was there.
+        Attended = "attended", "Attended";
     }
 );
 
@@ -126,6 +156,7 @@ impl DocKind {
             DocKind::Community => 1,
             DocKind::Thread => 2,
             DocKind::Entry => 3,
+            DocKind::Event => 4,
         }
     }
 }

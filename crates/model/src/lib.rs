@@ -6,7 +6,12 @@
 //! - one **community** document: the [`Charter`] (the domain) and the [`Roster`] (the
 //!   community), written by coordinators only — see [`community`];
 //! - one document per **thread**, with its opening post and replies — see [`thread`];
-//! - one document per **repertoire entry**, its body an Automerge Text — see [`entry`].
+//! - one document per **repertoire entry**, its body an Automerge Text — see [`entry`];
+//! - one document per **event** (or recurring series), with co-edited notes and each
+//!   member's own answers — see [`event`]; [`ics`] exports events to calendars.
+//!
+//! [`activity`] holds the compact per-post and per-edit records that reports are computed
+//! from without loading documents.
 //!
 //! Every function here is pure: time and randomness are passed in, nothing touches a disk or
 //! a socket. [`verify`] is the gate that every change from a peer or a file passes before it
@@ -33,18 +38,25 @@ mod kinds;
 mod read;
 mod signed;
 
+pub mod activity;
 pub mod bundle;
 pub mod community;
 pub mod entry;
+pub mod event;
+pub mod ics;
 pub mod invite;
+pub mod settings;
 pub mod thread;
 pub mod validate;
 pub mod verify;
 
+pub use activity::{DocActivity, EditRecord, PostRecord};
 pub use community::{Charter, Community, Genesis, Roster, RosterMember};
 pub use entry::{Entry, EntrySummary, Source, TextEdit};
 pub use error::{BundleError, RejectReason, SchemaError};
-pub use kinds::{ActivityKind, DocKind, EntryKind, Role};
+pub use event::{Event, EventDetails, EventSummary, Rsvp};
+pub use kinds::{ActivityKind, DocKind, EntryKind, EventKind, Role, RsvpStatus};
+pub use settings::LevelThresholds;
 pub use signed::{DocRef, SignedChange};
 pub use thread::{Post, Thread, ThreadSummary};
 

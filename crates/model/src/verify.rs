@@ -13,8 +13,9 @@
 //!    change with a timestamp before the removal; and every op of the change touches only what
 //!    its signer may write (see `RootRule` and `Slot` below): a thread's own fields are its
 //!    creator's, a reply is its author's and is never replaced, "helped" marks are each
-//!    member's own, an entry's text, title and tags are shared, and the fields that say what a
-//!    document is are set once. All of this is decided from signed data only, so honest peers
+//!    member's own, an entry's text, title and tags are shared, an event's details are its
+//!    organiser's, its notes shared and its answers each member's own, and the fields that
+//!    say what a document is are set once. All of this is decided from signed data only, so honest peers
 //!    reach the same verdict whatever order changes arrive in (for the limits of that, see
 //!    `docs/threat-model.md`);
 //! 4. schema: the document still reads as its kind afterwards.
@@ -32,7 +33,7 @@ use commonplace_base::{MemberId, Signature, SigningDomain, actor, verify_many};
 
 use crate::read::signer_of_op;
 use crate::signed::{DocRef, SignedChange};
-use crate::{DocKind, RejectReason, Role, Roster, community, entry, thread};
+use crate::{DocKind, RejectReason, Role, Roster, community, entry, event, thread};
 
 /// The result of a successful verification: the new changes in an order that respects their
 /// dependencies, each with the signature it came with.
@@ -111,7 +112,7 @@ pub fn verify_and_apply(
                 });
             }
         }
-        DocKind::Thread | DocKind::Entry => {
+        DocKind::Thread | DocKind::Entry | DocKind::Event => {
             for c in &ordered {
                 check_contributor(doc, c, roster)?;
             }
@@ -137,10 +138,10 @@ pub fn verify_and_apply(
                 });
             }
             layout.check_batch(doc, working, &ordered, roster)?;
-            let community = if doc.kind == DocKind::Thread {
-                thread::read(working, doc.id).map(|t| t.community)
-            } else {
-                entry::read(working, doc.id).map(|e| e.community)
+            let community = match doc.kind {
+                DocKind::Thread => thread::read(working, doc.id).map(|t| t.community),
+                DocKind::Event => event::read(working, doc.id).map(|e| e.community),
+                _ => entry::read(working, doc.id).map(|e| e.community),
             }
             .map_err(|e| RejectReason::Schema {
                 doc: doc.id,
@@ -401,8 +402,10 @@ enum Slot {
     Posts,
     /// A thread's `helped` map: each member writes only their own marks.
     Helped,
-    /// An entry's `body` text: written together by every contributor.
+    /// An entry's `body` text or an event's `notes`: written together by every contributor.
     Body,
+    /// An event's `rsvp` map: each member answers for themself.
+    Rsvp,
 }
 
 /// The slot an object created under root key `key` fills, if any.
@@ -410,7 +413,8 @@ fn slot_of(kind: DocKind, key: &str) -> Option<Slot> {
     match (kind, key) {
         (DocKind::Thread, "posts") => Some(Slot::Posts),
         (DocKind::Thread, "helped") => Some(Slot::Helped),
-        (DocKind::Entry, "body") => Some(Slot::Body),
+        (DocKind::Entry, "body") | (DocKind::Event, "notes") => Some(Slot::Body),
+        (DocKind::Event, "rsvp") => Some(Slot::Rsvp),
         _ => None,
     }
 }
@@ -434,11 +438,15 @@ fn root_rule(kind: DocKind, key: &str) -> RootRule {
         | (
             DocKind::Entry,
             "schema" | "kind" | "community" | "entry_kind" | "created_at" | "body" | "source",
-        ) => RootRule::CreatorOnce,
+        )
+        | (DocKind::Event, "schema" | "kind" | "community" | "created_at" | "notes" | "rsvp") => {
+            RootRule::CreatorOnce
+        }
         (DocKind::Thread, "resolved" | "answer" | "resolved_at") => RootRule::Moderation,
         (DocKind::Entry, "title" | "tags" | "updated_at") => RootRule::Anyone,
-        // The thread's activity, title, opening post and tags, and any key this version does
-        // not know: only the creator.
+        // The thread's activity, title, opening post and tags; everything the organiser decides
+        // about an event (kind, title, start, zone, duration, place, agenda, recurrence,
+        // cancellation); and any key this version does not know: only the creator.
         _ => RootRule::Creator,
     }
 }
@@ -468,6 +476,7 @@ impl Layout {
     fn before(kind: DocKind, working: &Automerge) -> Layout {
         let owner_key = match kind {
             DocKind::Thread => "posts",
+            DocKind::Event => "notes",
             _ => "body",
         };
         let creator = match working.get(ROOT, owner_key) {
@@ -475,7 +484,7 @@ impl Layout {
             _ => None,
         };
         let mut slots = HashMap::new();
-        for key in ["posts", "helped", "body"] {
+        for key in ["posts", "helped", "body", "notes", "rsvp"] {
             let Some(slot) = slot_of(kind, key) else {
                 continue;
             };
@@ -587,8 +596,9 @@ impl Layout {
                 }
                 self.check_once(working, Some(obj), key, op, &what)
             }
-            Some(Slot::Helped) => {
-                // "post/member" = true, written by that member only.
+            Some(slot @ (Slot::Helped | Slot::Rsvp)) => {
+                // "post/member" = true, or "occurrence/member" = answer, written by that
+                // member only.
                 let mine = match &op.key {
                     legacy::Key::Map(key) => key
                         .strip_suffix(signer.to_string().as_str())
@@ -599,13 +609,18 @@ impl Layout {
                 if mine && plain {
                     Ok(())
                 } else {
+                    let what = if slot == Slot::Rsvp {
+                        "an answer to an event"
+                    } else {
+                        "a \"helped\" mark"
+                    };
                     Err(format!(
-                        "writes a \"helped\" mark that is not its signer's own ({})",
+                        "writes {what} that is not its signer's own ({})",
                         key_text(&op.key)
                     ))
                 }
             }
-            // An entry's text is shared by all its contributors.
+            // An entry's text and an event's notes are shared by all contributors.
             Some(Slot::Body) => Ok(()),
             // Anything else (a reply's map, a tags list, an entry's source) belongs to whoever
             // created it: the actor in the object's id.
@@ -633,6 +648,7 @@ impl Layout {
         let is_creator = signer == creator;
         let what = match self.kind {
             DocKind::Thread => "thread",
+            DocKind::Event => "event",
             _ => "entry",
         };
         match root_rule(self.kind, key) {

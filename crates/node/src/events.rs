@@ -25,4 +25,11 @@ pub enum NodeEvent {
         /// The entry.
         entry: DocId,
     },
+    /// An event was created or changed (details, answers or notes).
+    EventChanged {
+        /// Its community.
+        community: CommunityId,
+        /// The event.
+        event: DocId,
+    },
 }

@@ -2,7 +2,9 @@
 //!
 //! A [`Node`] opens a member's profile — their identity and their redb store — and answers the
 //! commands and queries of the CLI and the desktop app: create a community, open a thread,
-//! reply, promote a thread into the repertoire, export and import. It signs every local
+//! reply, promote a thread into the repertoire, organise events, export and import — and the
+//! community's health (participation levels, expertise, gaps, the health report), computed
+//! by `commonplace_insight` from the read index. It signs every local
 //! change, verifies every change that comes in, acknowledges a contribution only after it is
 //! durably stored, and publishes [`NodeEvent`]s so front ends can refresh without polling.
 //!
@@ -34,12 +36,14 @@
 
 mod error;
 mod events;
+mod health;
 mod invite;
 mod live;
 mod node;
 mod online;
 mod profile;
 mod resolve;
+mod rhythm;
 mod sync;
 
 pub use commonplace_net::{NetConfig, PeerTicket, RelayConfig, SyncReport};
@@ -51,3 +55,4 @@ pub use node::{
 };
 pub use online::{Online, SyncRecord};
 pub use profile::Profile;
+pub use rhythm::{NewEvent, Occurrence, parse_local};

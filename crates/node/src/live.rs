@@ -173,6 +173,7 @@ async fn run(
                 let (community, doc) = match ev {
                     Ok(NodeEvent::ThreadChanged { community, thread }) => (community, thread),
                     Ok(NodeEvent::EntryChanged { community, entry }) => (community, entry),
+                    Ok(NodeEvent::EventChanged { community, event }) => (community, event),
                     Ok(NodeEvent::CommunityChanged { community }) => (community, DocId::from_bytes(*community.as_bytes())),
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(_) => break,

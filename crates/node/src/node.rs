@@ -6,9 +6,9 @@ use automerge::{Automerge, Change, LoadOptions, ReadDoc, TextEncoding};
 use commonplace_base::{CommunityId, DocId, MemberId, PostId, SecretKey, Timestamp, actor};
 use commonplace_model::bundle::{self, BundleBody, BundleDoc};
 use commonplace_model::{
-    ActivityKind, Charter, Community, DocKind, DocRef, Entry, EntryKind, EntrySummary, Genesis,
-    RejectReason, Role, RosterMember, SchemaError, Source, TextEdit, Thread, ThreadSummary,
-    community, entry, new_document, thread, verify,
+    ActivityKind, Charter, Community, DocActivity, DocKind, DocRef, Entry, EntryKind, EntrySummary,
+    Genesis, RejectReason, Role, RosterMember, SchemaError, Source, TextEdit, Thread,
+    ThreadSummary, activity, community, entry, event, new_document, thread, verify,
 };
 use commonplace_store::{Commit, DocRecord, DocWrite, IndexRow, SNAPSHOT_EVERY, Store};
 use serde::{Deserialize, Serialize};
@@ -441,7 +441,12 @@ impl Node {
         Ok(())
     }
 
-    fn require_role(&self, id: &CommunityId, need: Role, action: &str) -> Result<Role, NodeError> {
+    pub(crate) fn require_role(
+        &self,
+        id: &CommunityId,
+        need: Role,
+        action: &str,
+    ) -> Result<Role, NodeError> {
         let c = self.community(id)?;
         let role = c.roster.role_of(&self.member_id());
         let ok = match (need, role) {
@@ -956,7 +961,7 @@ impl Node {
 
     /// Makes one local change to one document, signs it, stores it durably with its index
     /// row, and only then reports success.
-    fn write<R>(
+    pub(crate) fn write<R>(
         &self,
         doc_ref: DocRef,
         create: bool,
@@ -1071,7 +1076,7 @@ pub(crate) fn doc_write(
     changes: &[commonplace_model::SignedChange],
     hashes: &[automerge::ChangeHash],
 ) -> Result<(DocWrite, NodeEvent), NodeError> {
-    let (index, event) = index_row(doc_ref, doc)?;
+    let (index, event, activity) = index_row(doc_ref, doc)?;
     let since_snapshot = rec.map_or(0, |r| r.changes - r.snapshot_upto) + changes.len() as u64;
     let snapshot = (rec.is_none() || since_snapshot >= SNAPSHOT_EVERY).then(|| doc.save());
     Ok((
@@ -1082,32 +1087,51 @@ pub(crate) fn doc_write(
             heads: doc.get_heads().iter().map(|h| h.0).collect(),
             snapshot,
             index,
+            activity,
         },
         event,
     ))
 }
 
-fn index_row(doc_ref: &DocRef, doc: &Automerge) -> Result<(IndexRow, NodeEvent), NodeError> {
+/// The index row, the event to publish and the activity records of a document.
+pub(crate) fn index_row(
+    doc_ref: &DocRef,
+    doc: &Automerge,
+) -> Result<(IndexRow, NodeEvent, Option<DocActivity>), NodeError> {
     Ok(match doc_ref.kind {
         DocKind::Community => (
             IndexRow::Community(Box::new(community::read(doc)?)),
             NodeEvent::CommunityChanged {
                 community: doc_ref.community,
             },
+            None,
         ),
-        DocKind::Thread => (
-            IndexRow::Thread(Box::new(thread::read(doc, doc_ref.id)?.summary())),
-            NodeEvent::ThreadChanged {
-                community: doc_ref.community,
-                thread: doc_ref.id,
-            },
-        ),
+        DocKind::Thread => {
+            let t = thread::read(doc, doc_ref.id)?;
+            (
+                IndexRow::Thread(Box::new(t.summary())),
+                NodeEvent::ThreadChanged {
+                    community: doc_ref.community,
+                    thread: doc_ref.id,
+                },
+                Some(DocActivity::Thread(t.activity())),
+            )
+        }
         DocKind::Entry => (
             IndexRow::Entry(Box::new(entry::read(doc, doc_ref.id)?.summary())),
             NodeEvent::EntryChanged {
                 community: doc_ref.community,
                 entry: doc_ref.id,
             },
+            Some(DocActivity::Entry(activity::entry_edits(doc))),
+        ),
+        DocKind::Event => (
+            IndexRow::Event(Box::new(event::read(doc, doc_ref.id)?.summary())),
+            NodeEvent::EventChanged {
+                community: doc_ref.community,
+                event: doc_ref.id,
+            },
+            None,
         ),
     })
 }

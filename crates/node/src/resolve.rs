@@ -55,6 +55,11 @@ impl Node {
         self.find_doc(DocKind::Entry, text)
     }
 
+    /// An event by id or id prefix.
+    pub fn find_event(&self, text: &str) -> Result<DocId, NodeError> {
+        self.find_doc(DocKind::Event, text)
+    }
+
     fn find_doc(&self, kind: DocKind, text: &str) -> Result<DocId, NodeError> {
         let text = text.trim();
         if let Ok(id) = text.parse::<DocId>() {

@@ -2,8 +2,8 @@
 //!
 //! The store keeps, per document, the log of signed changes — the source of truth — and an
 //! Automerge snapshot that is only a cache of that log. Beside them it keeps a materialised
-//! read index (community records, thread and entry summaries) so that lists and reports never
-//! load Automerge documents.
+//! read index (community records, thread, entry and event summaries, and per-post activity
+//! records) so that lists and reports never load Automerge documents.
 //!
 //! Every write is a [`Commit`]: the new changes of any number of documents, their snapshots
 //! and index rows, applied in one redb transaction with immediate durability. Either all of

@@ -1,13 +1,16 @@
 use std::path::{Path, PathBuf};
 
 use commonplace_base::{CommunityId, DocId, Signature};
-use commonplace_model::{Community, DocKind, DocRef, EntrySummary, SignedChange, ThreadSummary};
+use commonplace_model::{
+    Community, DocActivity, DocKind, DocRef, EntrySummary, EventSummary, SignedChange,
+    ThreadSummary,
+};
 use redb::{Database, DatabaseError, Durability, ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::tables::{
-    CHANGES, COMMUNITIES, DOCS, ENTRIES, FORMAT, META, SIGNATURES, SNAPSHOTS, THREADS, change_key,
-    pair, signature_key,
+    ACTIVITY, CHANGES, COMMUNITIES, DOCS, ENTRIES, EVENTS, FORMAT, META, SIGNATURES, SNAPSHOTS,
+    THREADS, change_key, pair, signature_key,
 };
 use crate::{OpenError, StoreError};
 
@@ -56,6 +59,8 @@ pub enum IndexRow {
     Thread(Box<ThreadSummary>),
     /// An entry's summary.
     Entry(Box<EntrySummary>),
+    /// An event's summary.
+    Event(Box<EventSummary>),
 }
 
 /// The writes to one document.
@@ -73,6 +78,8 @@ pub struct DocWrite {
     pub snapshot: Option<Vec<u8>>,
     /// The document's index row after this write.
     pub index: IndexRow,
+    /// The document's activity records after this write (threads and entries), if given.
+    pub activity: Option<DocActivity>,
 }
 
 /// Everything one user action or one import writes, applied atomically.
@@ -186,6 +193,8 @@ impl Store {
             tx.open_table(SIGNATURES)?;
             tx.open_table(THREADS)?;
             tx.open_table(ENTRIES)?;
+            tx.open_table(EVENTS)?;
+            tx.open_table(ACTIVITY)?;
         }
         tx.commit()?;
         Ok(())
@@ -333,6 +342,58 @@ impl Store {
         self.index_rows(ENTRIES, community, "entry summary")
     }
 
+    /// Event summaries of a community, in id order.
+    pub fn events(&self, community: &CommunityId) -> Result<Vec<EventSummary>, StoreError> {
+        self.index_rows(EVENTS, community, "event summary")
+    }
+
+    /// Activity records of a community's threads and entries, in document id order.
+    pub fn activity(
+        &self,
+        community: &CommunityId,
+    ) -> Result<Vec<(DocId, DocActivity)>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(ACTIVITY)?;
+        let lo = pair(community.as_bytes(), &[0; 16]);
+        let hi = pair(community.as_bytes(), &[0xff; 16]);
+        let mut out = Vec::new();
+        for row in t.range(lo.as_slice()..=hi.as_slice())? {
+            let (k, v) = row?;
+            let id: [u8; 16] = k
+                .value()
+                .get(16..)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| StoreError::Corrupt {
+                    what: "activity key",
+                    detail: "wrong length".into(),
+                })?;
+            out.push((DocId::from_bytes(id), decode("activity", v.value())?));
+        }
+        Ok(out)
+    }
+
+    /// Writes activity records without a change, in one durable transaction: for building
+    /// the activity index of documents stored before it existed.
+    pub fn put_activity(
+        &self,
+        rows: &[(CommunityId, DocId, DocActivity)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.db.begin_write()?;
+        tx.set_durability(Durability::Immediate)
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        {
+            let mut t = tx.open_table(ACTIVITY)?;
+            for (c, d, a) in rows {
+                t.insert(
+                    pair(c.as_bytes(), d.as_bytes()).as_slice(),
+                    encode(a)?.as_slice(),
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     fn index_rows<T: DeserializeOwned>(
         &self,
         table: redb::TableDefinition<&[u8], &[u8]>,
@@ -369,6 +430,8 @@ impl Store {
             let mut communities = tx.open_table(COMMUNITIES)?;
             let mut threads = tx.open_table(THREADS)?;
             let mut entries = tx.open_table(ENTRIES)?;
+            let mut events = tx.open_table(EVENTS)?;
+            let mut activity = tx.open_table(ACTIVITY)?;
             for w in &commit.docs {
                 let id = w.doc.id.as_bytes();
                 let mut rec = match docs.get(id.as_slice())? {
@@ -436,6 +499,18 @@ impl Store {
                             encode(s)?.as_slice(),
                         )?;
                     }
+                    IndexRow::Event(s) => {
+                        events.insert(
+                            pair(w.doc.community.as_bytes(), id).as_slice(),
+                            encode(s)?.as_slice(),
+                        )?;
+                    }
+                }
+                if let Some(a) = &w.activity {
+                    activity.insert(
+                        pair(w.doc.community.as_bytes(), id).as_slice(),
+                        encode(a)?.as_slice(),
+                    )?;
                 }
             }
         }

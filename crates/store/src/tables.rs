@@ -18,6 +18,10 @@ pub const SNAPSHOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("snaps
 pub const THREADS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("thread_index");
 /// community id ‖ entry id → `EntrySummary`.
 pub const ENTRIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("entry_index");
+/// community id ‖ event id → `EventSummary`.
+pub const EVENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("event_index");
+/// community id ‖ thread or entry id → `DocActivity` (per-post and per-edit records).
+pub const ACTIVITY: TableDefinition<&[u8], &[u8]> = TableDefinition::new("activity_index");
 
 /// The on-disk format this code writes.
 pub const FORMAT: u32 = 1;

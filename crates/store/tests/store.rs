@@ -118,6 +118,7 @@ fn thread_write(
         heads,
         snapshot,
         index: IndexRow::Thread(Box::new(thread_summary(community, id, "t"))),
+        activity: None,
     }
 }
 
@@ -459,6 +460,7 @@ fn a_real_document_round_trips_through_snapshot_and_tail() {
                     heads: doc.get_heads().iter().map(|h| h.0).collect(),
                     snapshot,
                     index: IndexRow::Thread(Box::new(summary)),
+                    activity: None,
                 }],
                 meta: vec![],
             })
@@ -534,6 +536,7 @@ fn index_rows_are_listed_per_community() {
             heads: vec![],
             snapshot: None,
             index: IndexRow::Community(Box::new(community_row(c, &format!("c{c}")))),
+            activity: None,
         });
     }
     // Threads: 0xff and 0x00 ids too, at the edges of each range.
@@ -565,6 +568,7 @@ fn index_rows_are_listed_per_community() {
         heads: vec![],
         snapshot: None,
         index: IndexRow::Entry(Box::new(entry_summary(b, e, "b-entry"))),
+        activity: None,
     });
     store.commit(&Commit { docs, meta: vec![] }).unwrap();
 
@@ -758,6 +762,7 @@ fn reopening_after_drop_sees_everything() {
                         heads: vec![fake_hash(99)],
                         snapshot: Some(b"community snapshot".to_vec()),
                         index: IndexRow::Community(Box::new(community_row(c, "Network"))),
+                        activity: None,
                     },
                     thread_write(c, d, changes.clone(), Some(b"thread snapshot".to_vec())),
                     DocWrite {
@@ -771,6 +776,7 @@ fn reopening_after_drop_sees_everything() {
                         heads: vec![fake_hash(50)],
                         snapshot: None,
                         index: IndexRow::Entry(Box::new(entry_summary(c, e, "entry"))),
+                        activity: None,
                     },
                 ],
                 meta: vec![
