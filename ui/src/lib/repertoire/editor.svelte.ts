@@ -59,7 +59,7 @@ export class EntryEditor {
     this.#off?.();
     this.#off = listenAll(['node:entry-changed', 'node:resync'], (name, p) => {
       if (name === 'node:resync' || (p?.type === 'entry_changed' && p.entry === this.id)) void this.remoteChanged();
-    });
+    }, this.#api);
     return () => this.close();
   }
 

@@ -24,11 +24,12 @@ export function useApi(next: Api): void {
 export function listenAll(
   names: AppEventName[],
   handler: (name: AppEventName, payload: NodeEvent | null) => void,
+  from: Api = current,
 ): Unsubscribe {
   const offs: Unsubscribe[] = [];
   let closed = false;
   for (const name of names) {
-    current
+    from
       .on(name, (p) => handler(name, p))
       .then((off) => (closed ? off() : offs.push(off)))
       .catch(() => {});

@@ -86,6 +86,11 @@ export class AppState {
     return this.#api.backend;
   }
 
+  /** The backend and its events, for state that lives with one screen. */
+  get api(): Api {
+    return this.#api;
+  }
+
   /** First load and event subscriptions. */
   async start(): Promise<void> {
     this.#off?.();
@@ -114,6 +119,7 @@ export class AppState {
             break;
         }
       },
+      this.#api,
     );
     try {
       this.info = await this.backend.appInfo();

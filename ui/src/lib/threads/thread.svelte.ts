@@ -35,7 +35,7 @@ export class OpenThread {
     this.#off?.();
     this.#off = listenAll(['node:thread-changed', 'node:resync'], (name, p) => {
       if (name === 'node:resync' || (p?.type === 'thread_changed' && p.thread === this.id)) void this.load();
-    });
+    }, this.#api);
     return () => {
       this.#off?.();
       this.#off = null;

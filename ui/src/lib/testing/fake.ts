@@ -1,0 +1,318 @@
+// An in-memory stand-in for the node, implementing the whole Backend type: for unit tests, and
+// for looking at the screens in a plain browser (`?demo`). It keeps the rules the screens rely
+// on (read marks, resolve with an answer, promotion, merged entry edits) and nothing more.
+import type { AppEventName, Backend, NodeEvent } from '../backend';
+import { BackendError } from '../backend';
+import type {
+  AppInfo,
+  Community,
+  CommunityId,
+  DocId,
+  Entry,
+  EntryView,
+  Identity,
+  MemberId,
+  Post,
+  SyncStatus,
+  Thread,
+  ThreadSummary,
+} from '../bindings';
+import type { Api } from '../shell/api';
+import { rebase } from '../repertoire/text';
+
+type Handler = (p: NodeEvent | null) => void;
+
+export interface FakeOptions {
+  /** Milliseconds every call takes (0: resolves on the next microtask). */
+  latency?: number;
+  now?: () => number;
+}
+
+export class FakeNode {
+  identity: Identity | null = null;
+  communities = new Map<CommunityId, Community>();
+  threads = new Map<DocId, Thread>();
+  entries = new Map<DocId, Entry>();
+  /** Entry versions: version id → text at that version. */
+  versions = new Map<string, string>();
+  entryVersion = new Map<DocId, string>();
+  read = new Map<DocId, number>();
+  sync: SyncStatus = { online: true, address: 'cppeer1fakeaddress', relay: { mode: 'default' }, peers: [], unshared: [] };
+  calls: { name: string; args: unknown[] }[] = [];
+  handlers = new Map<AppEventName, Set<Handler>>();
+  /** Makes the named command fail once with this error. */
+  failures = new Map<string, { code: 'not_allowed' | 'network' | 'invalid_input'; message: string }>();
+  #seq = 0;
+  latency: number;
+  #now: () => number;
+
+  constructor(o: FakeOptions = {}) {
+    this.latency = o.latency ?? 0;
+    this.#now = o.now ?? (() => Date.now());
+  }
+
+  id(prefix: string): string {
+    this.#seq += 1;
+    return `${prefix}${String(this.#seq).padStart(6, '0')}`;
+  }
+
+  emit(name: AppEventName, payload: NodeEvent | null = null): void {
+    for (const h of this.handlers.get(name) ?? []) h(payload);
+  }
+
+  api(): Api {
+    return {
+      backend: this.backend(),
+      on: async (name, handler) => {
+        let set = this.handlers.get(name);
+        if (!set) this.handlers.set(name, (set = new Set()));
+        set.add(handler);
+        return () => set!.delete(handler);
+      },
+    };
+  }
+
+  /** Seeds an identity and a community with this profile as coordinator. */
+  seed(name = 'Amira Haddad'): CommunityId {
+    this.identity = { member: 'MEMBER0000ME', name, region: 'North', organisation: 'St Mary', profile: '/tmp/profile' };
+    const id = this.id('C');
+    this.communities.set(id, {
+      id,
+      charter: { name: 'Wound care nurses', domain: 'Caring for chronic wounds at home and in hospital.', issues: ['Pressure ulcers'], values: ['Share openly'], topics: ['dressings'] },
+      roster: {
+        members: {
+          [this.identity.member]: { id: this.identity.member, name, role: 'coordinator', region: 'North', organisation: 'St Mary', added_at: this.#now(), added_by: null, removed_at: null },
+        },
+      },
+      created_at: this.#now(),
+    });
+    return id;
+  }
+
+  addMember(community: CommunityId, member: MemberId, name: string): void {
+    const c = this.communities.get(community)!;
+    c.roster.members[member] = { id: member, name, role: 'member', region: null, organisation: null, added_at: this.#now(), added_by: null, removed_at: null };
+  }
+
+  /** A post written elsewhere arrives, with its event. */
+  remoteReply(thread: DocId, author: MemberId, body: string): void {
+    const t = this.threads.get(thread)!;
+    t.replies.push(this.#post(author, body));
+    this.emit('node:thread-changed', { type: 'thread_changed', community: t.community, thread });
+  }
+
+  /** Another member's edit of an entry arrives: `edit` turns the current text into theirs. */
+  remoteEdit(entry: DocId, edit: (text: string) => string, author: MemberId = 'MEMBER0000OTHER'): void {
+    const e = this.entries.get(entry)!;
+    this.#setEntryText(e, edit(e.body), author);
+    this.emit('node:entry-changed', { type: 'entry_changed', community: e.community, entry });
+  }
+
+  #post(author: MemberId | null, body: string): Post {
+    return { id: this.id('P'), author, body, created_at: this.#now(), reply_to: null, helped_by: [] };
+  }
+
+  #setEntryText(e: Entry, text: string, author: MemberId | null): void {
+    e.body = text;
+    e.updated_at = this.#now();
+    if (author && !e.editors.includes(author)) e.editors.push(author);
+    const v = this.id('V');
+    this.versions.set(v, text);
+    this.entryVersion.set(e.id, v);
+  }
+
+  #view(id: DocId): EntryView {
+    const e = this.entries.get(id);
+    if (!e) throw new BackendError({ code: 'not_found', message: `no entry matches '${id}'` });
+    return { entry: structuredClone(e), version: [this.entryVersion.get(id)!] };
+  }
+
+  summary(t: Thread): ThreadSummary {
+    const last = Math.max(t.opening.created_at, ...t.replies.map((r) => r.created_at));
+    return {
+      id: t.id,
+      community: t.community,
+      activity: t.activity,
+      title: t.title,
+      author: t.opening.author,
+      tags: t.tags,
+      created_at: t.opening.created_at,
+      last_activity: last,
+      replies: t.replies.length,
+      first_reply_at: t.replies[0]?.created_at ?? null,
+      resolved: t.resolved,
+      answer: t.answer,
+      resolved_at: t.resolved_at,
+      participants: [],
+      helped: [t.opening, ...t.replies].reduce((n, p) => n + p.helped_by.length, 0),
+      excerpt: t.opening.body.slice(0, 140),
+    };
+  }
+
+  backend(): Backend {
+    const me = () => {
+      if (!this.identity) throw new BackendError({ code: 'no_identity', message: 'no identity yet' });
+      return this.identity.member;
+    };
+    const thread = (id: DocId) => {
+      const t = this.threads.get(id);
+      if (!t) throw new BackendError({ code: 'not_found', message: `no thread matches '${id}'` });
+      return t;
+    };
+    const changed = (t: Thread) => this.emit('node:thread-changed', { type: 'thread_changed', community: t.community, thread: t.id });
+    const impl: Backend = {
+      appInfo: async (): Promise<AppInfo> => ({ profile_dir: '/tmp/profile', version: '0.1.0', identity: this.identity, backup_path: '/tmp/commonplace-key.txt' }),
+      createIdentity: async (name, region, organisation) => (this.identity = { member: 'MEMBER0000ME', name, region, organisation, profile: '/tmp/profile' }),
+      restoreIdentity: async (_k, name, region, organisation) => (this.identity = { member: 'MEMBER0000ME', name, region, organisation, profile: '/tmp/profile' }),
+      backupKey: async (path) => path,
+      communities: async () =>
+        [...this.communities.values()].map((c) => ({
+          id: c.id,
+          name: c.charter.name,
+          domain: c.charter.domain,
+          my_role: this.identity ? (c.roster.members[this.identity.member]?.role ?? null) : null,
+          members: Object.values(c.roster.members).filter((m) => m && !m.removed_at).length,
+          threads: [...this.threads.values()].filter((t) => t.community === c.id).length,
+          open_requests: 0,
+          entries: [...this.entries.values()].filter((e) => e.community === c.id).length,
+        })),
+      community: async (id) => {
+        const c = this.communities.get(id);
+        if (!c) throw new BackendError({ code: 'not_found', message: 'no community' });
+        return structuredClone(c);
+      },
+      createCommunity: async (charter) => {
+        const id = this.seed(this.identity?.name);
+        this.communities.get(id)!.charter = { ...charter };
+        return id;
+      },
+      updateCharter: async (id, charter) => {
+        this.communities.get(id)!.charter = charter;
+        return null;
+      },
+      join: async () => {
+        throw new BackendError({ code: 'network', message: 'the member who invited you is not reachable' });
+      },
+      threads: async (community, filter) => ({
+        threads: [...this.threads.values()]
+          .filter((t) => t.community === community)
+          .filter((t) => !filter.activity || t.activity === filter.activity)
+          .map((t) => this.summary(t)),
+        read: Object.fromEntries(this.read),
+      }),
+      thread: async (id) => structuredClone(thread(id)),
+      markRead: async (id, posts) => {
+        this.read.set(id, posts);
+        return null;
+      },
+      createThread: async (community, nt) => {
+        const id = this.id('T');
+        const t: Thread = { id, community, activity: nt.activity, title: nt.title, tags: nt.tags, opening: this.#post(me(), nt.body), replies: [], resolved: false, answer: null, resolved_by: null, resolved_at: null };
+        this.threads.set(id, t);
+        changed(t);
+        return id;
+      },
+      reply: async (id, body) => {
+        const t = thread(id);
+        const p = this.#post(me(), body);
+        t.replies.push(p);
+        changed(t);
+        return p.id;
+      },
+      resolve: async (id, answer) => {
+        const t = thread(id);
+        Object.assign(t, { resolved: true, answer, resolved_by: me(), resolved_at: this.#now() });
+        changed(t);
+        return null;
+      },
+      reopen: async (id) => {
+        const t = thread(id);
+        Object.assign(t, { resolved: false, answer: null, resolved_by: null, resolved_at: null });
+        changed(t);
+        return null;
+      },
+      markHelped: async (id, post) => {
+        const t = thread(id);
+        const p = [t.opening, ...t.replies].find((x) => x.id === post)!;
+        if (!p.helped_by.includes(me())) p.helped_by.push(me());
+        changed(t);
+        return null;
+      },
+      entries: async (community) =>
+        [...this.entries.values()]
+          .filter((e) => e.community === community)
+          .map((e) => ({ id: e.id, community: e.community, kind: e.kind, title: e.title, author: e.author, editors: e.editors, tags: e.tags, created_at: e.created_at, updated_at: e.updated_at, source_thread: e.source?.thread ?? null, excerpt: e.body.slice(0, 140) })),
+      entry: async (id) => this.#view(id),
+      createEntry: async (community, ne) => {
+        const id = this.id('E');
+        const from = ne.from_thread ? thread(ne.from_thread) : null;
+        const e: Entry = {
+          id,
+          community,
+          kind: ne.kind,
+          title: ne.title ?? from?.title ?? 'Untitled',
+          body: '',
+          tags: ne.tags.length ? ne.tags : (from?.tags ?? []),
+          author: me(),
+          editors: [],
+          created_at: this.#now(),
+          updated_at: this.#now(),
+          source: from ? { thread: from.id, heads: [], posts: [from.opening.id], contributors: [] } : null,
+        };
+        this.entries.set(id, e);
+        this.#setEntryText(e, ne.body ?? (from ? from.opening.body : ''), null);
+        this.emit('node:entry-changed', { type: 'entry_changed', community, entry: id });
+        return id;
+      },
+      editEntryText: async (id, version, text) => {
+        const e = this.entries.get(id)!;
+        const base = this.versions.get(version[0]);
+        if (base === undefined) throw new BackendError({ code: 'not_allowed', message: 'the entry changed since it was opened here' });
+        // What the node does: the edit base → text, merged with whatever happened since base.
+        this.#setEntryText(e, rebase(base, text, e.body), me());
+        this.emit('node:entry-changed', { type: 'entry_changed', community: e.community, entry: id });
+        return this.#view(id);
+      },
+      retitleEntry: async (id, title, tags) => {
+        const e = this.entries.get(id)!;
+        if (title) e.title = title;
+        if (tags) e.tags = tags;
+        return null;
+      },
+      members: async (community) => Object.values(this.communities.get(community)!.roster.members).filter((m) => !!m),
+      createInvite: async (_c, role) => ({ code: 'cpinvite1examplecode', qr_svg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>', role, expires_at: this.#now() + 7 * 86_400_000 }),
+      setRole: async (community, member, role) => {
+        this.communities.get(community)!.roster.members[member]!.role = role;
+        return null;
+      },
+      removeMember: async (community, member) => {
+        this.communities.get(community)!.roster.members[member]!.removed_at = this.#now();
+        return null;
+      },
+      syncStatus: async () => structuredClone(this.sync),
+      syncNow: async () => structuredClone(this.sync),
+      syncWith: async () => structuredClone(this.sync),
+      setRelay: async (relay) => ((this.sync.relay = relay), structuredClone(this.sync)),
+      exportCommunity: async (_c, path) => path,
+      importBundle: async () => {
+        throw new BackendError({ code: 'bad_bundle', message: 'not a bundle' });
+      },
+    };
+    // Every call: recorded, optionally failing, and asynchronous like the real IPC.
+    const wrapped = {} as Record<string, unknown>;
+    for (const [name, f] of Object.entries(impl) as [string, (...a: unknown[]) => Promise<unknown>][]) {
+      wrapped[name] = async (...args: unknown[]) => {
+        this.calls.push({ name, args });
+        if (this.latency) await new Promise((r) => setTimeout(r, this.latency));
+        else await Promise.resolve();
+        const fail = this.failures.get(name);
+        if (fail) {
+          this.failures.delete(name);
+          throw new BackendError(fail);
+        }
+        return f(...args);
+      };
+    }
+    return wrapped as unknown as Backend;
+  }
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { fireEvent, screen } from '@testing-library/svelte';
+import { renderIn, settle, startApp } from '../testing/render';
+import ThreadView from './ThreadView.svelte';
+
+async function open() {
+  const { node, app } = await startApp();
+  node.addMember(app.currentId!, 'MEMBER0000OTHER', 'Jonas');
+  await app.refreshCommunity();
+  const id = await node.backend().createThread(app.currentId!, { activity: 'request', title: 'Silver dressings?', body: 'Has anyone used them weekly?', tags: ['dressings'] });
+  node.remoteReply(id, 'MEMBER0000OTHER', 'Yes, every week for a month.');
+  await settle();
+  renderIn(app, ThreadView, { id });
+  await settle();
+  return { node, app, id };
+}
+
+describe('ThreadView', () => {
+  it('shows the opening post and replies with who signed them, and marks them read', async () => {
+    const { node, id } = await open();
+    expect(screen.getByTestId('thread-title-heading').textContent).toBe('Silver dressings?');
+    const posts = screen.getAllByTestId('post');
+    expect(posts).toHaveLength(2);
+    expect(posts[1].textContent).toContain('Jonas');
+    expect(posts[1].textContent).toContain('verified');
+    expect(node.read.get(id)).toBe(2);
+  });
+
+  it('posts a reply that appears at once', async () => {
+    await open();
+    await fireEvent.input(screen.getByTestId('reply-body'), { target: { value: 'Thanks, trying it.' } });
+    await fireEvent.click(screen.getByTestId('post-reply'));
+    await settle();
+    expect(screen.getAllByTestId('post').map((p) => p.textContent).join()).toContain('Thanks, trying it.');
+    expect((screen.getByTestId('reply-body') as HTMLTextAreaElement).value).toBe('');
+  });
+
+  it('shows a reply from another member without any click', async () => {
+    const { node, id } = await open();
+    node.remoteReply(id, 'MEMBER0000OTHER', 'Also: check for allergies.');
+    await settle();
+    expect(screen.getAllByTestId('post')).toHaveLength(3);
+  });
+
+  it('resolves with an answer pinned under the question, and reopens', async () => {
+    await open();
+    expect(screen.getByTestId('thread-state').textContent).toBe('Open');
+    await fireEvent.click(screen.getByTestId('mark-answer'));
+    await settle();
+    expect(screen.getByTestId('thread-state').textContent).toBe('Resolved');
+    expect(screen.getByTestId('answer').textContent).toContain('Yes, every week for a month.');
+    await fireEvent.click(screen.getByTestId('reopen'));
+    await settle();
+    expect(screen.getByTestId('thread-state').textContent).toBe('Open');
+    expect(screen.queryByTestId('answer')).toBeNull();
+  });
+
+  it('counts "this helped" and promotes the thread into the repertoire', async () => {
+    const { app, node } = await open();
+    const helped = screen.getAllByTestId('helped');
+    await fireEvent.click(helped[1]);
+    await settle();
+    expect(screen.getAllByTestId('helped')[1].textContent).toContain('1');
+    expect((screen.getByTestId('promote-kind') as HTMLSelectElement).value).toBe('lesson');
+    await fireEvent.click(screen.getByTestId('promote'));
+    await settle();
+    expect(app.route.name).toBe('entry');
+    const entry = [...node.entries.values()][0];
+    expect(entry.kind).toBe('lesson');
+    expect(entry.title).toBe('Silver dressings?');
+  });
+});
