@@ -1,7 +1,19 @@
 import { mount } from 'svelte';
 import './app.css';
 import App from './App.svelte';
+import { AppState } from './lib/shell/app.svelte';
+import { useApi } from './lib/shell/api';
 
-const app = mount(App, { target: document.getElementById('app')! });
+async function start() {
+  const target = document.getElementById('app')!;
+  // Outside the Tauri shell (a plain browser with ?demo) the screens run over sample data.
+  if (!('__TAURI_INTERNALS__' in window) && location.search.includes('demo')) {
+    const { demoNode } = await import('./lib/testing/demo');
+    const node = await demoNode();
+    useApi(node.api());
+    return mount(App, { target, props: { app: new AppState(node.api()) } });
+  }
+  return mount(App, { target });
+}
 
-export default app;
+void start();

@@ -30,6 +30,12 @@ describe('relativeTime', () => {
     expect(relativeTime(NOW + 5_000, NOW)).toBe('just now');
   });
 
+  it('says how far ahead a future date is (an invite expiring)', () => {
+    expect(relativeTime(NOW + 7 * DAY, NOW)).toBe('in 7 days');
+    expect(relativeTime(NOW + 2 * HOUR, NOW)).toBe('in 2 hours');
+    expect(relativeTime(NOW + DAY, NOW)).toBe('tomorrow');
+  });
+
   it('has an exact time for the hover title', () => {
     expect(exactTime(NOW)).toMatch(/2026/);
   });

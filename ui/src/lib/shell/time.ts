@@ -6,7 +6,7 @@ const DAY = 24 * HOUR;
 
 export function relativeTime(ms: number, now: number = Date.now()): string {
   const d = now - ms;
-  if (d < 0) return d > -MINUTE ? 'just now' : 'in the future';
+  if (d < 0) return d > -MINUTE ? 'just now' : future(-d, ms, now);
   if (d < 45_000) return 'just now';
   if (d < HOUR) {
     const m = Math.max(1, Math.round(d / MINUTE));
@@ -26,6 +26,23 @@ export function relativeTime(ms: number, now: number = Date.now()): string {
   const date = new Date(ms);
   const sameYear = date.getFullYear() === new Date(now).getFullYear();
   return date.toLocaleDateString(undefined, sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+function future(d: number, ms: number, now: number): string {
+  if (d < HOUR) {
+    const m = Math.max(1, Math.round(d / MINUTE));
+    return m === 1 ? 'in 1 minute' : `in ${m} minutes`;
+  }
+  if (d < DAY) {
+    const h = Math.round(d / HOUR);
+    return h === 1 ? 'in 1 hour' : `in ${h} hours`;
+  }
+  const days = Math.round(d / DAY);
+  if (days === 1) return 'tomorrow';
+  if (days < 30) return `in ${days} days`;
+  const date = new Date(ms);
+  const sameYear = date.getFullYear() === new Date(now).getFullYear();
+  return `on ${date.toLocaleDateString(undefined, sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' })}`;
 }
 
 export function exactTime(ms: number): string {
