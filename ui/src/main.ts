@@ -9,7 +9,7 @@ async function start() {
   // Outside the Tauri shell (a plain browser with ?demo) the screens run over sample data.
   if (!('__TAURI_INTERNALS__' in window) && location.search.includes('demo')) {
     const { demoNode } = await import('./lib/testing/demo');
-    const node = await demoNode();
+    const node = location.search.includes('demo=first') ? new (await import('./lib/testing/fake')).FakeNode() : await demoNode();
     useApi(node.api());
     return mount(App, { target, props: { app: new AppState(node.api()) } });
   }
