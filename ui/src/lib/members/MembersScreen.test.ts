@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { fireEvent, screen } from '@testing-library/svelte';
+import { renderIn, settle, startApp } from '../testing/render';
+import MembersScreen from './MembersScreen.svelte';
+
+describe('MembersScreen', () => {
+  it('lists members with roles; a coordinator invites and sees the code and QR code', async () => {
+    const { node, app } = await startApp();
+    node.addMember(app.currentId!, 'MEMBER0000OTHER', 'Jonas');
+    await app.refreshCommunity();
+    renderIn(app, MembersScreen);
+    await settle();
+    expect(screen.getAllByTestId('member-row').map((r) => r.textContent)).toEqual([
+      expect.stringContaining('Amira Haddad'),
+      expect.stringContaining('Jonas'),
+    ]);
+    await fireEvent.click(screen.getByTestId('invite-open'));
+    await fireEvent.change(screen.getByTestId('invite-role'), { target: { value: 'observer' } });
+    await fireEvent.click(screen.getByTestId('invite-create'));
+    await settle();
+    expect(screen.getByTestId('invite-code').textContent).toBe('cpinvite1examplecode');
+    expect(screen.getByTestId('invite-qr').querySelector('svg')).not.toBeNull();
+    expect(node.calls.find((c) => c.name === 'createInvite')?.args).toEqual([app.currentId, 'observer', 7]);
+  });
+
+  it('asks before removing a member', async () => {
+    const { node, app } = await startApp();
+    node.addMember(app.currentId!, 'MEMBER0000OTHER', 'Jonas');
+    await app.refreshCommunity();
+    renderIn(app, MembersScreen);
+    await settle();
+    await fireEvent.click(screen.getByTestId('member-remove'));
+    expect(node.calls.some((c) => c.name === 'removeMember')).toBe(false);
+    await fireEvent.click(screen.getByTestId('member-remove-confirm'));
+    await settle();
+    expect(node.calls.some((c) => c.name === 'removeMember')).toBe(true);
+    expect(screen.getAllByTestId('member-row')).toHaveLength(1);
+  });
+
+  it('offers no invite or role changes to someone who is not a coordinator', async () => {
+    const { node, app } = await startApp();
+    node.communities.get(app.currentId!)!.roster.members['MEMBER0000ME']!.role = 'member';
+    await app.refreshAll();
+    renderIn(app, MembersScreen);
+    await settle();
+    expect(screen.queryByTestId('invite-open')).toBeNull();
+    expect(screen.queryByTestId('member-role')).toBeNull();
+  });
+});
