@@ -234,6 +234,17 @@ impl Network {
         addr: EndpointAddr,
         community: CommunityId,
     ) -> Result<SyncReport, NetError> {
+        self.sync_scoped(addr, community, None).await
+    }
+
+    /// Like [`Network::sync`]; with `scope`, only that document (and the community document)
+    /// is synced: what a live pull needs.
+    pub async fn sync_scoped(
+        &self,
+        addr: EndpointAddr,
+        community: CommunityId,
+        scope: Option<DocId>,
+    ) -> Result<SyncReport, NetError> {
         let peer_label = addr.id.fmt_short().to_string();
         let conn = tokio::time::timeout(self.idle, self.endpoint.connect(addr, SYNC_ALPN))
             .await
@@ -252,7 +263,7 @@ impl Network {
                 detail: e.to_string(),
             })?;
             let service = self.service.clone();
-            let (session, hello) = blocking(move || service.start(&community, &peer))
+            let (session, hello) = blocking(move || service.start(&community, &peer, scope))
                 .await?
                 .map_err(|source| NetError::Session {
                     peer: peer.short(),
@@ -617,7 +628,10 @@ impl SyncProtocol {
                 });
             }
         };
-        let Frame::Hello { community, .. } = &first else {
+        let Frame::Hello {
+            community, scope, ..
+        } = &first
+        else {
             refuse(&mut send, "expected a hello").await;
             return Err(NetError::Stream {
                 peer: peer.short(),
@@ -625,6 +639,7 @@ impl SyncProtocol {
             });
         };
         let community = *community;
+        let scope = *scope;
         let svc = self.service.clone();
         let allowed = blocking(move || svc.may_sync(&community, &peer)).await?;
         if !allowed {
@@ -638,7 +653,7 @@ impl SyncProtocol {
             return result.map(|_: SyncReport| ());
         }
         let svc = self.service.clone();
-        let (session, hello) = blocking(move || svc.start(&community, &peer))
+        let (session, hello) = blocking(move || svc.start(&community, &peer, scope))
             .await?
             .map_err(|source| NetError::Session {
                 peer: peer.short(),

@@ -20,7 +20,7 @@ pub use live::{Announcer, GOSSIP_MAX_MESSAGE, Listener, LiveEvent, MAX_ANNOUNCEM
 pub use stream::{IDLE_TIMEOUT, read_frame, write_frame};
 pub use ticket::PeerTicket;
 
-use commonplace_base::{CommunityId, MemberId};
+use commonplace_base::{CommunityId, DocId, MemberId};
 use commonplace_sync::{Frame, Session, SessionError};
 use thiserror::Error;
 
@@ -35,11 +35,13 @@ pub const MAX_JOIN_BYTES: usize = 64 * 1024;
 pub trait SyncService: Send + Sync + 'static {
     /// Whether `peer` may sync `community` with us.
     fn may_sync(&self, community: &CommunityId, peer: &MemberId) -> bool;
-    /// Starts a session; returns it and our hello.
+    /// Starts a session (about one document of the community only, with `scope`); returns
+    /// it and our hello.
     fn start(
         &self,
         community: &CommunityId,
         peer: &MemberId,
+        scope: Option<DocId>,
     ) -> Result<(Session, Frame), SessionError>;
     /// Feeds a frame to a session; returns the frames to send.
     fn receive(&self, session: &mut Session, frame: Frame) -> Result<Vec<Frame>, SessionError>;

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use commonplace_base::{CommunityId, MemberId, Timestamp};
+use commonplace_base::{CommunityId, DocId, MemberId, Timestamp};
 use commonplace_model::invite::SignedInvitation;
 use commonplace_net::{NetConfig, NetError, Network, PeerTicket, SyncReport, SyncService};
 use commonplace_sync::{Frame, Session, SessionError};
@@ -46,8 +46,9 @@ impl SyncService for Service {
         &self,
         community: &CommunityId,
         peer: &MemberId,
+        scope: Option<DocId>,
     ) -> Result<(Session, Frame), SessionError> {
-        self.node.start_sync(community, peer)
+        self.node.start_sync_scoped(community, peer, scope)
     }
 
     fn receive(&self, session: &mut Session, frame: Frame) -> Result<Vec<Frame>, SessionError> {

@@ -4,7 +4,7 @@
 use std::sync::MutexGuard;
 
 use automerge::{Automerge, ChangeHash};
-use commonplace_base::{CommunityId, MemberId, Signature};
+use commonplace_base::{CommunityId, DocId, MemberId, Signature};
 use commonplace_model::verify::Verified;
 use commonplace_model::{DocRef, Genesis, Roster, new_document};
 use commonplace_sync::{DocHeads, Frame, Replica, ReplicaError, Session, SessionError};
@@ -47,6 +47,28 @@ impl Replica for NodeReplica<'_> {
                 heads: rec.heads,
             })
             .collect())
+    }
+
+    fn scoped_manifest(
+        &mut self,
+        id: &CommunityId,
+        doc: &DocId,
+    ) -> Result<Vec<DocHeads>, ReplicaError> {
+        let community_doc = DocRef::community(*id).id;
+        let mut out = Vec::new();
+        for d in [community_doc, *doc] {
+            if let Some(rec) = self.node.store().doc_record(&d).map_err(replica_err)?
+                && rec.community == *id
+                && !out.iter().any(|h: &DocHeads| h.id == d)
+            {
+                out.push(DocHeads {
+                    id: d,
+                    kind: rec.kind,
+                    heads: rec.heads,
+                });
+            }
+        }
+        Ok(out)
     }
 
     fn doc(&mut self, doc: &DocRef) -> Result<&mut Automerge, ReplicaError> {
@@ -148,6 +170,17 @@ impl Node {
         community: &CommunityId,
         peer: &MemberId,
     ) -> Result<(Session, Frame), SessionError> {
+        self.start_sync_scoped(community, peer, None)
+    }
+
+    /// Like [`Node::start_sync`]; with `scope`, a session about that one document (and the
+    /// community document) only.
+    pub fn start_sync_scoped(
+        &self,
+        community: &CommunityId,
+        peer: &MemberId,
+        scope: Option<DocId>,
+    ) -> Result<(Session, Frame), SessionError> {
         // Never hand a community's data to someone who is not in it.
         if let Ok(Some(c)) = self.store().community(community)
             && c.roster.role_of(peer).is_none()
@@ -159,7 +192,7 @@ impl Node {
             )));
         }
         let mut r = self.replica();
-        let out = Session::start(*community, *peer, &mut r);
+        let out = Session::start_scoped(*community, *peer, scope, &mut r);
         self.finish(r);
         out
     }

@@ -282,6 +282,7 @@ fn hello(w: &World) -> Frame {
         version: PROTOCOL_VERSION,
         community: w.c,
         genesis: Some(w.genesis),
+        scope: None,
         docs: vec![],
     }
 }
@@ -721,6 +722,7 @@ async fn signature_replayed_into_another_document_is_refused() {
                 version,
                 community,
                 genesis,
+                scope,
                 mut docs,
             } => {
                 for d in &mut docs {
@@ -732,6 +734,7 @@ async fn signature_replayed_into_another_document_is_refused() {
                     version,
                     community,
                     genesis,
+                    scope,
                     docs,
                 }
             }
@@ -840,17 +843,19 @@ async fn another_communitys_documents_stay_out_of_reach() {
                 version,
                 community,
                 genesis,
+                scope,
                 mut docs,
             } => {
-                docs.push(commonplace_sync::DocHeads {
+                docs.push(commonplace_sync::DocDigest {
                     id: target,
                     kind: DocKind::Thread,
-                    heads: vec![[7; 32]],
+                    heads: commonplace_sync::heads_digest(&[[7; 32]]),
                 });
                 Frame::Hello {
                     version,
                     community,
                     genesis,
+                    scope,
                     docs,
                 }
             }
@@ -1069,6 +1074,57 @@ async fn oversized_frame_header_is_refused_without_reading() {
     a.shutdown().await;
 }
 
+/// Compressed change batches that lie: one that inflates to more than the limit (a
+/// decompression bomb of a few kilobytes) and one that does not inflate at all. The node
+/// refuses each without allocating more than the limit and stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lying_compressed_batches_are_refused() {
+    let w = world();
+    let a = Online::start(w.ana.clone(), loopback()).await.unwrap();
+    let before = stored(&w.ana, &w.c);
+    let mal = mal_key();
+    let ep = hostile_endpoint(&mal).await;
+    let community_doc = DocRef::community(w.c).id;
+    let empty_msg = automerge::sync::SyncDoc::generate_sync_message(
+        &new_document(&[1; 48]),
+        &mut automerge::sync::State::new(),
+    )
+    .unwrap()
+    .encode();
+    // Some tens of kilobytes that inflate to more than the limit.
+    let bomb = commonplace_sync::deflate(&vec![0u8; commonplace_sync::MAX_CHANGE_BYTES + 1]).unwrap();
+    for (data, needle) in [
+        (bomb, "inflate to more than"),
+        (vec![0xff; 300], "do not inflate"),
+    ] {
+        let frame = commonplace_sync::raw_sync_frame(
+            community_doc,
+            DocKind::Community,
+            empty_msg.clone(),
+            1,
+            1,
+            data,
+            vec![],
+        )
+        .unwrap();
+        let conn = dial(&ep, &a).await;
+        let (mut send, mut recv) = raw_stream(&conn, &[hello(&w)]).await;
+        send.write_all(&frame).await.unwrap();
+        let (frames, end) = drain(&mut recv, ANSWER).await;
+        let reason = refusal(&frames).unwrap_or_else(|| panic!("no refusal: {:?}", names(&frames)));
+        assert!(reason.contains(needle), "{reason} lacks {needle}");
+        assert!(!matches!(end, Got::TimedOut));
+        conn.close(0u32.into(), b"bye");
+    }
+    assert_logged_failure(&a, &mal.member_id(), "do not inflate").await;
+    assert_eq!(stored(&w.ana, &w.c), before);
+    let b = Online::start(w.bea.clone(), loopback()).await.unwrap();
+    honest_sync_still_works(&w, &a, &b, "After the bomb").await;
+    ep.close().await;
+    b.shutdown().await;
+    a.shutdown().await;
+}
+
 /// Case 5: garbage where a frame should be, and garbage inside well-formed frames.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_is_refused() {
@@ -1246,10 +1302,11 @@ async fn strangers_get_a_refusal_and_no_data() {
         version: PROTOCOL_VERSION,
         community: w.c,
         genesis: Some(w.genesis),
-        docs: vec![commonplace_sync::DocHeads {
+        scope: None,
+        docs: vec![commonplace_sync::DocDigest {
             id: DocRef::community(w.c).id,
             kind: DocKind::Community,
-            heads: vec![],
+            heads: commonplace_sync::heads_digest(&[]),
         }],
     };
     let cases = [
@@ -1260,6 +1317,7 @@ async fn strangers_get_a_refusal_and_no_data() {
                 version: PROTOCOL_VERSION,
                 community: w.c,
                 genesis: None,
+                scope: None,
                 docs: vec![],
             },
         ),
@@ -1272,6 +1330,7 @@ async fn strangers_get_a_refusal_and_no_data() {
                 version: PROTOCOL_VERSION,
                 community: unknown,
                 genesis: None,
+                scope: None,
                 docs: vec![],
             },
         ),

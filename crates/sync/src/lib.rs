@@ -1,8 +1,9 @@
 //! Sync sessions for Commonplace, with no I/O.
 //!
-//! A [`Session`] syncs one community with one peer: hellos with every document's heads, then
-//! Automerge's own sync protocol per document inside our [`Frame`]s, which carry the changes
-//! beside the Automerge message together with their signatures. Every change is verified
+//! A [`Session`] syncs one community (or, for a live pull, one document of it) with one peer:
+//! hellos with a digest of every document's heads, then Automerge's own sync protocol per
+//! document inside our [`Frame`]s, which carry the changes beside the Automerge message,
+//! compressed together, with one signature per actor. Every change is verified
 //! (signature, membership, right to write) before Automerge sees it; one refused change ends
 //! the session. The network layer only moves the frames; storage is behind [`Replica`].
 //!
@@ -23,7 +24,8 @@ mod session;
 pub mod memory;
 
 pub use frame::{
-    DocHeads, Frame, FrameReader, MAX_CHANGES_PER_FRAME, MAX_FRAME_BYTES, PROTOCOL_VERSION,
+    DocDigest, DocHeads, Frame, FrameReader, MAX_CHANGE_BYTES, MAX_CHANGES_PER_FRAME,
+    MAX_FRAME_BYTES, PROTOCOL_VERSION, deflate, heads_digest, raw_batch, raw_sync_frame,
 };
 pub use session::{Phase, Replica, Session, SessionStats, heads_of};
 
@@ -40,6 +42,9 @@ pub enum FrameError {
     /// Over [`MAX_CHANGES_PER_FRAME`].
     #[error("frame with {0} changes is over the limit of {MAX_CHANGES_PER_FRAME}")]
     TooManyChanges(usize),
+    /// The changes of a frame inflate to more than [`MAX_CHANGE_BYTES`].
+    #[error("the changes of a frame inflate to more than {MAX_CHANGE_BYTES} bytes")]
+    ChangesTooLarge,
     /// Not a frame.
     #[error("malformed frame: {0}")]
     Malformed(String),

@@ -1,10 +1,12 @@
 //! One sync session with one peer about one community: a state machine with no I/O.
 //!
-//! Both sides run the same machine. Each opens with [`Frame::Hello`] (the heads of every
-//! document it holds), then the session runs in two phases:
+//! Both sides run the same machine. Each opens with [`Frame::Hello`] (a digest of the heads of
+//! every document it holds, or, in a session scoped to one document, of that document and the
+//! community document), then the session runs in two phases:
 //!
 //! 1. **Community**: only the community document (charter and roster) is synced, so that by
 //!    the time thread and entry changes arrive, each side judges them by the same roster.
+//!    Skipped when both hellos show it with the same heads.
 //! 2. **Documents**: every document whose heads differ between the two hellos is synced at
 //!    once; documents with equal heads cost nothing.
 //!
@@ -13,8 +15,9 @@
 //! has processed. A side is done with a phase when it has nothing to send and the peer's latest
 //! `Idle` acknowledges every sync frame it sent; both sides reach that point, in order.
 //!
-//! Changes travel beside the Automerge message, each with the signature it needs (the newest
-//! change of each actor; its hash commits to the actor's earlier ones). Every change is
+//! Changes travel beside the Automerge message (compressed together on the wire, see
+//! `frame`), each with the signature it needs (the newest change of each actor; its hash
+//! commits to the actor's earlier ones). Every change is
 //! verified by `commonplace_model::verify` before Automerge sees it; any refusal ends the
 //! session with [`Frame::Refuse`] and an error naming the change.
 
@@ -26,7 +29,7 @@ use commonplace_base::{CommunityId, DocId, MemberId, Signature};
 use commonplace_model::verify::{self, Verified};
 use commonplace_model::{DocKind, DocRef, Genesis, RejectReason, Roster, SignedChange};
 
-use crate::frame::{DocHeads, Frame, MAX_CHANGES_PER_FRAME, PROTOCOL_VERSION};
+use crate::frame::{DocDigest, DocHeads, Frame, MAX_CHANGES_PER_FRAME, PROTOCOL_VERSION};
 use crate::{ReplicaError, SessionError};
 
 /// What a session needs from the node's storage. Implemented by the node over its store, and
@@ -36,6 +39,20 @@ pub trait Replica {
     fn community(&mut self, id: &CommunityId) -> Result<Option<(Genesis, Roster)>, ReplicaError>;
     /// The heads of every document of the community.
     fn manifest(&mut self, id: &CommunityId) -> Result<Vec<DocHeads>, ReplicaError>;
+    /// The heads of the community document and of `doc`, where held (a scoped session's
+    /// manifest). Replicas with many documents should answer without listing them all.
+    fn scoped_manifest(
+        &mut self,
+        id: &CommunityId,
+        doc: &DocId,
+    ) -> Result<Vec<DocHeads>, ReplicaError> {
+        let community_doc = DocRef::community(*id).id;
+        Ok(self
+            .manifest(id)?
+            .into_iter()
+            .filter(|d| d.id == community_doc || d.id == *doc)
+            .collect())
+    }
     /// The document as stored, or a new empty one if there is none yet (not stored until a
     /// commit).
     fn doc(&mut self, doc: &DocRef) -> Result<&mut Automerge, ReplicaError>;
@@ -102,7 +119,9 @@ pub struct Session {
     peer: MemberId,
     genesis: Option<Genesis>,
     phase: Phase,
-    local_manifest: Vec<DocHeads>,
+    /// The one document this session is about, besides the community document.
+    scope: Option<DocId>,
+    local_manifest: Vec<DocDigest>,
     docs: BTreeMap<DocId, DocSync>,
     /// Documents to sync in the documents phase.
     pending: BTreeSet<DocId>,
@@ -133,12 +152,30 @@ impl Session {
         peer: MemberId,
         replica: &mut impl Replica,
     ) -> Result<(Session, Frame), SessionError> {
+        Self::start_scoped(community, peer, None, replica)
+    }
+
+    /// Like [`Session::start`]; with `scope`, the session is about that one document (and the
+    /// community document) only: a live pull. The peer must name the same scope.
+    pub fn start_scoped(
+        community: CommunityId,
+        peer: MemberId,
+        scope: Option<DocId>,
+        replica: &mut impl Replica,
+    ) -> Result<(Session, Frame), SessionError> {
         let genesis = replica.community(&community)?.map(|(g, _)| g);
-        let manifest = replica.manifest(&community)?;
+        let manifest: Vec<DocDigest> = match &scope {
+            None => replica.manifest(&community)?,
+            Some(doc) => replica.scoped_manifest(&community, doc)?,
+        }
+        .iter()
+        .map(DocDigest::of)
+        .collect();
         let hello = Frame::Hello {
             version: PROTOCOL_VERSION,
             community,
             genesis,
+            scope,
             docs: manifest.clone(),
         };
         let mut s = Session {
@@ -146,6 +183,7 @@ impl Session {
             peer,
             genesis,
             phase: Phase::Hello,
+            scope,
             local_manifest: manifest,
             docs: BTreeMap::new(),
             pending: BTreeSet::new(),
@@ -221,9 +259,10 @@ impl Session {
                     version,
                     community,
                     genesis,
+                    scope,
                     docs,
                 },
-            ) => self.on_hello(version, community, genesis, docs, replica),
+            ) => self.on_hello(version, community, genesis, scope, docs, replica),
             (
                 Phase::Community | Phase::Documents,
                 Frame::Sync {
@@ -248,7 +287,8 @@ impl Session {
         version: u32,
         community: CommunityId,
         genesis: Option<Genesis>,
-        peer_docs: Vec<DocHeads>,
+        scope: Option<DocId>,
+        peer_docs: Vec<DocDigest>,
         replica: &mut impl Replica,
     ) -> Result<Vec<Frame>, SessionError> {
         if version != PROTOCOL_VERSION {
@@ -261,6 +301,11 @@ impl Session {
                 "peer wants to sync community {community}, this session is about {}",
                 self.community
             )));
+        }
+        if scope != self.scope {
+            return Err(SessionError::Protocol(
+                "the peer's hello is about other documents than ours".into(),
+            ));
         }
         if peer_docs.len() > MAX_DOCS_PER_HELLO {
             return Err(SessionError::Protocol(format!(
@@ -283,11 +328,20 @@ impl Session {
             (Some(_), _) => {}
         }
         // Documents whose heads differ, or that one side lacks.
-        let ours: HashMap<DocId, &DocHeads> =
+        let ours: HashMap<DocId, &DocDigest> =
             self.local_manifest.iter().map(|d| (d.id, d)).collect();
         let community_doc = DocRef::community(community).id;
         let mut kinds: BTreeMap<DocId, DocKind> = BTreeMap::new();
         for d in &peer_docs {
+            if let Some(only) = scope
+                && d.id != only
+                && d.id != community_doc
+            {
+                return Err(SessionError::Protocol(format!(
+                    "peer named document {} in a session about {only}",
+                    d.id
+                )));
+            }
             if (d.id == community_doc) != (d.kind == DocKind::Community) {
                 return Err(SessionError::Protocol(format!(
                     "peer announced document {} as a {}",
@@ -295,9 +349,7 @@ impl Session {
                     d.kind.as_str()
                 )));
             }
-            let differs = ours
-                .get(&d.id)
-                .is_none_or(|o| !same_heads(&o.heads, &d.heads));
+            let differs = ours.get(&d.id).is_none_or(|o| o.heads != d.heads);
             if let Some(o) = ours.get(&d.id)
                 && o.kind != d.kind
             {
@@ -318,8 +370,12 @@ impl Session {
                 kinds.insert(d.id, d.kind);
             }
         }
-        // The community document is always synced first, even when equal, so that both sides
-        // agree it is settled before the documents phase.
+        // The community document is synced first, so that both sides judge the rest by the
+        // same roster. When both hellos show it with the same heads it is settled: both sides
+        // see the same two hellos, so both skip that phase.
+        let community_settled = !kinds.contains_key(&community_doc)
+            && ours.contains_key(&community_doc)
+            && peer_ids.contains(&community_doc);
         kinds.insert(community_doc, DocKind::Community);
         for (id, kind) in &kinds {
             self.docs.insert(
@@ -332,6 +388,15 @@ impl Session {
             if *id != community_doc {
                 self.pending.insert(*id);
             }
+        }
+        if community_settled {
+            let docs: Vec<DocId> = self.pending.iter().copied().collect();
+            if docs.is_empty() {
+                self.phase = Phase::Done;
+                return Ok(Vec::new());
+            }
+            self.phase = Phase::Documents;
+            return self.begin_phase(replica, &docs);
         }
         self.phase = Phase::Community;
         self.begin_phase(replica, &[community_doc])
@@ -383,7 +448,7 @@ impl Session {
         let community_doc = DocRef::community(self.community).id;
         let in_phase = match self.phase {
             Phase::Community => doc == community_doc,
-            _ => doc != community_doc,
+            _ => doc != community_doc && self.scope.is_none_or(|only| only == doc),
         };
         // The peer may consider a document out of date that we thought settled: our hellos
         // were taken at slightly different moments while other sessions ran. Take it up.
@@ -621,14 +686,6 @@ fn attach_signatures(changes: &[Change], sigs: &[Option<Signature>]) -> Vec<Sign
             }
         })
         .collect()
-}
-
-fn same_heads(a: &[[u8; 32]], b: &[[u8; 32]]) -> bool {
-    let mut a = a.to_vec();
-    let mut b = b.to_vec();
-    a.sort_unstable();
-    b.sort_unstable();
-    a == b
 }
 
 /// The heads of a document in the form a hello carries.

@@ -142,9 +142,28 @@ fn run_filtered(
     b_peer: MemberId,
     mut filter: impl FnMut(Frame) -> Frame,
 ) -> Result<(Session, Session), (SessionError, Option<Frame>)> {
+    run_scoped(w, a, b, a_peer, b_peer, None, &mut filter)
+}
+
+/// Every frame goes through its wire encoding, as over the network.
+fn wire(f: Frame) -> Frame {
+    let bytes = f.encode().unwrap();
+    Frame::decode_body(&bytes[4..]).unwrap()
+}
+
+/// Like [`run_filtered`], for a session scoped to one document (or not).
+fn run_scoped(
+    w: &World,
+    a: &mut MemoryReplica,
+    b: &mut MemoryReplica,
+    a_peer: MemberId,
+    b_peer: MemberId,
+    scope: Option<DocId>,
+    mut filter: impl FnMut(Frame) -> Frame,
+) -> Result<(Session, Session), (SessionError, Option<Frame>)> {
     let c = w.genesis.community_id();
-    let (mut sa, ha) = Session::start(c, a_peer, a).unwrap();
-    let (mut sb, hb) = Session::start(c, b_peer, b).unwrap();
+    let (mut sa, ha) = Session::start_scoped(c, a_peer, scope, a).unwrap();
+    let (mut sb, hb) = Session::start_scoped(c, b_peer, scope, b).unwrap();
     let mut to_b = vec![ha];
     let mut to_a = vec![hb];
     for _ in 0..10_000 {
@@ -155,7 +174,7 @@ fn run_filtered(
             if std::env::var("TRACE").is_ok() {
                 eprintln!("a->b {:?} (b in {:?})", short(&f), sb.phase());
             }
-            match sb.receive(f, b) {
+            match sb.receive(wire(f), b) {
                 Ok(out) => to_a.extend(out),
                 Err(e) => return Err((e.clone(), Some(e.refusal()))),
             }
@@ -164,7 +183,7 @@ fn run_filtered(
             if std::env::var("TRACE").is_ok() {
                 eprintln!("b->a {:?} (a in {:?})", short(&f), sa.phase());
             }
-            match sa.receive(f, a) {
+            match sa.receive(wire(f), a) {
                 Ok(out) => to_b.extend(out),
                 Err(e) => return Err((e.clone(), Some(e.refusal()))),
             }
@@ -298,6 +317,7 @@ fn garbage_and_unexpected_frames_are_protocol_errors() {
         version: commonplace_sync::PROTOCOL_VERSION,
         community: c,
         genesis: Some(w.genesis),
+        scope: None,
         docs: vec![],
     };
     s.receive(hello, &mut a).unwrap();
@@ -340,6 +360,7 @@ fn garbage_and_unexpected_frames_are_protocol_errors() {
                 version: commonplace_sync::PROTOCOL_VERSION,
                 community: commonplace_base::CommunityId::from_bytes([0; 16]),
                 genesis: None,
+                scope: None,
                 docs: vec![],
             },
             &mut a,
@@ -389,4 +410,161 @@ fn a_change_skipped_by_the_peer_is_asked_for_and_nothing_is_refused() {
             .len(),
         2
     );
+}
+
+#[test]
+fn a_scoped_session_syncs_only_its_document() {
+    let mut rng = StdRng::seed_from_u64(13);
+    let (w, mut a) = world(&mut rng);
+    let mut b = MemoryReplica::default();
+    run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap();
+    let named = new_thread(&mut a, &w, &w.ana, &mut rng, "named");
+    let other = new_thread(&mut a, &w, &w.ana, &mut rng, "other");
+    reply(&mut a, &w.ana, &named, &mut rng, "news");
+    let mut frames = Vec::new();
+    let (sa, sb) = run_scoped(
+        &w,
+        &mut a,
+        &mut b,
+        w.bea.id(),
+        w.ana.id(),
+        Some(named.id),
+        |f| {
+            if let Frame::Sync { doc, .. } = &f {
+                frames.push(*doc);
+            }
+            f
+        },
+    )
+    .unwrap();
+    assert!(sa.is_done() && sb.is_done());
+    assert_eq!(heads_of(&mut a, &named), heads_of(&mut b, &named));
+    assert!(heads_of(&mut b, &other).is_empty(), "the other thread came along");
+    // The community document was equal in both hellos: no phase for it.
+    assert!(!frames.is_empty() && frames.iter().all(|d| *d == named.id));
+    // A full session then brings the rest.
+    run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap();
+    assert_eq!(heads(&mut a), heads(&mut b));
+    // With nothing to do, a scoped session ends right after the hellos.
+    let mut count = 0;
+    run_scoped(&w, &mut a, &mut b, w.bea.id(), w.ana.id(), Some(named.id), |f| {
+        count += 1;
+        f
+    })
+    .unwrap();
+    assert_eq!(count, 1, "only Ana's hello");
+}
+
+#[test]
+fn hellos_about_different_scopes_are_refused() {
+    let mut rng = StdRng::seed_from_u64(14);
+    let (w, mut a) = world(&mut rng);
+    let mut b = MemoryReplica::default();
+    run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap();
+    let t = new_thread(&mut a, &w, &w.ana, &mut rng, "t");
+    let c = w.genesis.community_id();
+    let (mut sa, _) = Session::start_scoped(c, w.bea.id(), Some(t.id), &mut a).unwrap();
+    let (_, hb) = Session::start(c, w.ana.id(), &mut b).unwrap();
+    let err = sa.receive(hb, &mut a).unwrap_err();
+    assert!(err.to_string().contains("other documents"), "{err}");
+}
+
+/// Flips bytes of a sync frame's compressed change batch on the wire: the frame no longer
+/// decodes, or its changes no longer verify. Either way nothing is stored.
+#[test]
+fn tampered_compressed_changes_are_refused() {
+    let mut rng = StdRng::seed_from_u64(15);
+    let (w, mut a0) = world(&mut rng);
+    let mut b0 = MemoryReplica::default();
+    run(&w, &mut a0, &mut b0, w.bea.id(), w.ana.id()).unwrap();
+    let doc = new_thread(&mut b0, &w, &w.bea, &mut rng, "long");
+    for i in 0..20 {
+        reply(&mut b0, &w.bea, &doc, &mut rng, &format!("{i} {}", "z".repeat(200)));
+    }
+    let c = w.genesis.community_id();
+    let mut refused = 0;
+    for pos in [0usize, 1, 5, 17, 40, 100, 250, 333] {
+        let mut a = MemoryReplica::default();
+        let mut b = MemoryReplica::default();
+        run(&w, &mut a0, &mut a, w.bea.id(), w.ana.id()).unwrap();
+        for (id, (kind, d)) in &b0.docs {
+            b.docs.insert(*id, (*kind, d.clone()));
+        }
+        b.signatures = b0.signatures.clone();
+        let commits = a.commits;
+        let (mut sa, ha) = Session::start(c, w.bea.id(), &mut a).unwrap();
+        let (mut sb, hb) = Session::start(c, w.ana.id(), &mut b).unwrap();
+        let mut to_b = vec![ha];
+        let mut to_a = vec![hb];
+        let mut outcome = None;
+        'run: for _ in 0..1000 {
+            if to_a.is_empty() && to_b.is_empty() {
+                break;
+            }
+            for f in std::mem::take(&mut to_b) {
+                to_a.extend(sb.receive(wire(f), &mut b).unwrap());
+            }
+            for f in std::mem::take(&mut to_a) {
+                let bytes = match &f {
+                    Frame::Sync {
+                        doc: d,
+                        kind,
+                        message,
+                        changes,
+                    } if *d == doc.id && !changes.is_empty() => {
+                        let (count, encoding, mut data) =
+                            commonplace_sync::raw_batch(changes).unwrap();
+                        assert_eq!(encoding, 1, "a batch this size is compressed");
+                        let p = pos % data.len();
+                        data[p] ^= 0x5a;
+                        let sigs = changes
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(i, c)| c.signature.map(|s| (i as u32, s)))
+                            .collect();
+                        commonplace_sync::raw_sync_frame(
+                            *d,
+                            *kind,
+                            message.clone(),
+                            count,
+                            encoding,
+                            data,
+                            sigs,
+                        )
+                        .unwrap()
+                    }
+                    _ => f.encode().unwrap(),
+                };
+                let r = Frame::decode_body(&bytes[4..])
+                    .map_err(SessionError::from)
+                    .and_then(|f| sa.receive(f, &mut a));
+                match r {
+                    Ok(out) => to_b.extend(out),
+                    Err(e) => {
+                        outcome = Some(e);
+                        break 'run;
+                    }
+                }
+            }
+        }
+        let e = outcome.unwrap_or_else(|| panic!("tampering at {pos} went unnoticed"));
+        assert!(
+            matches!(
+                e,
+                SessionError::Frame(_) | SessionError::Rejected(_) | SessionError::Protocol(_)
+            ),
+            "{e}"
+        );
+        assert_eq!(a.commits, commits, "something of the tampered frame was stored");
+        assert!(heads_of(&mut a, &doc).is_empty());
+        refused += 1;
+    }
+    assert_eq!(refused, 8);
+}
+
+fn heads_of(r: &mut MemoryReplica, doc: &DocRef) -> Vec<ChangeHash> {
+    r.docs
+        .get(&doc.id)
+        .map(|(_, d)| d.get_heads())
+        .unwrap_or_default()
 }
