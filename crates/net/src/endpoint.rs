@@ -1,5 +1,6 @@
 //! The iroh endpoint, the accept side of the sync protocol, and outgoing sync sessions.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -88,7 +89,13 @@ pub struct Network {
     lookup: iroh::address_lookup::MemoryLookup,
     service: Arc<dyn SyncServiceDebug>,
     idle: std::time::Duration,
+    /// Connections we dialled, kept open for the next session with the same peer: a live
+    /// pull then costs one new stream instead of a QUIC handshake.
+    conns: Arc<std::sync::Mutex<HashMap<iroh::EndpointId, Connection>>>,
 }
+
+/// Most dialled connections kept open at once.
+const MAX_CACHED_CONNECTIONS: usize = 256;
 
 /// `SyncService` with `Debug`, for the router's handler.
 trait SyncServiceDebug: SyncService + std::fmt::Debug {}
@@ -179,6 +186,7 @@ impl Network {
             lookup,
             service,
             idle: config.idle_timeout,
+            conns: Arc::default(),
         })
     }
 
@@ -245,23 +253,9 @@ impl Network {
         community: CommunityId,
         scope: Option<DocId>,
     ) -> Result<SyncReport, NetError> {
-        let peer_label = addr.id.fmt_short().to_string();
-        let conn = tokio::time::timeout(self.idle, self.endpoint.connect(addr, SYNC_ALPN))
-            .await
-            .map_err(|_| NetError::Timeout {
-                peer: peer_label.clone(),
-                secs: self.idle.as_secs(),
-            })?
-            .map_err(|e| NetError::Connect {
-                peer: peer_label.clone(),
-                detail: e.to_string(),
-            })?;
+        let (conn, mut send, recv) = self.open_stream(addr).await?;
         let peer = member_of(conn.remote_id())?;
         let result = async {
-            let (mut send, recv) = conn.open_bi().await.map_err(|e| NetError::Stream {
-                peer: peer.short(),
-                detail: e.to_string(),
-            })?;
             let service = self.service.clone();
             let (session, hello) = blocking(move || service.start(&community, &peer, scope))
                 .await?
@@ -281,9 +275,73 @@ impl Network {
             .await
         }
         .await;
-        conn.close(0u32.into(), b"done");
+        if result.is_err() {
+            // A failed session may leave the connection in any state: start afresh next time.
+            self.forget_connection(&conn);
+            conn.close(0u32.into(), b"failed");
+        }
         self.service.finished(&peer, &community, &result);
         result
+    }
+
+    /// A new stream to the peer at `addr`: on the connection already open to it if there is
+    /// a live one, else on a new connection (kept for next time).
+    async fn open_stream(
+        &self,
+        addr: EndpointAddr,
+    ) -> Result<(Connection, SendStream, RecvStream), NetError> {
+        let id = addr.id;
+        let peer_label = id.fmt_short().to_string();
+        let cached = self
+            .conns
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&id).cloned())
+            .filter(|c| c.close_reason().is_none());
+        if let Some(conn) = cached {
+            match conn.open_bi().await {
+                Ok((send, recv)) => return Ok((conn, send, recv)),
+                Err(e) => {
+                    debug!(peer = %peer_label, "cached connection unusable: {e}");
+                    self.forget_connection(&conn);
+                }
+            }
+        }
+        let conn = tokio::time::timeout(self.idle, self.endpoint.connect(addr, SYNC_ALPN))
+            .await
+            .map_err(|_| NetError::Timeout {
+                peer: peer_label.clone(),
+                secs: self.idle.as_secs(),
+            })?
+            .map_err(|e| NetError::Connect {
+                peer: peer_label.clone(),
+                detail: e.to_string(),
+            })?;
+        let (send, recv) = conn.open_bi().await.map_err(|e| NetError::Stream {
+            peer: peer_label.clone(),
+            detail: e.to_string(),
+        })?;
+        if let Ok(mut c) = self.conns.lock() {
+            c.retain(|_, c| c.close_reason().is_none());
+            if c.len() >= MAX_CACHED_CONNECTIONS
+                && let Some(k) = c.keys().next().copied()
+                && let Some(old) = c.remove(&k)
+            {
+                old.close(0u32.into(), b"done");
+            }
+            if let Some(old) = c.insert(id, conn.clone()) {
+                old.close(0u32.into(), b"replaced");
+            }
+        }
+        Ok((conn, send, recv))
+    }
+
+    fn forget_connection(&self, conn: &Connection) {
+        if let Ok(mut c) = self.conns.lock()
+            && c.get(&conn.remote_id()).is_some_and(|k| k.stable_id() == conn.stable_id())
+        {
+            c.remove(&conn.remote_id());
+        }
     }
 
     /// Sends a join request to the node at `addr` and returns its answer.
@@ -328,6 +386,14 @@ impl Network {
 
     /// Stops accepting, closes connections and the endpoint.
     pub async fn shutdown(&self) {
+        let conns: Vec<Connection> = self
+            .conns
+            .lock()
+            .map(|mut c| c.drain().map(|(_, c)| c).collect())
+            .unwrap_or_default();
+        for c in conns {
+            c.close(0u32.into(), b"shutdown");
+        }
         if let Err(e) = self.router.shutdown().await {
             warn!("network shutdown: {e}");
         }
@@ -603,11 +669,24 @@ struct SyncProtocol {
 impl ProtocolHandler for SyncProtocol {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         let peer = member_of(conn.remote_id()).map_err(AcceptError::from_err)?;
-        while let Ok((send, recv)) = conn.accept_bi().await {
-            if let Err(e) = self.serve_stream(peer, send, recv).await {
-                debug!(peer = %peer.short(), "incoming sync ended: {e}");
+        // A dialler keeps its connection for later sessions, which may overlap (a live pull
+        // while a full sync runs): serve each stream on its own task, owned by this one.
+        let mut streams = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                next = conn.accept_bi() => {
+                    let Ok((send, recv)) = next else { break };
+                    let this = self.clone();
+                    streams.spawn(async move {
+                        if let Err(e) = this.serve_stream(peer, send, recv).await {
+                            debug!(peer = %peer.short(), "incoming sync ended: {e}");
+                        }
+                    });
+                }
+                Some(_) = streams.join_next(), if !streams.is_empty() => {}
             }
         }
+        while streams.join_next().await.is_some() {}
         Ok(())
     }
 }

@@ -1,7 +1,12 @@
 //! Live updates: when a member writes, its node announces the document's new heads on the
 //! community's gossip topic; a node that sees heads it lacks pulls them over a sync session
-//! with the author. Announcements are signed and small (a document id and its heads, never
+//! about that one document with the announcer. A node that pulled new heads announces them in
+//! turn (its own write or not, a change is a change), so later pulls can go to any node that
+//! has them. Announcements are signed and small (a document id and its heads, never
 //! changes); everything they point to is verified by the sync session as usual.
+//!
+//! At most one pull per document runs at a time: announcements that arrive meanwhile are
+//! remembered (the newest per document), and checked again when the pull ends.
 
 use std::collections::{HashMap, HashSet};
 
@@ -97,6 +102,9 @@ impl Node {
     }
 }
 
+/// Most announcements remembered per document while it is being pulled.
+const MAX_WAITING: usize = 16;
+
 /// Handle on the live-update actor.
 #[derive(Debug)]
 pub(crate) struct Live {
@@ -149,10 +157,11 @@ async fn run(
     let (inbox_tx, mut inbox) = mpsc::channel::<(CommunityId, LiveEvent)>(1024);
     let mut announcers: HashMap<CommunityId, Announcer> = HashMap::new();
     let mut listeners: JoinSet<()> = JoinSet::new();
-    let mut syncs: JoinSet<(MemberId, CommunityId)> = JoinSet::new();
-    let mut syncing: HashSet<(MemberId, CommunityId)> = HashSet::new();
-    // Pulls asked for while one with the same peer was running: run again afterwards.
-    let mut again: HashSet<(MemberId, CommunityId)> = HashSet::new();
+    let mut syncs: JoinSet<(CommunityId, DocId)> = JoinSet::new();
+    let mut syncing: HashSet<(CommunityId, DocId)> = HashSet::new();
+    // Announcements that arrived while their document was being pulled (the newest of each
+    // announcer, with the neighbour that relayed it): checked again when the pull ends.
+    let mut again: HashMap<(CommunityId, DocId), Vec<(Announcement, MemberId)>> = HashMap::new();
 
     for c in node.community_ids().unwrap_or_default() {
         subscribe(
@@ -171,10 +180,10 @@ async fn run(
             _ = &mut stopped => break,
             ev = events.recv() => {
                 let (community, doc) = match ev {
-                    Ok(NodeEvent::ThreadChanged { community, thread }) => (community, thread),
-                    Ok(NodeEvent::EntryChanged { community, entry }) => (community, entry),
-                    Ok(NodeEvent::EventChanged { community, event }) => (community, event),
-                    Ok(NodeEvent::CommunityChanged { community }) => (community, DocId::from_bytes(*community.as_bytes())),
+                    Ok(e) => match changed_doc(&e) {
+                        Some(d) => d,
+                        None => continue,
+                    },
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(_) => break,
                 };
@@ -203,19 +212,39 @@ async fn run(
                 let wanted = tokio::task::spawn_blocking(move || n.wants(&content)).await.ok().flatten();
                 let Some(a) = wanted else { continue };
                 if a.community != community { continue; }
-                let key = (a.from, community);
+                let key = (community, a.doc);
                 if !syncing.insert(key) {
-                    again.insert(key);
+                    let waiting = again.entry(key).or_default();
+                    waiting.retain(|(w, _)| w.from != a.from);
+                    if waiting.len() < MAX_WAITING {
+                        waiting.push((a, via));
+                    }
                     continue;
                 }
-                spawn_pull(&mut syncs, network.clone(), a.from, via, community);
+                spawn_pull(&mut syncs, network.clone(), a.from, via, community, a.doc);
             }
             Some(done) = syncs.join_next(), if !syncs.is_empty() => {
                 let Ok(key) = done else { continue };
                 syncing.remove(&key);
-                if again.remove(&key) {
+                let Some(waiting) = again.remove(&key) else { continue };
+                // Still lacking what one of them named? Pull it from its announcer; the rest
+                // wait for the end of that pull.
+                let n = node.clone();
+                let (next, rest) = tokio::task::spawn_blocking(move || {
+                    let mut rest = waiting.into_iter();
+                    let next = rest
+                        .by_ref()
+                        .find(|(a, _)| n.lacks_changes(&a.doc, a.kind, &a.community, &a.heads));
+                    (next, rest.collect::<Vec<_>>())
+                })
+                .await
+                .unwrap_or_default();
+                if let Some((a, via)) = next {
                     syncing.insert(key);
-                    spawn_pull(&mut syncs, network.clone(), key.0, key.0, key.1);
+                    if !rest.is_empty() {
+                        again.insert(key, rest);
+                    }
+                    spawn_pull(&mut syncs, network.clone(), a.from, via, key.0, key.1);
                 }
             }
         }
@@ -255,24 +284,51 @@ async fn subscribe(
     }
 }
 
+/// The document a node event is about, if it is one that peers should hear of.
+fn changed_doc(e: &NodeEvent) -> Option<(CommunityId, DocId)> {
+    if let NodeEvent::ThreadChanged { community, thread } = e {
+        return Some((*community, *thread));
+    }
+    if let NodeEvent::EntryChanged { community, entry } = e {
+        return Some((*community, *entry));
+    }
+    if let NodeEvent::EventChanged { community, event } = e {
+        return Some((*community, *event));
+    }
+    if let NodeEvent::CommunityChanged { community } = e {
+        return Some((*community, DocId::from_bytes(*community.as_bytes())));
+    }
+    None
+}
+
+/// Pulls one document: a session about it alone, with the node that announced it (or, if
+/// that fails, the neighbour that relayed the announcement).
 fn spawn_pull(
-    syncs: &mut JoinSet<(MemberId, CommunityId)>,
+    syncs: &mut JoinSet<(CommunityId, DocId)>,
     network: Network,
-    author: MemberId,
+    announcer: MemberId,
     via: MemberId,
     community: CommunityId,
+    doc: DocId,
 ) {
     syncs.spawn(async move {
-        // The author holds the heads; the neighbour that relayed the news may too.
-        for peer in [author, via] {
+        let mut tried = None;
+        for peer in [announcer, via] {
+            if tried == Some(peer) {
+                continue;
+            }
+            tried = Some(peer);
             let Ok(id) = iroh::EndpointId::from_bytes(peer.as_bytes()) else {
                 continue;
             };
-            match network.sync(iroh::EndpointAddr::new(id), community).await {
+            match network
+                .sync_scoped(iroh::EndpointAddr::new(id), community, Some(doc))
+                .await
+            {
                 Ok(_) => break,
                 Err(e) => debug!(peer = %peer.short(), "live pull failed: {e}"),
             }
         }
-        (author, community)
+        (community, doc)
     });
 }
