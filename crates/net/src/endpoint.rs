@@ -338,7 +338,8 @@ impl Network {
 
     fn forget_connection(&self, conn: &Connection) {
         if let Ok(mut c) = self.conns.lock()
-            && c.get(&conn.remote_id()).is_some_and(|k| k.stable_id() == conn.stable_id())
+            && c.get(&conn.remote_id())
+                .is_some_and(|k| k.stable_id() == conn.stable_id())
         {
             c.remove(&conn.remote_id());
         }

@@ -6,8 +6,9 @@
 //! member's key is the endpoint's key, so `Connection::remote_id()` — authenticated by TLS —
 //! is the peer's member id.
 //!
-//! One connection carries one bidirectional stream per community being synced. Frames are
-//! length-prefixed with a hard size limit; a session with no frame for [`IDLE_TIMEOUT`] ends.
+//! One connection carries one bidirectional stream per session; connections we dial are kept
+//! for the next session with the same peer. Frames are length-prefixed with a hard size
+//! limit; a session with no frame for [`IDLE_TIMEOUT`] ends.
 
 mod endpoint;
 mod live;
@@ -24,8 +25,9 @@ use commonplace_base::{CommunityId, DocId, MemberId};
 use commonplace_sync::{Frame, Session, SessionError};
 use thiserror::Error;
 
-/// The ALPN of the sync protocol.
-pub const SYNC_ALPN: &[u8] = b"commonplace/sync/1";
+/// The ALPN of the sync protocol; its number follows `commonplace_sync::PROTOCOL_VERSION`, so
+/// peers that cannot understand each other's frames do not connect at all.
+pub const SYNC_ALPN: &[u8] = b"commonplace/sync/2";
 /// The ALPN of the join protocol: one request (an invitation), one answer.
 pub const JOIN_ALPN: &[u8] = b"commonplace/join/1";
 /// Largest join request or answer.

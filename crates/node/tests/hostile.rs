@@ -1092,7 +1092,8 @@ async fn lying_compressed_batches_are_refused() {
     .unwrap()
     .encode();
     // Some tens of kilobytes that inflate to more than the limit.
-    let bomb = commonplace_sync::deflate(&vec![0u8; commonplace_sync::MAX_CHANGE_BYTES + 1]).unwrap();
+    let bomb =
+        commonplace_sync::deflate(&vec![0u8; commonplace_sync::MAX_CHANGE_BYTES + 1]).unwrap();
     for (data, needle) in [
         (bomb, "inflate to more than"),
         (vec![0xff; 300], "do not inflate"),

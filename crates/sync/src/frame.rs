@@ -602,7 +602,12 @@ mod tests {
             assert!(matches!(r, Err(FrameError::Malformed(_))), "{r:?}")
         };
         // Truncated DEFLATE stream, wrong count either way, unknown encoding.
-        malformed(frame(count, encoding, data[..data.len() / 2].to_vec(), vec![]));
+        malformed(frame(
+            count,
+            encoding,
+            data[..data.len() / 2].to_vec(),
+            vec![],
+        ));
         malformed(frame(count + 1, encoding, data.clone(), vec![]));
         malformed(frame(count - 1, encoding, data.clone(), vec![]));
         malformed(frame(count, 7, data.clone(), vec![]));

@@ -439,7 +439,10 @@ fn a_scoped_session_syncs_only_its_document() {
     .unwrap();
     assert!(sa.is_done() && sb.is_done());
     assert_eq!(heads_of(&mut a, &named), heads_of(&mut b, &named));
-    assert!(heads_of(&mut b, &other).is_empty(), "the other thread came along");
+    assert!(
+        heads_of(&mut b, &other).is_empty(),
+        "the other thread came along"
+    );
     // The community document was equal in both hellos: no phase for it.
     assert!(!frames.is_empty() && frames.iter().all(|d| *d == named.id));
     // A full session then brings the rest.
@@ -447,10 +450,18 @@ fn a_scoped_session_syncs_only_its_document() {
     assert_eq!(heads(&mut a), heads(&mut b));
     // With nothing to do, a scoped session ends right after the hellos.
     let mut count = 0;
-    run_scoped(&w, &mut a, &mut b, w.bea.id(), w.ana.id(), Some(named.id), |f| {
-        count += 1;
-        f
-    })
+    run_scoped(
+        &w,
+        &mut a,
+        &mut b,
+        w.bea.id(),
+        w.ana.id(),
+        Some(named.id),
+        |f| {
+            count += 1;
+            f
+        },
+    )
     .unwrap();
     assert_eq!(count, 1, "only Ana's hello");
 }
@@ -479,7 +490,13 @@ fn tampered_compressed_changes_are_refused() {
     run(&w, &mut a0, &mut b0, w.bea.id(), w.ana.id()).unwrap();
     let doc = new_thread(&mut b0, &w, &w.bea, &mut rng, "long");
     for i in 0..20 {
-        reply(&mut b0, &w.bea, &doc, &mut rng, &format!("{i} {}", "z".repeat(200)));
+        reply(
+            &mut b0,
+            &w.bea,
+            &doc,
+            &mut rng,
+            &format!("{i} {}", "z".repeat(200)),
+        );
     }
     let c = w.genesis.community_id();
     let mut refused = 0;
@@ -555,7 +572,10 @@ fn tampered_compressed_changes_are_refused() {
             ),
             "{e}"
         );
-        assert_eq!(a.commits, commits, "something of the tampered frame was stored");
+        assert_eq!(
+            a.commits, commits,
+            "something of the tampered frame was stored"
+        );
         assert!(heads_of(&mut a, &doc).is_empty());
         refused += 1;
     }
