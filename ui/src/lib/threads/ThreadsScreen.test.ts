@@ -27,6 +27,22 @@ describe('ThreadsScreen', () => {
     expect(screen.getByText('No thread matches these filters.')).toBeTruthy();
   });
 
+  it('moves between rows with the arrow keys', async () => {
+    const { node, app } = await startApp();
+    for (const title of ['One', 'Two', 'Three']) await node.backend().createThread(app.currentId!, { activity: 'discussion', title, body: '…', tags: [] });
+    await settle();
+    renderIn(app, ThreadsScreen);
+    await settle();
+    const rows = screen.getAllByTestId('thread-row');
+    rows[0].focus();
+    await fireEvent.keyDown(rows[0], { key: 'ArrowDown' });
+    expect(document.activeElement).toBe(rows[1]);
+    await fireEvent.keyDown(rows[1], { key: 'End' });
+    expect(document.activeElement).toBe(rows[2]);
+    await fireEvent.keyDown(rows[2], { key: 'ArrowUp' });
+    expect(document.activeElement).toBe(rows[1]);
+  });
+
   it('posts a new thread from the side panel and opens it', async () => {
     const { app } = await startApp();
     app.go({ name: 'threads', compose: true });
