@@ -69,4 +69,20 @@ describe('ThreadView', () => {
     expect(entry.kind).toBe('lesson');
     expect(entry.title).toBe('Silver dressings?');
   });
+
+  it('offers resolving only to the thread’s author and coordinators', async () => {
+    const { node, app } = await startApp();
+    node.communities.get(app.currentId!)!.roster.members['MEMBER0000ME']!.role = 'member';
+    node.addMember(app.currentId!, 'MEMBER0000OTHER', 'Jonas');
+    await app.refreshAll();
+    const id = await node.backend().createThread(app.currentId!, { activity: 'problem', title: 'Theirs', body: '…', tags: [] });
+    node.threads.get(id)!.opening.author = 'MEMBER0000OTHER';
+    node.remoteReply(id, 'MEMBER0000OTHER', 'More.');
+    renderIn(app, ThreadView, { id });
+    await settle();
+    expect(screen.queryByTestId('resolve')).toBeNull();
+    expect(screen.queryByTestId('mark-answer')).toBeNull();
+    expect(screen.getByTestId('reply-body')).toBeTruthy();
+    expect(screen.getByTestId('promote')).toBeTruthy();
+  });
 });
