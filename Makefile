@@ -6,7 +6,11 @@ test:
 	scripts/test.sh
 test-quick:
 	scripts/test.sh --quick
+# The automerge-repo references need Node and the pinned packages; without them those
+# references are reported as skipped.
 bench:
-	cargo run --release --locked -p commonplace-bench -- --json target/bench.json
+	if command -v npm >/dev/null; then (cd bench/automerge-repo && npm ci --no-audit --no-fund); fi
+	cargo build --release --locked -p commonplace-cli -p commonplace-bench
+	$${CARGO_TARGET_DIR:-target}/release/commonplace-bench --json target/bench.json
 bench-quick:
 	cargo run --release --locked -p commonplace-bench -- --quick

@@ -1,13 +1,23 @@
-//! `commonplace-bench`: measures sync convergence and live propagation on loopback, each
-//! figure next to a reference measured in the same run, and prints one table.
+//! `commonplace-bench`: the benchmark suite of issue 6. Every figure is measured next to its
+//! references in the same run, and printed in one table with the ratios.
 //!
 //! ```text
-//! commonplace-bench [--quick] [--posts N] [--threads N] [--json FILE]
+//! commonplace-bench [--quick] [--only W1,W2,...] [--posts N] [--threads N]
+//!                   [--big-posts N] [--big-threads N] [--entries N] [--writes N] [--json FILE]
 //! ```
 //!
-//! References: the *limit* — the same documents synced in one process with Automerge's own
-//! sync protocol, no network, no signatures, no storage. Timings on a shared machine vary;
-//! ratios within one run are what to compare.
+//! - W1 converge (`--posts`, `--threads`): two members write offline, reconnect on loopback;
+//!   references: the *limit* (Automerge's own sync in one process) and automerge-repo.
+//! - W2 live propagation to 5 and 20 nodes; reference: automerge-repo's sync-server star.
+//! - W3 cold open, W4 signed ingest, W5 local write on one big community (`--big-posts`
+//!   posts over `--big-threads` threads, `--entries` repertoire entries): see `big.rs`.
+//!
+//! The automerge-repo references run `node bench/automerge-repo/bench.js` when Node and the
+//! packages (`npm ci` there) are present, and are reported as skipped otherwise. Timings on a
+//! shared machine vary; ratios within one run are what to compare.
+
+mod amrepo;
+mod big;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -25,35 +35,167 @@ use serde_json::{Value, json};
 
 struct Args {
     quick: bool,
+    only: Option<Vec<String>>,
     posts: usize,
     threads: usize,
+    big: big::Sizes,
     json: Option<String>,
 }
+
+impl Args {
+    fn runs(&self, id: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|x| x.eq_ignore_ascii_case(id)))
+    }
+}
+
+const USAGE: &str = "usage: commonplace-bench [--quick] [--only W1,W2,W3,W4,W5] [--posts N] [--threads N] \
+[--big-posts N] [--big-threads N] [--entries N] [--writes N] [--json FILE]";
 
 fn parse_args() -> Result<Args> {
     let mut a = Args {
         quick: false,
+        only: None,
         posts: 5_000,
         threads: 200,
+        big: big::Sizes {
+            posts: 100_000,
+            threads: 1_000,
+            entries: 1_000,
+            writes: 200,
+        },
         json: None,
     };
     let mut it = std::env::args().skip(1);
+    let mut set = Vec::new();
     while let Some(arg) = it.next() {
+        let mut num = |name: &str| -> Result<usize> {
+            set.push(name.to_owned());
+            Ok(it.next().with_context(|| format!("{name} N"))?.parse()?)
+        };
         match arg.as_str() {
             "--quick" => a.quick = true,
-            "--posts" => a.posts = it.next().context("--posts N")?.parse()?,
-            "--threads" => a.threads = it.next().context("--threads N")?.parse()?,
+            "--posts" => a.posts = num("--posts")?,
+            "--threads" => a.threads = num("--threads")?,
+            "--big-posts" => a.big.posts = num("--big-posts")?,
+            "--big-threads" => a.big.threads = num("--big-threads")?,
+            "--entries" => a.big.entries = num("--entries")?,
+            "--writes" => a.big.writes = num("--writes")?,
+            "--only" => {
+                a.only = Some(
+                    it.next()
+                        .context("--only W1,W2,...")?
+                        .split(',')
+                        .map(|s| s.trim().to_owned())
+                        .collect(),
+                );
+            }
             "--json" => a.json = Some(it.next().context("--json FILE")?),
-            other => bail!(
-                "unknown argument {other}; usage: commonplace-bench [--quick] [--posts N] [--threads N] [--json FILE]"
-            ),
+            // Child modes of W3 (see big.rs): one process per cold open.
+            "--child-open" => {
+                big::child_open(&it.next().context("--child-open DIR")?)?;
+                std::process::exit(0);
+            }
+            "--child-load" => {
+                big::child_load(&it.next().context("--child-load FILE")?)?;
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument {other}; {USAGE}"),
         }
     }
     if a.quick {
-        a.posts = a.posts.min(150);
-        a.threads = a.threads.min(15);
+        // Small enough for CI in the debug profile; sizes given explicitly still win.
+        let keep = |name: &str| set.iter().any(|s| s == name);
+        if !keep("--posts") {
+            a.posts = 150;
+        }
+        if !keep("--threads") {
+            a.threads = 15;
+        }
+        if !keep("--big-posts") {
+            a.big.posts = 2_000;
+        }
+        if !keep("--big-threads") {
+            a.big.threads = 20;
+        }
+        if !keep("--entries") {
+            a.big.entries = 20;
+        }
+        if !keep("--writes") {
+            a.big.writes = 20;
+        }
     }
     Ok(a)
+}
+
+/// One line of the table: a figure, and at most one reference with the ratio to it. A figure
+/// with two references is two rows.
+#[derive(Debug, Clone)]
+pub struct Row {
+    scenario: String,
+    figure: String,
+    value: Option<f64>,
+    reference: Option<String>,
+    reference_value: Option<f64>,
+    target: Option<String>,
+    note: Option<String>,
+}
+
+impl Row {
+    pub fn new(scenario: &str, figure: &str, value: f64) -> Row {
+        Row {
+            scenario: scenario.to_owned(),
+            figure: figure.to_owned(),
+            value: Some(value),
+            reference: None,
+            reference_value: None,
+            target: None,
+            note: None,
+        }
+    }
+
+    pub fn reference(mut self, name: &str, value: f64) -> Row {
+        self.reference = Some(name.to_owned());
+        self.reference_value = Some(value);
+        self
+    }
+
+    /// A reference that could not be measured in this run, and why.
+    pub fn missing(mut self, name: &str, why: &str) -> Row {
+        self.reference = Some(name.to_owned());
+        self.note = Some(why.to_owned());
+        self
+    }
+
+    pub fn target(mut self, t: &str) -> Row {
+        self.target = Some(t.to_owned());
+        self
+    }
+
+    fn ratio(&self) -> Option<f64> {
+        match (self.value, self.reference_value) {
+            (Some(v), Some(r)) if r != 0.0 => Some(v / r),
+            _ => None,
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "scenario": self.scenario, "figure": self.figure, "value": self.value,
+            "reference": self.reference, "reference_value": self.reference_value,
+            "ratio": self.ratio(), "target": self.target, "note": self.note,
+        })
+    }
+}
+
+/// The value at quantile `q` (sorts `v`).
+pub fn percentile(v: &mut [f64], q: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return 0.0;
+    }
+    v[((v.len() as f64 - 1.0) * q).round() as usize]
 }
 
 fn loopback() -> NetConfig {
@@ -64,8 +206,8 @@ fn loopback() -> NetConfig {
     }
 }
 
-/// Peak resident memory of this process, and a way to reset it (Linux).
-fn peak_rss_mb() -> f64 {
+/// Peak resident memory of this process (Linux).
+pub fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -152,7 +294,7 @@ fn thread(title: String) -> NewThread {
 
 /// Two members, a synced community of `threads` threads × 10 posts; both write `posts` posts
 /// while offline; they reconnect on loopback and sync until identical.
-async fn converge(args: &Args, rows: &mut Vec<Value>) -> Result<()> {
+async fn converge(args: &Args, rows: &mut Vec<Row>) -> Result<()> {
     let root = tempfile::tempdir()?;
     let ana = node(root.path(), "ana")?;
     let bea = node(root.path(), "bea")?;
@@ -163,9 +305,10 @@ async fn converge(args: &Args, rows: &mut Vec<Value>) -> Result<()> {
     ana.add_member(&c, &bea.member_id(), "bea", Role::Member)?;
     let mut rng = StdRng::seed_from_u64(1);
     let mut threads = Vec::new();
+    let base = if args.quick { 2 } else { 10 };
     for i in 0..args.threads {
         let t = ana.create_thread(&c, &thread(format!("thread {i}")))?;
-        for j in 0..(if args.quick { 2 } else { 10 }) {
+        for j in 0..base {
             ana.reply(&t, &format!("{j} {}", "y".repeat(290)), None)?;
         }
         threads.push(t);
@@ -200,20 +343,60 @@ async fn converge(args: &Args, rows: &mut Vec<Value>) -> Result<()> {
     }
     let wire = report.bytes_sent + report.bytes_received;
     let name = format!(
-        "converge {}+{} posts, {} threads",
+        "W1 converge {}+{} posts, {} threads × {base} posts",
         args.posts, args.posts, args.threads
     );
-    rows.push(json!({ "scenario": name, "figure": "time to converge (s)", "value": took.as_secs_f64(),
-        "reference": "limit", "reference_value": limit.0.as_secs_f64(), "ratio": took.as_secs_f64() / limit.0.as_secs_f64().max(1e-9) }));
-    rows.push(json!({ "scenario": name, "figure": "bytes on the wire", "value": wire,
-        "reference": "limit", "reference_value": limit.1, "ratio": wire as f64 / (limit.1 as f64).max(1.0) }));
-    rows.push(json!({ "scenario": name, "figure": "peak RSS, both nodes in one process (MB)", "value": rss,
-        "reference": null, "reference_value": null, "ratio": null }));
+    let secs = took.as_secs_f64();
+    let am = amrepo::reconcile(args, base);
+    let t = "time to converge (s)";
+    rows.push(
+        Row::new(&name, t, secs)
+            .reference("limit", limit.0.as_secs_f64())
+            .target("≤ 1.3× the limit"),
+    );
+    rows.push(
+        am_row(Row::new(&name, t, secs), &am, |r| r["time_s"].as_f64())
+            .target("≤ 0.2× automerge-repo"),
+    );
+    let b = "bytes on the wire";
+    rows.push(
+        Row::new(&name, b, wire as f64)
+            .reference("limit", limit.1 as f64)
+            .target("≤ 1.1× the limit"),
+    );
+    rows.push(am_row(Row::new(&name, b, wire as f64), &am, |r| {
+        r["bytes"].as_f64()
+    }));
+    rows.push(
+        am_row(
+            Row::new(&name, "peak RSS, both nodes in one process (MB)", rss),
+            &am,
+            |r| {
+                Some(
+                    r["rss_server_mb"]
+                        .as_f64()?
+                        .max(r["rss_client_mb"].as_f64()?),
+                )
+            },
+        )
+        .target("< 100 MB per node"),
+    );
     Ok(())
 }
 
+/// A row whose reference is an automerge-repo figure, or says why there is none.
+fn am_row(row: Row, am: &Result<Value, String>, pick: impl Fn(&Value) -> Option<f64>) -> Row {
+    match am {
+        Ok(v) => match pick(v) {
+            Some(x) => row.reference("automerge-repo", x),
+            None => row.missing("automerge-repo", "no such figure in its output"),
+        },
+        Err(why) => row.missing("automerge-repo", why),
+    }
+}
+
 /// `n` online members; one posts; time until every node shows the post.
-async fn propagate(n: usize, posts: usize, rows: &mut Vec<Value>) -> Result<()> {
+async fn propagate(n: usize, posts: usize, rows: &mut Vec<Row>) -> Result<()> {
     let root = tempfile::tempdir()?;
     let nodes: Vec<Node> = (0..n)
         .map(|i| node(root.path(), &format!("n{i}")))
@@ -262,65 +445,121 @@ async fn propagate(n: usize, posts: usize, rows: &mut Vec<Value>) -> Result<()> 
     for o in &online {
         o.shutdown().await;
     }
-    times.sort_by(f64::total_cmp);
-    let pick = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
-    let name = format!("live propagation to {n} peers ({posts} posts)");
-    rows.push(
-        json!({ "scenario": name, "figure": "median (ms)", "value": pick(0.5),
-        "reference": null, "reference_value": null, "ratio": null }),
-    );
-    rows.push(
-        json!({ "scenario": name, "figure": "p99 (ms)", "value": pick(0.99),
-        "reference": null, "reference_value": null, "ratio": null }),
-    );
+    let name = format!("W2 live propagation to {n} nodes ({posts} posts)");
+    let am = amrepo::star(n, posts);
+    let mut t = times;
+    for (label, q, key) in [("median", 0.5, "median_ms"), ("p99", 0.99, "p99_ms")] {
+        rows.push(
+            am_row(
+                Row::new(
+                    &name,
+                    &format!("time to reach every node, {label} (ms)"),
+                    percentile(&mut t, q),
+                ),
+                &am,
+                |r| r[key].as_f64(),
+            )
+            .target("≤ the star's"),
+        );
+    }
     Ok(())
 }
 
-fn print_table(rows: &[Value]) {
+fn print_table(rows: &[Row]) {
+    let num = |v: Option<f64>| match v {
+        Some(x) if x.abs() >= 1000.0 => format!("{x:.0}"),
+        Some(x) if x.abs() >= 10.0 => format!("{x:.1}"),
+        Some(x) => format!("{x:.3}"),
+        None => "-".into(),
+    };
     println!(
-        "{:<44} {:<42} {:>12} {:>14} {:>8}",
-        "scenario", "figure", "value", "limit", "ratio"
+        "{:<58} {:<46} {:>12}  {:<40} {:>12} {:>8}  target",
+        "scenario", "figure", "value", "reference", "ref. value", "ratio"
     );
+    let mut last = String::new();
     for r in rows {
-        let num = |v: &Value| match v.as_f64() {
-            Some(x) if x.fract() == 0.0 && x.abs() > 100.0 => format!("{x:.0}"),
-            Some(x) => format!("{x:.3}"),
-            None => "-".into(),
+        let scenario = if r.scenario == last {
+            ""
+        } else {
+            r.scenario.as_str()
+        };
+        last.clone_from(&r.scenario);
+        let reference = match (&r.reference, &r.note) {
+            (Some(name), Some(note)) => format!("{name} ({note})"),
+            (Some(name), None) => name.clone(),
+            (None, _) => "-".into(),
         };
         println!(
-            "{:<44} {:<42} {:>12} {:>14} {:>8}",
-            r["scenario"].as_str().unwrap_or(""),
-            r["figure"].as_str().unwrap_or(""),
-            num(&r["value"]),
-            num(&r["reference_value"]),
-            r["ratio"]
-                .as_f64()
-                .map_or("-".into(), |x| format!("{x:.2}x")),
+            "{:<58} {:<46} {:>12}  {:<40} {:>12} {:>8}  {}",
+            scenario,
+            r.figure,
+            num(r.value),
+            reference,
+            num(r.reference_value),
+            r.ratio().map_or("-".into(), |x| format!("{x:.2}×")),
+            r.target.as_deref().unwrap_or(""),
         );
     }
 }
 
 fn main() -> Result<()> {
     let args = parse_args()?;
+    let started = Instant::now();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let mut rows = Vec::new();
     rt.block_on(async {
-        converge(&args, &mut rows).await?;
-        let posts = if args.quick { 5 } else { 100 };
-        propagate(5, posts, &mut rows).await?;
-        if !args.quick {
-            propagate(20, posts, &mut rows).await?;
+        if args.runs("W1") {
+            converge(&args, &mut rows).await?;
+        }
+        if args.runs("W2") {
+            let posts = if args.quick { 5 } else { 100 };
+            propagate(5, posts, &mut rows).await?;
+            if !args.quick {
+                propagate(20, posts, &mut rows).await?;
+            }
         }
         Ok::<_, anyhow::Error>(())
     })?;
+    drop(rt);
+    if args.runs("W3") || args.runs("W4") || args.runs("W5") {
+        big::run(args.big, &mut rows)?;
+    }
     print_table(&rows);
+    eprintln!("whole run: {:.1} s", started.elapsed().as_secs_f64());
     if let Some(path) = &args.json {
+        let machine = json!({
+            "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
+            "cpu": cpu_model(),
+            "os": std::env::consts::OS,
+            "debug_build": cfg!(debug_assertions),
+        });
+        let sizes = json!({
+            "quick": args.quick, "posts": args.posts, "threads": args.threads,
+            "big_posts": args.big.posts, "big_threads": args.big.threads,
+            "entries": args.big.entries, "writes": args.big.writes,
+        });
         std::fs::write(
             path,
-            serde_json::to_string_pretty(&json!({ "rows": rows }))?,
+            serde_json::to_string_pretty(&json!({
+                "sizes": sizes,
+                "machine": machine,
+                "rows": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
+            }))?,
         )?;
     }
     Ok(())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_default()
 }

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Plots how the benchmark figures scale with size, from several `commonplace-bench --json`
+runs at different sizes.
+
+    python3 bench/plot.py docs/benchmarks-scaling.svg run-*.json
+
+Needs matplotlib (`pip install matplotlib`). W1 figures are plotted against posts written on
+each side, W3-W5 figures against posts in the big community.
+"""
+import json
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def load(paths):
+    runs = []
+    for p in paths:
+        with open(p) as f:
+            runs.append(json.load(f))
+    return runs
+
+
+def series(runs, size_key, scenario, figure, reference=None, use_reference=False):
+    """(size, value) points of one figure (or of its reference) across runs."""
+    pts = {}
+    for run in runs:
+        for r in run["rows"]:
+            if not r["scenario"].startswith(scenario) or r["figure"] != figure:
+                continue
+            if reference is not None and r["reference"] != reference:
+                continue
+            v = r["reference_value"] if use_reference else r["value"]
+            if v is not None:
+                pts[run["sizes"][size_key]] = v
+    return sorted(pts.items())
+
+
+PANELS = [
+    # title, size key, x label, y label, log y, [(label, scenario, figure, reference, use ref)]
+    ("W1 time to converge", "posts", "posts written offline on each side", "s", True, [
+        ("Commonplace", "W1", "time to converge (s)", "limit", False),
+        ("limit (Automerge sync in memory)", "W1", "time to converge (s)", "limit", True),
+        ("automerge-repo", "W1", "time to converge (s)", "automerge-repo", True),
+    ]),
+    ("W1 bytes on the wire", "posts", "posts written offline on each side", "bytes", True, [
+        ("Commonplace", "W1", "bytes on the wire", "limit", False),
+        ("limit", "W1", "bytes on the wire", "limit", True),
+        ("automerge-repo", "W1", "bytes on the wire", "automerge-repo", True),
+    ]),
+    ("W3 cold open", "big_posts", "posts in the community", "s", True, [
+        ("start to first thread list", "W3", "process start to first thread list (s)", None, False),
+        ("Automerge::load of every document", "W3", "process start to first thread list (s)", None, True),
+    ]),
+    ("W3 peak RSS", "big_posts", "posts in the community", "MB", False, [
+        ("cold open", "W3", "peak RSS (MB)", None, False),
+        ("Automerge::load of every document", "W3", "peak RSS (MB)", None, True),
+    ]),
+    ("W4 signed ingest", "big_posts", "changes in the bundle (≈ posts)", "changes/s", True, [
+        ("import (verify + apply + commit)", "W4", "changes verified+applied+committed per s",
+         "signature batch verification alone", False),
+        ("batch signature verification alone", "W4", "changes verified+applied+committed per s",
+         "signature batch verification alone", True),
+        ("automerge apply_changes alone", "W4", "changes verified+applied+committed per s",
+         "automerge apply_changes alone", True),
+    ]),
+    ("W5 local write, p99", "big_posts", "posts in the community", "ms", False, [
+        ("post: command to committed + event", "W5", "command to committed + event, p99 (ms)", None, False),
+        ("bare durable redb commit", "W5", "command to committed + event, p99 (ms)", None, True),
+    ]),
+]
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    out, runs = sys.argv[1], load(sys.argv[2:])
+    fig, axes = plt.subplots(3, 2, figsize=(11, 12))
+    for ax, (title, key, xl, yl, logy, lines) in zip(axes.flat, PANELS):
+        for label, scenario, figure, reference, use_ref in lines:
+            pts = series(runs, key, scenario, figure, reference, use_ref)
+            if pts:
+                xs, ys = zip(*pts)
+                ax.plot(xs, ys, marker="o", label=label)
+        ax.set_title(title)
+        ax.set_xlabel(xl)
+        ax.set_ylabel(yl)
+        ax.set_xscale("log")
+        if logy:
+            ax.set_yscale("log")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out)
+
+
+if __name__ == "__main__":
+    main()
