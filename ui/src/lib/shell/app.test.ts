@@ -58,4 +58,25 @@ describe('AppState', () => {
     expect(app.unsharedHere).toBe(3);
     expect(app.connectedPeers.map((p) => p.name)).toEqual(['Jonas']);
   });
+
+  it('does not reload the open community for changes in another one', async () => {
+    const { node, app } = await startApp();
+    await settle();
+    node.calls = [];
+    node.emit('node:thread-changed', { type: 'thread_changed', community: 'OTHER', thread: 'T1' });
+    await settle();
+    expect(node.calls.some((c) => c.name === 'threads')).toBe(false);
+    expect(node.calls.some((c) => c.name === 'communities')).toBe(true);
+  });
+
+  it('reloads everything when events were dropped', async () => {
+    const { node, app } = await startApp();
+    await settle();
+    node.calls = [];
+    node.emit('node:resync');
+    await settle();
+    const names = node.calls.map((c) => c.name);
+    for (const n of ['communities', 'community', 'threads', 'entries', 'syncStatus']) expect(names).toContain(n);
+    expect(app.phase).toBe('ready');
+  });
 });
