@@ -212,9 +212,9 @@ export class FakeNode {
         changed(t);
         return id;
       },
-      reply: async (id, body) => {
+      reply: async (id, body, replyTo) => {
         const t = thread(id);
-        const p = this.#post(me(), body);
+        const p = { ...this.#post(me(), body), reply_to: replyTo };
         t.replies.push(p);
         changed(t);
         return p.id;

@@ -85,4 +85,16 @@ describe('ThreadView', () => {
     expect(screen.getByTestId('reply-body')).toBeTruthy();
     expect(screen.getByTestId('promote')).toBeTruthy();
   });
+
+  it('replies to a particular post and says so', async () => {
+    const { node, id } = await open();
+    await fireEvent.click(screen.getAllByTestId('reply-to')[0]);
+    expect(screen.getByRole('status').textContent).toContain('Replying to Jonas');
+    await fireEvent.input(screen.getByTestId('reply-body'), { target: { value: 'How often did you check?' } });
+    await fireEvent.click(screen.getByTestId('post-reply'));
+    await settle();
+    const replyTo = node.threads.get(id)!.replies[0].id;
+    expect(node.calls.find((c) => c.name === 'reply')?.args).toEqual([id, 'How often did you check?', replyTo]);
+    expect(screen.getAllByTestId('post')[2].textContent).toContain('in reply to Jonas');
+  });
 });
