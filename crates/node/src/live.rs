@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use commonplace_base::{CommunityId, DocId, MemberId, Signature, SigningDomain, Timestamp};
 use commonplace_model::DocKind;
-use commonplace_net::{Announcer, LiveEvent, Network};
+use commonplace_net::{Announcer, LiveEvent, Network, PeerTicket};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
@@ -29,6 +29,9 @@ struct Announcement {
     heads: Vec<[u8; 32]>,
     from: MemberId,
     at: Timestamp,
+    /// Where to reach the announcer (a `PeerTicket`; empty if unknown): the node that pulls
+    /// may not have met it yet. Used only for the announcer's own id.
+    addr: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,7 +41,7 @@ struct SignedAnnouncement {
 }
 
 impl Node {
-    fn announcement(&self, community: CommunityId, doc: DocId) -> Option<Vec<u8>> {
+    fn announcement(&self, community: CommunityId, doc: DocId, addr: Vec<u8>) -> Option<Vec<u8>> {
         let rec = self.store().doc_record(&doc).ok()??;
         let a = Announcement {
             community,
@@ -47,6 +50,7 @@ impl Node {
             heads: rec.heads,
             from: self.member_id(),
             at: Timestamp::now(),
+            addr,
         };
         let body = postcard::to_stdvec(&a).ok()?;
         let signature = self.secret_key().sign(SigningDomain::Announcement, &body);
@@ -162,6 +166,8 @@ async fn run(
     // Announcements that arrived while their document was being pulled (the newest of each
     // announcer, with the neighbour that relayed it): checked again when the pull ends.
     let mut again: HashMap<(CommunityId, DocId), Vec<(Announcement, MemberId)>> = HashMap::new();
+    // Members already asked onto a community's topic.
+    let mut joined: HashSet<(MemberId, CommunityId)> = HashSet::new();
 
     for c in node.community_ids().unwrap_or_default() {
         subscribe(
@@ -190,13 +196,20 @@ async fn run(
                 if !announcers.contains_key(&community) {
                     subscribe(&node, &network, community, &mut announcers, &mut listeners, &inbox_tx).await;
                 }
-                if let (Some(a), Some(bytes)) = (announcers.get(&community), node.announcement(community, doc))
+                let addr = PeerTicket(network.addr()).to_bytes();
+                if let (Some(a), Some(bytes)) = (announcers.get(&community), node.announcement(community, doc, addr))
                     && let Err(e) = a.announce(bytes).await
                 {
                     debug!("announcement not sent: {e}");
                 }
             }
             Some((peer, community)) = met.recv() => {
+                // Every session ends with word of it; join a member to the topic once. (Joining
+                // again makes the swarm reshuffle its neighbours on every pull, and broadcasts
+                // then wait on the gossip tree's repairs.)
+                if !joined.insert((peer, community)) {
+                    continue;
+                }
                 match announcers.get(&community) {
                     Some(a) => {
                         if let Err(e) = a.join(vec![peer]).await {
@@ -212,6 +225,13 @@ async fn run(
                 let wanted = tokio::task::spawn_blocking(move || n.wants(&content)).await.ok().flatten();
                 let Some(a) = wanted else { continue };
                 if a.community != community { continue; }
+                // The announcer says where it is; believe it only about itself (the TLS
+                // handshake checks the key anyway).
+                if let Ok(t) = PeerTicket::from_bytes(&a.addr)
+                    && t.0.id.as_bytes() == a.from.as_bytes()
+                {
+                    network.remember(t.0);
+                }
                 let key = (community, a.doc);
                 if !syncing.insert(key) {
                     let waiting = again.entry(key).or_default();
