@@ -3,6 +3,7 @@
 runs at different sizes.
 
     python3 bench/plot.py docs/benchmarks-scaling.svg run-*.json
+    python3 bench/plot.py --markdown run.json      # one run's table, for docs/benchmarks.md
 
 Needs matplotlib (`pip install matplotlib`). W1 figures are plotted against posts written on
 each side, W3-W5 figures against posts in the big community.
@@ -11,6 +12,7 @@ import json
 import sys
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -29,7 +31,7 @@ def series(runs, size_key, scenario, figure, reference=None, use_reference=False
     pts = {}
     for run in runs:
         for r in run["rows"]:
-            if not r["scenario"].startswith(scenario) or r["figure"] != figure:
+            if not r["scenario"].startswith(scenario) or r["figure"].strip() != figure:
                 continue
             if reference is not None and r["reference"] != reference:
                 continue
@@ -66,6 +68,10 @@ PANELS = [
          "signature batch verification alone", True),
         ("automerge apply_changes alone", "W4", "changes verified+applied+committed per s",
          "automerge apply_changes alone", True),
+        ("import, per second on a CPU", "W4", "the same per second on a CPU",
+         "signature batch verification alone", False),
+        ("verification alone, per second on a CPU", "W4", "the same per second on a CPU",
+         "signature batch verification alone", True),
     ]),
     ("W5 local write, p99", "big_posts", "posts in the community", "ms", False, [
         ("post: command to committed + event", "W5", "command to committed + event, p99 (ms)", None, False),
@@ -74,7 +80,34 @@ PANELS = [
 ]
 
 
+def fmt(v):
+    if v is None:
+        return "–"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.3f}"
+
+
+def markdown(run):
+    print("| scenario | figure | value | reference | reference value | ratio | target |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    last = None
+    for r in run["rows"]:
+        scenario = "" if r["scenario"] == last else r["scenario"]
+        last = r["scenario"]
+        ref = r["reference"] or "–"
+        if r.get("note"):
+            ref = f"{ref} ({r['note']})"
+        ratio = f"{r['ratio']:.2f}×" if r["ratio"] is not None else "–"
+        print(f"| {scenario} | {r['figure'].strip()} | {fmt(r['value'])} | {ref} | "
+              f"{fmt(r['reference_value'])} | {ratio} | {r.get('target') or ''} |")
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--markdown":
+        return markdown(load(sys.argv[2:])[0])
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     out, runs = sys.argv[1], load(sys.argv[2:])
@@ -89,6 +122,7 @@ def main():
         ax.set_xlabel(xl)
         ax.set_ylabel(yl)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         if logy:
             ax.set_yscale("log")
         ax.grid(True, which="both", alpha=0.3)

@@ -158,7 +158,16 @@ async function starPeer(role, index) {
         peerId: `client-${index}`,
       });
       if (m.url) {
-        handle = await repo.find(m.url);
+        // The creator's first sync with the server may still be on its way: ask again.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            handle = await repo.find(m.url);
+            break;
+          } catch (e) {
+            if (attempt >= 100) throw e;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
       } else {
         handle = repo.create({ title: "live", posts: {} });
       }
@@ -254,6 +263,10 @@ async function reconcile() {
 }
 
 async function star() {
+  setTimeout(() => {
+    console.error("automerge-repo: the star run did not finish within 900 s");
+    process.exit(1);
+  }, 900_000).unref();
   const k = opt("clients", 5);
   const posts = opt("posts", 100);
   const server = spawn("server");
@@ -290,6 +303,8 @@ async function star() {
 }
 
 if (mode === "child") {
+  // A driver that went away leaves nothing behind.
+  process.on("disconnect", () => process.exit(0));
   const [, which, role, index] = args;
   if (which === "reconcile") reconcilePeer(role);
   else starPeer(role, Number(index));

@@ -10,7 +10,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use automerge::transaction::CommitOptions;
@@ -234,24 +234,37 @@ pub fn run(sizes: Sizes, rows: &mut Vec<Row>) -> Result<()> {
             report.new_changes
         );
     }
-    let rate = |d: Duration| total as f64 / d.as_secs_f64().max(1e-9);
+    let rate = |secs: f64| total as f64 / secs.max(1e-9);
     let name = format!("W4 signed ingest, bundle of {total} changes");
-    let fig = "changes verified+applied+committed per s";
-    rows.push(
-        Row::new(&name, fig, rate(import_t))
-            .reference("signature batch verification alone", rate(verify_t)),
-    );
-    rows.push(
-        Row::new(&name, fig, rate(import_t))
-            .reference("automerge apply_changes alone", rate(apply_t)),
-    );
+    let import_cpu = cpu1 - cpu0;
+    // Wall-clock rates, and rates per second on a CPU: on a shared machine the second pair
+    // is the one that compares the code rather than the neighbours.
+    for (fig, ours, pick) in [
+        (
+            "changes verified+applied+committed per s",
+            import_t.as_secs_f64(),
+            0usize,
+        ),
+        ("  the same per second on a CPU", import_cpu, 1),
+    ] {
+        let of = |t: (f64, f64)| if pick == 0 { t.0 } else { t.1 };
+        rows.push(
+            Row::new(&name, fig, rate(ours))
+                .reference("signature batch verification alone", rate(of(verify_t)))
+                .target("≥ 40,000/s"),
+        );
+        rows.push(
+            Row::new(&name, fig, rate(ours))
+                .reference("automerge apply_changes alone", rate(of(apply_t))),
+        );
+    }
     rows.push(
         Row::new(&name, "import time (s)", import_t.as_secs_f64())
             .target("< 2.5 s (40,000/s at 100,000)"),
     );
     // Where the wall time went: on a shared machine, time spent waiting for a CPU says more
     // about the neighbours than about the import.
-    rows.push(Row::new(&name, "  of which on a CPU (s)", cpu1 - cpu0));
+    rows.push(Row::new(&name, "  of which on a CPU (s)", import_cpu));
     rows.push(Row::new(
         &name,
         "  of which waiting for a CPU (s)",
@@ -361,7 +374,8 @@ fn schedstat() -> (f64, f64) {
 
 /// Batch signature verification alone, and automerge `apply_changes` alone, over the same
 /// changes.
-fn ingest_references(docs: &[GenDoc], signer: &MemberId) -> Result<(Duration, Duration)> {
+/// Each as (wall seconds, on-CPU seconds).
+fn ingest_references(docs: &[GenDoc], signer: &MemberId) -> Result<((f64, f64), (f64, f64))> {
     let messages: Vec<[u8; 65]> = docs
         .iter()
         .flat_map(|d| d.hashes.iter().map(|h| d.doc.change_message(h)))
@@ -375,10 +389,11 @@ fn ingest_references(docs: &[GenDoc], signer: &MemberId) -> Result<(Duration, Du
         .zip(&sigs)
         .map(|(m, s)| (*signer, m.as_slice(), *s))
         .collect();
+    let cpu = schedstat().0;
     let started = Instant::now();
     verify_many(SigningDomain::Change, &items)
         .map_err(|i| anyhow::anyhow!("signature {i} does not verify"))?;
-    let verify_t = started.elapsed();
+    let verify_t = (started.elapsed().as_secs_f64(), schedstat().0 - cpu);
     drop(items);
     let mut decoded = Vec::with_capacity(docs.len());
     for d in docs {
@@ -389,6 +404,7 @@ fn ingest_references(docs: &[GenDoc], signer: &MemberId) -> Result<(Duration, Du
             .collect::<Result<_, _>>()?;
         decoded.push(cs);
     }
+    let cpu = schedstat().0;
     let started = Instant::now();
     let mut kept = Vec::with_capacity(decoded.len());
     for cs in decoded {
@@ -396,7 +412,7 @@ fn ingest_references(docs: &[GenDoc], signer: &MemberId) -> Result<(Duration, Du
         doc.apply_changes(cs)?;
         kept.push(doc);
     }
-    let apply_t = started.elapsed();
+    let apply_t = (started.elapsed().as_secs_f64(), schedstat().0 - cpu);
     drop(kept);
     Ok((verify_t, apply_t))
 }
