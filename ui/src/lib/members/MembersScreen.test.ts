@@ -50,4 +50,17 @@ describe('MembersScreen', () => {
     expect(screen.queryByTestId('invite-open')).toBeNull();
     expect(screen.queryByTestId('member-role')).toBeNull();
   });
+
+  it('waits for the network when an invite is asked for just after start', async () => {
+    const { node, app } = await startApp();
+    node.failures.set('createInvite', { code: 'network', message: 'not connected to the network: see Sync for why' });
+    renderIn(app, MembersScreen);
+    await fireEvent.click(screen.getByTestId('invite-open'));
+    await settle();
+    expect(screen.getByText('Waiting for the network to make a code…')).toBeTruthy();
+    expect(screen.queryByRole('alert')).toBeNull();
+    await new Promise((r) => setTimeout(r, 1100));
+    await settle();
+    expect(screen.getByTestId('invite-code').textContent).toBe('cpinvite1examplecode');
+  });
 });
