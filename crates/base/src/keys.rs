@@ -44,6 +44,7 @@ impl SigningDomain {
 
 /// A member: the ed25519 public key the member signs with.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct MemberId([u8; 32]);
 
 impl MemberId {

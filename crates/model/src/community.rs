@@ -41,6 +41,7 @@ impl Genesis {
 
 /// The community's charter: its name and domain.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Charter {
     /// The community's name.
     pub name: String,
@@ -56,6 +57,7 @@ pub struct Charter {
 
 /// One member in the roster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RosterMember {
     /// The member's key.
     pub id: MemberId,
@@ -84,6 +86,7 @@ impl RosterMember {
 
 /// The roster: everyone who is or was a member.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Roster {
     /// Members by key, removed ones included.
     pub members: BTreeMap<MemberId, RosterMember>,
@@ -114,10 +117,12 @@ impl Roster {
 
 /// The whole community document, read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Community {
     /// The community id.
     pub id: CommunityId,
     /// Its founding record.
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub genesis: Genesis,
     /// Its charter.
     pub charter: Charter,

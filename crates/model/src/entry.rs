@@ -20,6 +20,7 @@ pub const MAX_ENTRY_BODY: usize = 1_000_000;
 
 /// Where an entry came from when it was promoted from a thread.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Source {
     /// The thread.
     pub thread: DocId,
@@ -33,6 +34,7 @@ pub struct Source {
 
 /// A whole entry, read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Entry {
     /// The entry id.
     pub id: DocId,
@@ -60,6 +62,7 @@ pub struct Entry {
 
 /// What lists and reports need about an entry, kept in the read index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EntrySummary {
     /// The entry id.
     pub id: DocId,
@@ -134,7 +137,9 @@ pub fn init<T: Transactable>(
 }
 
 /// How to change an entry's text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", content = "value", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum TextEdit {
     /// Replace the whole text; only the difference is recorded, so concurrent edits to other
     /// parts of the text survive.

@@ -23,6 +23,7 @@ pub const MAX_BODY: usize = 100_000;
 
 /// One post: the opening post or a reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Post {
     /// The post id. The opening post's id equals the thread id.
     pub id: PostId,
@@ -40,6 +41,7 @@ pub struct Post {
 
 /// A whole thread, read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Thread {
     /// The thread id.
     pub id: DocId,
@@ -67,6 +69,7 @@ pub struct Thread {
 
 /// What lists and reports need about a thread, kept in the read index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ThreadSummary {
     /// The thread id.
     pub id: DocId,

@@ -5,6 +5,7 @@ use thiserror::Error;
 /// What went wrong, for front ends to act on without reading message text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[non_exhaustive]
 pub enum ErrorCode {
     /// The profile has no identity yet.

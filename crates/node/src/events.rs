@@ -4,6 +4,7 @@ use serde::Serialize;
 /// Something changed in the profile. Front ends refresh what they show from these.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[non_exhaustive]
 pub enum NodeEvent {
     /// The charter or roster changed (or a community was created or arrived).

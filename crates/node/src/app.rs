@@ -1,0 +1,439 @@
+//! What interactive front ends need beyond the CLI's commands: restoring an identity from a
+//! key backup, co-editing an entry from the version the editor last showed, read marks for
+//! unread counts, and the network configuration kept in the profile.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ChangeHash, ReadDoc};
+use commonplace_base::{CommunityId, DocId, MemberId, SecretKey, Timestamp};
+use commonplace_model::{DocKind, Entry, Role, SchemaError, TextEdit, entry};
+use commonplace_net::{NetConfig, PeerTicket, RelayConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::{Node, NodeError, Online, Profile, SyncRecord};
+
+/// An entry with the version it was read at, so an editor can send its edits against it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct EntryView {
+    /// The entry.
+    pub entry: Entry,
+    /// The document's heads when it was read (opaque to front ends).
+    pub version: Vec<String>,
+}
+
+/// How the node reaches peers beyond the local network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", content = "url", rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum RelayMode {
+    /// iroh's public relays.
+    Default,
+    /// A community's own `iroh-relay`.
+    Custom(String),
+    /// No relay: direct connections and the local network only.
+    Off,
+}
+
+impl RelayMode {
+    /// Parses the profile setting / CLI word: `default`, `none`/`off`, or a URL.
+    pub fn parse(text: &str) -> RelayMode {
+        match text.trim() {
+            "" | "default" => RelayMode::Default,
+            "none" | "off" => RelayMode::Off,
+            url => RelayMode::Custom(url.to_owned()),
+        }
+    }
+
+    /// The setting's text.
+    pub fn as_setting(&self) -> String {
+        match self {
+            RelayMode::Default => "default".into(),
+            RelayMode::Off => "none".into(),
+            RelayMode::Custom(u) => u.clone(),
+        }
+    }
+
+    fn config(&self) -> RelayConfig {
+        match self {
+            RelayMode::Default => RelayConfig::Default,
+            RelayMode::Off => RelayConfig::Disabled,
+            RelayMode::Custom(u) => RelayConfig::Custom(u.clone()),
+        }
+    }
+}
+
+const READ_PREFIX: &str = "read/";
+
+impl Node {
+    /// Creates a profile around a key restored from a backup file's text, and opens it. The
+    /// community data returns from other members at the next sync (the member is already on
+    /// their rosters).
+    pub fn restore(
+        profile: Profile,
+        key_file: &str,
+        name: &str,
+        region: Option<&str>,
+        organisation: Option<&str>,
+    ) -> Result<Node, NodeError> {
+        let key = SecretKey::from_key_file(key_file).map_err(|e| {
+            NodeError::Invalid(SchemaError::Input {
+                field: "key backup",
+                problem: e.to_string(),
+            })
+        })?;
+        Node::init_with_key(profile, key, name, region, organisation)
+    }
+
+    /// Writes a backup of the secret key to `path` (mode 0600, never over an existing file).
+    pub fn backup_key(&self, path: &Path) -> Result<(), NodeError> {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(path).map_err(|e| NodeError::io(path, e))?;
+        f.write_all(self.secret_key().to_key_file().as_bytes())
+            .and_then(|()| f.sync_all())
+            .map_err(|e| NodeError::io(path, e))
+    }
+
+    /// An entry and the version it was read at.
+    pub fn entry_view(&self, id: &DocId) -> Result<EntryView, NodeError> {
+        let rec = self.doc_record(id, DocKind::Entry)?;
+        let mut cache = self.lock_docs();
+        let doc = self.loaded(&mut cache, id, &rec)?;
+        Ok(EntryView {
+            entry: entry::read(doc, *id)?,
+            version: doc.get_heads().iter().map(ToString::to_string).collect(),
+        })
+    }
+
+    /// Sets an entry's text to `text`, as an edit of the version `base` the editor showed.
+    ///
+    /// The difference between that version's text and `text` is recorded as a change on top of
+    /// `base`, then merged: whatever other members wrote since `base` survives, exactly as if the
+    /// two edits had been made on two machines at once. Returns the merged entry.
+    pub fn edit_entry_text(
+        &self,
+        id: &DocId,
+        base: &[String],
+        text: &str,
+    ) -> Result<EntryView, NodeError> {
+        let rec = self.doc_record(id, DocKind::Entry)?;
+        self.require_role(&rec.community, Role::Member, "edit the repertoire")?;
+        let base: Vec<ChangeHash> = base
+            .iter()
+            .map(|h| h.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|_| stale())?;
+        let doc_ref = crate::node::entry_ref(&rec, id);
+        let mut cache = self.lock_docs();
+        let doc = self.loaded(&mut cache, id, &rec)?;
+        let mine = self.actor();
+        // Our own newer changes must be part of the base: the editor sends its edits in order,
+        // so this only fails for an editor that lost track, which then reloads.
+        if base.iter().any(|h| doc.get_change_by_hash(h).is_none())
+            || doc
+                .get_changes(&base)
+                .iter()
+                .any(|c| c.actor_id().to_bytes() == mine)
+        {
+            return Err(stale());
+        }
+        let mut fork = doc.fork_at(&base).map_err(|e| am(&e))?;
+        fork.set_actor(automerge::ActorId::from(mine.as_slice()));
+        let now = Timestamp::now();
+        let outcome = fork.transact_with(
+            |_| CommitOptions::default().with_time(now.0),
+            |tx| {
+                let r = entry::edit(tx, &TextEdit::Replace(text.to_owned()), now);
+                // An unchanged text still stamps the time; skip the change altogether.
+                if tx.pending_ops() <= 1 {
+                    return Err(SchemaError::Input {
+                        field: "body",
+                        problem: "unchanged".into(),
+                    });
+                }
+                r
+            },
+        );
+        let hash = match outcome {
+            Ok(ok) => ok.hash,
+            Err(f) if matches!(&f.error, SchemaError::Input { problem, .. } if problem == "unchanged") => {
+                None
+            }
+            Err(f) => return Err(f.error.into()),
+        };
+        if let Some(hash) = hash {
+            let change = fork
+                .get_change_by_hash(&hash)
+                .ok_or_else(|| am(&"the edit vanished"))?
+                .clone();
+            if let Err(e) = doc.apply_changes([change]) {
+                cache.docs.remove(id);
+                return Err(am(&e));
+            }
+            if let Err(e) = self.sign_and_store(doc, &doc_ref, Some(&rec), &hash) {
+                cache.docs.remove(id);
+                return Err(e);
+            }
+            let event = crate::NodeEvent::EntryChanged {
+                community: rec.community,
+                entry: *id,
+            };
+            drop(cache);
+            self.emit(event);
+            return self.entry_view(id);
+        }
+        drop(cache);
+        self.entry_view(id)
+    }
+
+    /// Remembers that this profile has seen `posts` posts of a thread (for unread counts).
+    pub fn mark_read(&self, thread: &DocId, posts: u32) -> Result<(), NodeError> {
+        let rec = self.doc_record(thread, DocKind::Thread)?;
+        let key = format!("{READ_PREFIX}{}/{thread}", rec.community);
+        self.store().commit(&commonplace_store::Commit {
+            docs: Vec::new(),
+            meta: vec![(key, posts.to_le_bytes().to_vec())],
+        })?;
+        Ok(())
+    }
+
+    /// How many posts of each thread this profile has seen.
+    pub fn read_marks(&self, community: &CommunityId) -> Result<BTreeMap<DocId, u32>, NodeError> {
+        let prefix = format!("{READ_PREFIX}{community}/");
+        let mut out = BTreeMap::new();
+        for (key, value) in self.store().meta_with_prefix(&prefix)? {
+            let id = key[prefix.len()..].parse::<DocId>();
+            let n = <[u8; 4]>::try_from(value.as_slice()).map(u32::from_le_bytes);
+            if let (Ok(id), Ok(n)) = (id, n) {
+                out.insert(id, n);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The relay mode kept in the profile (`default` when never set).
+    pub fn relay_mode(&self) -> Result<RelayMode, NodeError> {
+        Ok(RelayMode::parse(
+            &self.net_setting("relay")?.unwrap_or_default(),
+        ))
+    }
+
+    /// The network configuration from the profile's settings, with overrides from the caller
+    /// (command-line flags). The bound address is reused so peers find this node again.
+    pub fn net_config(
+        &self,
+        bind: Option<SocketAddr>,
+        relay: Option<RelayMode>,
+        mdns: bool,
+    ) -> Result<NetConfig, NodeError> {
+        let bind = match bind {
+            Some(b) => Some(b),
+            None => self.net_setting("bind")?.and_then(|s| s.parse().ok()),
+        };
+        let relay = match relay {
+            Some(r) => r,
+            None => self.relay_mode()?,
+        };
+        Ok(NetConfig {
+            bind,
+            relay: relay.config(),
+            mdns,
+            ..NetConfig::default()
+        })
+    }
+}
+
+fn stale() -> NodeError {
+    NodeError::NotAllowed(
+        "the entry changed since it was opened here; it has been reloaded, please apply your edit again"
+            .into(),
+    )
+}
+
+fn am(e: &dyn std::fmt::Display) -> NodeError {
+    NodeError::Invalid(SchemaError::Automerge(e.to_string()))
+}
+
+/// A sync with this member succeeded this recently: shown as "connected".
+const REACHABLE_MS: i64 = 120_000;
+
+/// Where the profile stands with its peers, for status displays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SyncStatus {
+    /// Whether the node is on the network now.
+    pub online: bool,
+    /// This node's address for others to dial, if it has been online.
+    pub address: Option<String>,
+    /// The relay mode.
+    pub relay: RelayMode,
+    /// Known peers.
+    pub peers: Vec<PeerStatus>,
+    /// Local changes per community that have not reached any member yet.
+    pub unshared: Vec<Unshared>,
+}
+
+/// One known peer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PeerStatus {
+    /// The member.
+    pub member: MemberId,
+    /// Their name as the rosters know it.
+    pub name: String,
+    /// A sync with them succeeded in the last two minutes.
+    pub connected: bool,
+    /// The last successful sync.
+    pub last_ok: Option<Timestamp>,
+    /// The last attempt, successful or not.
+    pub last: Option<SyncRecord>,
+}
+
+/// Changes of one community that no member has received yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Unshared {
+    /// The community.
+    pub community: CommunityId,
+    /// Its name.
+    pub name: String,
+    /// How many changes.
+    pub changes: u64,
+}
+
+/// A new invitation code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Invite {
+    /// The code to send (`cpinvite1…`).
+    pub code: String,
+    /// The code as an SVG QR code.
+    pub qr_svg: String,
+    /// The role the holder gets.
+    pub role: Role,
+    /// When it stops working.
+    pub expires_at: Timestamp,
+}
+
+impl Node {
+    /// Peers, last syncs and what has not been shared yet. `online` is the running network,
+    /// if any; without it nothing shows as connected.
+    pub fn sync_status(&self, online: Option<&Online>) -> Result<SyncStatus, NodeError> {
+        let communities = self.communities()?;
+        let rosters: Vec<_> = communities
+            .iter()
+            .filter_map(|c| self.community(&c.id).ok())
+            .collect();
+        let name_of = |m: &MemberId| {
+            rosters
+                .iter()
+                .find_map(|c| c.roster.members.get(m).map(|r| r.name.clone()))
+                .unwrap_or_else(|| m.short())
+        };
+        let mut history = self.sync_history()?;
+        if let Some(o) = online {
+            history.extend(o.recent_syncs());
+        }
+        history.sort_by_key(|r| r.at);
+        let now = Timestamp::now();
+        let peers = self
+            .known_peers()?
+            .into_iter()
+            .map(|(member, _)| {
+                let mine = history.iter().filter(|r| r.peer == member);
+                let last_ok = mine.clone().filter(|r| r.ok).map(|r| r.at).max();
+                PeerStatus {
+                    member,
+                    name: name_of(&member),
+                    connected: online.is_some()
+                        && last_ok.is_some_and(|t| now.0.saturating_sub(t.0) < REACHABLE_MS),
+                    last_ok,
+                    last: mine.last().cloned(),
+                }
+            })
+            .collect();
+        let unshared = communities
+            .iter()
+            .map(|c| {
+                Ok(Unshared {
+                    community: c.id,
+                    name: c.name.clone(),
+                    changes: self.unshared(&c.id)?,
+                })
+            })
+            .collect::<Result<_, NodeError>>()?;
+        let address = match online {
+            Some(o) => Some(o.ticket().to_string()),
+            None => self
+                .own_address()?
+                .and_then(|b| PeerTicket::from_bytes(&b).ok())
+                .map(|t| t.to_string()),
+        };
+        Ok(SyncStatus {
+            online: online.is_some(),
+            address,
+            relay: self.relay_mode()?,
+            peers,
+            unshared,
+        })
+    }
+}
+
+impl Online {
+    /// Creates an invitation to `community` that points at this node's address.
+    pub fn invite(
+        &self,
+        community: &CommunityId,
+        role: Role,
+        valid_for_ms: i64,
+    ) -> Result<Invite, NodeError> {
+        let inv = self
+            .node()
+            .create_invite(community, role, valid_for_ms, self.ticket().to_bytes())?;
+        let code = inv
+            .to_code()
+            .map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+        Ok(Invite {
+            qr_svg: crate::qr::svg(&code),
+            code,
+            role,
+            expires_at: inv.invitation.expires_at,
+        })
+    }
+}
+
+impl Online {
+    /// Syncs every shared community with the member at `address` (a `cppeer1…` code, for
+    /// networks where local discovery is blocked), and remembers them.
+    pub async fn sync_address(
+        &self,
+        address: &str,
+    ) -> Result<Vec<commonplace_net::SyncReport>, NodeError> {
+        let ticket: PeerTicket = address.trim().parse().map_err(NodeError::Net)?;
+        let member = MemberId::from_bytes(*ticket.0.id.as_bytes())
+            .map_err(|e| NodeError::NotAllowed(format!("not a member address: {e}")))?;
+        let mut out = Vec::new();
+        for c in self.node().community_ids()? {
+            if self.node().may_sync(&c, &member)? {
+                out.push(self.sync_with(ticket.0.clone(), c).await?);
+            }
+        }
+        if out.is_empty() {
+            return Err(NodeError::NotAllowed(format!(
+                "{} is not a member of any of your communities",
+                member.short()
+            )));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,392 @@
+//! The commands the UI invokes. Each is a one-line call into `commonplace_node`; the node's
+//! own tests cover what they do.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use commonplace_base::{CommunityId, DocId, MemberId, PostId};
+use commonplace_model::{
+    Charter, Community, EntrySummary, Role, RosterMember, Thread, ThreadSummary,
+};
+use commonplace_node::{
+    CommunityOverview, EntryFilter, EntryView, ErrorCode, Identity, ImportReport, Invite,
+    NewCommunity, NewEntry, NewThread, Node, NodeError, RelayMode, SyncStatus, ThreadFilter,
+};
+use serde::Serialize;
+use tauri::{AppHandle, State};
+use ts_rs::TS;
+
+use crate::AppState;
+
+type St<'a> = State<'a, Arc<AppState>>;
+type Res<T> = Result<T, AppError>;
+
+/// An error for the UI: a stable code to act on and a sentence for people.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AppError {
+    /// What kind of failure.
+    pub code: ErrorCode,
+    /// What happened and what to do, in plain words.
+    pub message: String,
+}
+
+impl From<NodeError> for AppError {
+    fn from(e: NodeError) -> Self {
+        AppError {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+fn invalid(message: impl Into<String>) -> AppError {
+    AppError {
+        code: ErrorCode::InvalidInput,
+        message: message.into(),
+    }
+}
+
+/// What the app shows before anything else.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AppInfo {
+    /// The profile directory.
+    pub profile_dir: String,
+    /// The app's version.
+    pub version: String,
+    /// Who this profile is; `null` on first run.
+    pub identity: Option<Identity>,
+    /// A suggested file for the key backup.
+    pub backup_path: String,
+}
+
+/// Threads with what this profile has read of each.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ThreadList {
+    /// The threads, newest activity first.
+    pub threads: Vec<ThreadSummary>,
+    /// Posts seen per thread (opening post included).
+    pub read: BTreeMap<DocId, u32>,
+}
+
+pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        app_info,
+        create_identity,
+        restore_identity,
+        backup_key,
+        communities,
+        community,
+        create_community,
+        update_charter,
+        join,
+        threads,
+        thread,
+        mark_read,
+        create_thread,
+        reply,
+        resolve,
+        reopen,
+        mark_helped,
+        entries,
+        entry,
+        create_entry,
+        edit_entry_text,
+        retitle_entry,
+        members,
+        create_invite,
+        set_role,
+        remove_member,
+        sync_status,
+        sync_now,
+        sync_with,
+        set_relay,
+        export_community,
+        import_bundle,
+    ]
+}
+
+// ---- identity ----------------------------------------------------------------------------
+
+#[tauri::command]
+async fn app_info(state: St<'_>) -> Res<AppInfo> {
+    let identity = match state.node() {
+        Ok(n) => Some(n.identity()?),
+        Err(_) => None,
+    };
+    let short = identity.as_ref().map(|i| i.member.short()).unwrap_or_default();
+    let backup = dirs::document_dir()
+        .or_else(dirs::home_dir)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(format!("commonplace-key-{short}.txt"));
+    Ok(AppInfo {
+        profile_dir: state.profile.dir().display().to_string(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        identity,
+        backup_path: backup.display().to_string(),
+    })
+}
+
+fn opened(app: &AppHandle, state: &Arc<AppState>, node: Node) -> Res<Identity> {
+    let identity = node.identity()?;
+    if let Ok(mut slot) = state.node.write() {
+        *slot = Some(node.clone());
+    }
+    crate::start_node(app.clone(), state.clone(), node);
+    Ok(identity)
+}
+
+#[tauri::command]
+async fn create_identity(
+    app: AppHandle,
+    state: St<'_>,
+    name: String,
+    region: Option<String>,
+    organisation: Option<String>,
+) -> Res<Identity> {
+    let node = Node::init(
+        state.profile.clone(),
+        &name,
+        region.as_deref(),
+        organisation.as_deref(),
+    )?;
+    opened(&app, state.inner(), node)
+}
+
+#[tauri::command]
+async fn restore_identity(
+    app: AppHandle,
+    state: St<'_>,
+    key_backup: String,
+    name: String,
+    region: Option<String>,
+    organisation: Option<String>,
+) -> Res<Identity> {
+    // The backup may be pasted, or be a path to the file.
+    let text = if key_backup.trim_start().starts_with("commonplace-secret-key") {
+        key_backup
+    } else {
+        let path = PathBuf::from(key_backup.trim());
+        std::fs::read_to_string(&path)
+            .map_err(|e| invalid(format!("{}: {e}", path.display())))?
+    };
+    let node = Node::restore(
+        state.profile.clone(),
+        &text,
+        &name,
+        region.as_deref(),
+        organisation.as_deref(),
+    )?;
+    opened(&app, state.inner(), node)
+}
+
+#[tauri::command]
+async fn backup_key(state: St<'_>, path: String) -> Res<String> {
+    let path = PathBuf::from(path.trim());
+    state.node()?.backup_key(&path)?;
+    Ok(path.display().to_string())
+}
+
+// ---- communities -------------------------------------------------------------------------
+
+#[tauri::command]
+async fn communities(state: St<'_>) -> Res<Vec<CommunityOverview>> {
+    Ok(state.node()?.communities()?)
+}
+
+#[tauri::command]
+async fn community(state: St<'_>, id: CommunityId) -> Res<Community> {
+    Ok(state.node()?.community(&id)?)
+}
+
+#[tauri::command]
+async fn create_community(state: St<'_>, charter: NewCommunity) -> Res<CommunityId> {
+    Ok(state.node()?.create_community(&charter)?)
+}
+
+#[tauri::command]
+async fn update_charter(state: St<'_>, id: CommunityId, charter: Charter) -> Res<()> {
+    Ok(state.node()?.update_charter(&id, &charter)?)
+}
+
+#[tauri::command]
+async fn join(state: St<'_>, code: String) -> Res<CommunityId> {
+    Ok(state.online().await?.join(&code).await?.0)
+}
+
+// ---- threads -----------------------------------------------------------------------------
+
+#[tauri::command]
+async fn threads(state: St<'_>, community: CommunityId, filter: ThreadFilter) -> Res<ThreadList> {
+    let node = state.node()?;
+    Ok(ThreadList {
+        threads: node.threads(&community, &filter)?,
+        read: node.read_marks(&community)?,
+    })
+}
+
+#[tauri::command]
+async fn thread(state: St<'_>, id: DocId) -> Res<Thread> {
+    Ok(state.node()?.thread(&id)?)
+}
+
+#[tauri::command]
+async fn mark_read(state: St<'_>, thread: DocId, posts: u32) -> Res<()> {
+    Ok(state.node()?.mark_read(&thread, posts)?)
+}
+
+#[tauri::command]
+async fn create_thread(state: St<'_>, community: CommunityId, thread: NewThread) -> Res<DocId> {
+    Ok(state.node()?.create_thread(&community, &thread)?)
+}
+
+#[tauri::command]
+async fn reply(
+    state: St<'_>,
+    thread: DocId,
+    body: String,
+    reply_to: Option<PostId>,
+) -> Res<PostId> {
+    Ok(state.node()?.reply(&thread, &body, reply_to.as_ref())?)
+}
+
+#[tauri::command]
+async fn resolve(state: St<'_>, thread: DocId, answer: Option<PostId>) -> Res<()> {
+    Ok(state.node()?.resolve(&thread, answer.as_ref())?)
+}
+
+#[tauri::command]
+async fn reopen(state: St<'_>, thread: DocId) -> Res<()> {
+    Ok(state.node()?.reopen(&thread)?)
+}
+
+#[tauri::command]
+async fn mark_helped(state: St<'_>, thread: DocId, post: PostId) -> Res<()> {
+    Ok(state.node()?.mark_helped(&thread, &post)?)
+}
+
+// ---- repertoire --------------------------------------------------------------------------
+
+#[tauri::command]
+async fn entries(
+    state: St<'_>,
+    community: CommunityId,
+    filter: EntryFilter,
+) -> Res<Vec<EntrySummary>> {
+    Ok(state.node()?.entries(&community, &filter)?)
+}
+
+#[tauri::command]
+async fn entry(state: St<'_>, id: DocId) -> Res<EntryView> {
+    Ok(state.node()?.entry_view(&id)?)
+}
+
+#[tauri::command]
+async fn create_entry(state: St<'_>, community: CommunityId, entry: NewEntry) -> Res<DocId> {
+    Ok(state.node()?.create_entry(&community, &entry)?)
+}
+
+#[tauri::command]
+async fn edit_entry_text(
+    state: St<'_>,
+    id: DocId,
+    version: Vec<String>,
+    text: String,
+) -> Res<EntryView> {
+    Ok(state.node()?.edit_entry_text(&id, &version, &text)?)
+}
+
+#[tauri::command]
+async fn retitle_entry(
+    state: St<'_>,
+    id: DocId,
+    title: Option<String>,
+    tags: Option<Vec<String>>,
+) -> Res<()> {
+    Ok(state
+        .node()?
+        .retitle_entry(&id, title.as_deref(), tags.as_deref())?)
+}
+
+// ---- members -----------------------------------------------------------------------------
+
+#[tauri::command]
+async fn members(state: St<'_>, community: CommunityId) -> Res<Vec<RosterMember>> {
+    Ok(state.node()?.members(&community)?)
+}
+
+#[tauri::command]
+async fn create_invite(
+    state: St<'_>,
+    community: CommunityId,
+    role: Role,
+    days: u32,
+) -> Res<Invite> {
+    let ms = i64::from(days.clamp(1, 365)) * 86_400_000;
+    Ok(state.online().await?.invite(&community, role, ms)?)
+}
+
+#[tauri::command]
+async fn set_role(state: St<'_>, community: CommunityId, member: MemberId, role: Role) -> Res<()> {
+    Ok(state.node()?.set_role(&community, &member, role)?)
+}
+
+#[tauri::command]
+async fn remove_member(state: St<'_>, community: CommunityId, member: MemberId) -> Res<()> {
+    Ok(state.node()?.remove_member(&community, &member)?)
+}
+
+// ---- sync and settings -------------------------------------------------------------------
+
+#[tauri::command]
+async fn sync_status(state: St<'_>) -> Res<SyncStatus> {
+    let online = state.online.read().await.clone();
+    Ok(state.node()?.sync_status(online.as_ref())?)
+}
+
+#[tauri::command]
+async fn sync_now(state: St<'_>) -> Res<SyncStatus> {
+    let online = state.online().await?;
+    online.sync_known_peers(None).await?;
+    Ok(state.node()?.sync_status(Some(&online))?)
+}
+
+#[tauri::command]
+async fn sync_with(state: St<'_>, address: String) -> Res<SyncStatus> {
+    let online = state.online().await?;
+    online.sync_address(&address).await?;
+    Ok(state.node()?.sync_status(Some(&online))?)
+}
+
+#[tauri::command]
+async fn set_relay(app: AppHandle, state: St<'_>, relay: RelayMode) -> Res<SyncStatus> {
+    let node = state.node()?;
+    node.set_net_setting("relay", &relay.as_setting())?;
+    // The choice made here wins over a --relay given at start.
+    if let Ok(mut o) = state.options.lock() {
+        o.relay = None;
+    }
+    crate::go_online(&app, state.inner(), &node).await?;
+    let online = state.online.read().await.clone();
+    Ok(node.sync_status(online.as_ref())?)
+}
+
+#[tauri::command]
+async fn export_community(state: St<'_>, community: CommunityId, path: String) -> Res<String> {
+    let bytes = state.node()?.export(&community)?;
+    let path = PathBuf::from(path.trim());
+    std::fs::write(&path, bytes).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    Ok(path.display().to_string())
+}
+
+#[tauri::command]
+async fn import_bundle(state: St<'_>, path: String) -> Res<ImportReport> {
+    let path = PathBuf::from(path.trim());
+    let bytes = std::fs::read(&path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    let node = state.node()?;
+    // Verification of a big bundle takes a while: off the async workers.
+    tauri::async_runtime::spawn_blocking(move || node.import(&bytes))
+        .await
+        .map_err(|e| invalid(e.to_string()))?
+        .map_err(Into::into)
+}
