@@ -41,8 +41,15 @@ impl Node {
         let mut cache = self.lock_docs();
         let mut rows = Vec::new();
         for c in self.store().communities()? {
+            // Only documents without a row: a profile created by this version has them all.
+            let have: std::collections::HashSet<DocId> = self
+                .store()
+                .activity(&c.id)?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
             for (id, rec) in self.store().docs_of(&c.id)? {
-                if !matches!(rec.kind, DocKind::Thread | DocKind::Entry) {
+                if !matches!(rec.kind, DocKind::Thread | DocKind::Entry) || have.contains(&id) {
                     continue;
                 }
                 let doc = self.loaded(&mut cache, &id, &rec)?;
@@ -57,7 +64,9 @@ impl Node {
                 }
             }
         }
-        self.store().put_activity(&rows)?;
+        if !rows.is_empty() {
+            self.store().put_activity(&rows)?;
+        }
         self.store().commit(&Commit {
             docs: Vec::new(),
             meta: vec![(ACTIVITY_BUILT.into(), vec![1])],
