@@ -114,16 +114,16 @@ fn parse_args() -> Result<Args> {
             a.threads = 15;
         }
         if !keep("--big-posts") {
-            a.big.posts = 2_000;
+            a.big.posts = 1_000;
         }
         if !keep("--big-threads") {
-            a.big.threads = 20;
+            a.big.threads = 10;
         }
         if !keep("--entries") {
-            a.big.entries = 20;
+            a.big.entries = 10;
         }
         if !keep("--writes") {
-            a.big.writes = 20;
+            a.big.writes = 10;
         }
     }
     Ok(a)
@@ -159,6 +159,19 @@ impl Row {
         self.reference = Some(name.to_owned());
         self.reference_value = Some(value);
         self
+    }
+
+    /// A scenario that failed, and why.
+    pub fn failed(scenario: &str, why: &str) -> Row {
+        Row {
+            scenario: scenario.to_owned(),
+            figure: "failed".to_owned(),
+            value: None,
+            reference: None,
+            reference_value: None,
+            target: None,
+            note: Some(why.lines().next().unwrap_or("").to_owned()),
+        }
     }
 
     /// A reference that could not be measured in this run, and why.
@@ -487,7 +500,8 @@ fn print_table(rows: &[Row]) {
         let reference = match (&r.reference, &r.note) {
             (Some(name), Some(note)) => format!("{name} ({note})"),
             (Some(name), None) => name.clone(),
-            (None, _) => "-".into(),
+            (None, Some(note)) => note.clone(),
+            (None, None) => "-".into(),
         };
         println!(
             "{:<58} {:<46} {:>12}  {:<40} {:>12} {:>8}  {}",
@@ -509,23 +523,34 @@ fn main() -> Result<()> {
         .enable_all()
         .build()?;
     let mut rows = Vec::new();
+    // A scenario that fails is a row saying so; the others still run.
+    let failed = |rows: &mut Vec<Row>, name: &str, r: Result<()>| {
+        if let Err(e) = r {
+            eprintln!("{name} failed: {e:#}");
+            rows.push(Row::failed(name, &format!("{e:#}")));
+        }
+    };
     rt.block_on(async {
         if args.runs("W1") {
-            converge(&args, &mut rows).await?;
+            let r = converge(&args, &mut rows).await;
+            failed(&mut rows, "W1 converge", r);
         }
         if args.runs("W2") {
             let posts = if args.quick { 5 } else { 100 };
-            propagate(5, posts, &mut rows).await?;
+            let r = propagate(5, posts, &mut rows).await;
+            failed(&mut rows, "W2 live propagation to 5 nodes", r);
             if !args.quick {
-                propagate(20, posts, &mut rows).await?;
+                let r = propagate(20, posts, &mut rows).await;
+                failed(&mut rows, "W2 live propagation to 20 nodes", r);
             }
         }
-        Ok::<_, anyhow::Error>(())
-    })?;
+    });
     drop(rt);
     if args.runs("W3") || args.runs("W4") || args.runs("W5") {
-        big::run(args.big, &mut rows)?;
+        let r = big::run(args.big, &mut rows);
+        failed(&mut rows, "W3–W5 big community", r);
     }
+    let any_failed = rows.iter().any(|r| r.value.is_none());
     print_table(&rows);
     eprintln!("whole run: {:.1} s", started.elapsed().as_secs_f64());
     if let Some(path) = &args.json {
@@ -548,6 +573,9 @@ fn main() -> Result<()> {
                 "rows": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
             }))?,
         )?;
+    }
+    if any_failed {
+        bail!("a scenario failed (see the table)");
     }
     Ok(())
 }
