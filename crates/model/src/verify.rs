@@ -15,9 +15,9 @@
 //!    creator's, a reply is its author's and is never replaced, "helped" marks are each
 //!    member's own, an entry's text, title and tags are shared, an event's details are its
 //!    organiser's, its notes shared and its answers each member's own, and the fields that
-//!    say what a document is are set once. All of this is decided from signed data only, so honest peers
-//!    reach the same verdict whatever order changes arrive in (for the limits of that, see
-//!    `docs/threat-model.md`);
+//!    say what a document is are set once. All of this is decided from signed data only, so
+//!    honest peers reach the same verdict whatever order changes arrive in (for the limits of
+//!    that, see `docs/threat-model.md`);
 //! 4. schema: the document still reads as its kind afterwards.
 //!
 //! One bad change rejects the whole batch. Verification works on a copy; the caller stores the
