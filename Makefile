@@ -1,11 +1,13 @@
 # Shortcuts; the scripts are the source of truth (they also install what is missing).
-.PHONY: run test test-quick bench bench-quick
+.PHONY: run test test-quick e2e bench bench-quick
 run:
 	scripts/run.sh
 test:
 	scripts/test.sh
 test-quick:
 	scripts/test.sh --quick
+e2e:
+	scripts/e2e.sh
 # The automerge-repo references need Node and the pinned packages; without them those
 # references are reported as skipped.
 bench:

@@ -42,3 +42,52 @@ base_deps() {
   ensure_apt build-essential pkg-config iproute2
   ensure_rust
 }
+
+# Node.js for the UI build and its tests: 20.19 or newer (Vite 8).
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1; then
+    ensure_apt nodejs npm
+  fi
+  local v
+  v="$(node -e 'const [a,b]=process.versions.node.split(".").map(Number); console.log(a*100+b)')"
+  if [ "$v" -lt 2019 ]; then
+    echo "Node.js $(node --version) is too old for the UI build: install Node.js 20.19 or newer, then run this again." >&2
+    exit 1
+  fi
+}
+
+# What the desktop app (Tauri 2 on WebKitGTK) needs to build, and its UI's packages.
+app_deps() {
+  base_deps
+  ensure_apt libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev \
+    libssl-dev pkg-config
+  ensure_node
+  ensure_ui_packages
+}
+
+# The UI's npm packages, exactly as locked; reinstalled only when the lock file changed.
+ensure_ui_packages() {
+  local stamp=ui/node_modules/.commonplace-lock
+  if [ ! -f "$stamp" ] || ! cmp -s ui/package-lock.json "$stamp"; then
+    echo "Installing the UI's npm packages" >&2
+    (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+    cp ui/package-lock.json "$stamp"
+  fi
+}
+
+# The built UI the app embeds (ui/dist); rebuilt only when a UI source changed.
+build_ui() {
+  if [ ! -f ui/dist/index.html ] || [ -n "$(find ui/src ui/index.html ui/vite.config.ts ui/package-lock.json -newer ui/dist/index.html -print -quit 2>/dev/null)" ]; then
+    echo "Building the UI" >&2
+    (cd ui && npm run --silent build)
+  fi
+}
+
+# What the end-to-end tests need: a virtual display, WebKit's WebDriver and tauri-driver.
+e2e_deps() {
+  ensure_apt webkit2gtk-driver xvfb xauth
+  if ! command -v tauri-driver >/dev/null 2>&1; then
+    echo "Installing tauri-driver" >&2
+    cargo install tauri-driver --locked
+  fi
+}

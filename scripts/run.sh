@@ -1,28 +1,22 @@
 #!/usr/bin/env bash
-# Builds Commonplace and runs it with your profile in the platform data directory
-# (~/.local/share/commonplace/default), or the one given by --profile / $COMMONPLACE_PROFILE.
-#   scripts/run.sh                 getting started: who you are and your communities
-#   scripts/run.sh ARGS...         the `commonplace` command line with ARGS
+# Builds Commonplace and starts the desktop app with your profile in the platform data
+# directory (~/.local/share/commonplace/default), or the one given by --profile DIR /
+# $COMMONPLACE_PROFILE. Installs what it needs first (Debian/Ubuntu).
+#   scripts/run.sh [--profile DIR] [--relay default|none|URL] [--no-mdns]   the desktop app
+#   scripts/run.sh cli ARGS...                                             the `commonplace` CLI
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-base_deps
-cargo build --release --locked -p commonplace-cli >&2
-bin="$PWD/target/release/commonplace"
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+if [ "${1:-}" = "cli" ]; then
+  shift
+  base_deps
+  cargo build --release --locked -p commonplace-cli >&2
+  cd - >/dev/null
+  exec "$target/release/commonplace" "$@"
+fi
+app_deps
+build_ui
+cargo build --release --locked -p commonplace-app >&2
 cd - >/dev/null
-if [ "$#" -gt 0 ]; then
-  exec "$bin" "$@"
-fi
-if "$bin" whoami 2>/dev/null; then
-  echo
-  "$bin" community list
-  echo
-  echo "Next: '$bin thread list', '$bin thread new --kind request --title ... --body ...', or '$bin --help'."
-else
-  echo "Welcome to Commonplace. Create your identity first:"
-  echo "  $bin init --name \"Your Name\""
-  echo "then found a community:"
-  echo "  $bin community create --name \"Your community\" --domain \"What you share\""
-  echo "or import one a coordinator sent you:"
-  echo "  $bin import community.bundle"
-fi
+exec "$target/release/commonplace-app" "$@"

@@ -225,6 +225,7 @@ fn emit_node_event(app: &AppHandle, ev: &NodeEvent) {
         NodeEvent::CommunityChanged { .. } => "node:community-changed",
         NodeEvent::ThreadChanged { .. } => "node:thread-changed",
         NodeEvent::EntryChanged { .. } => "node:entry-changed",
+        NodeEvent::EventChanged { .. } => "node:event-changed",
         _ => "node:changed",
     };
     let _ = app.emit(name, ev);

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use commonplace_base::{CommunityId, MemberId};
 use commonplace_model::Role;
-use commonplace_node::{NetConfig, Node, Online, PeerTicket, RelayConfig};
+use commonplace_node::{NetConfig, Node, Online, PeerTicket, RelayConfig, RelayMode};
 use serde_json::json;
 use tracing::{info, warn};
 
@@ -44,27 +44,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 fn config(node: &Node, args: &NetArgs) -> Result<NetConfig> {
-    let bind = match args.bind {
-        Some(b) => Some(b),
-        None => node.net_setting("bind")?.and_then(|s| s.parse().ok()),
-    };
-    let relay_text = match &args.relay {
-        Some(r) => r.clone(),
-        None => node
-            .net_setting("relay")?
-            .unwrap_or_else(|| "default".into()),
-    };
-    let relay = match relay_text.as_str() {
-        "default" => RelayConfig::Default,
-        "none" | "off" => RelayConfig::Disabled,
-        url => RelayConfig::Custom(url.to_owned()),
-    };
-    Ok(NetConfig {
-        bind,
-        relay,
-        mdns: !args.no_mdns,
-        ..NetConfig::default()
-    })
+    Ok(node.net_config(
+        args.bind,
+        args.relay.as_deref().map(RelayMode::parse),
+        !args.no_mdns,
+    )?)
 }
 
 /// Network options for a one-shot command: any free port, and no local-network discovery (it
@@ -240,6 +224,7 @@ pub async fn invite(
     community: CommunityId,
     role: Role,
     expires: Duration,
+    qr: bool,
     out: &Out,
 ) -> Result<()> {
     // Learn (and pin) our address: the invited member dials it while `serve` runs.
@@ -261,6 +246,12 @@ pub async fn invite(
         );
     } else {
         println!("{code}");
+        if qr {
+            match commonplace_node::qr::terminal(&code) {
+                Some(picture) => println!("\n{picture}"),
+                None => eprintln!("(the code is too long to draw as a QR code)"),
+            }
+        }
         eprintln!(
             "Send this code to the person you invite. It works once, until it expires, while `commonplace serve` runs here (or on another coordinator's node at this address)."
         );

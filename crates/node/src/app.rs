@@ -358,7 +358,7 @@ impl Node {
                     connected: online.is_some()
                         && last_ok.is_some_and(|t| now.0.saturating_sub(t.0) < REACHABLE_MS),
                     last_ok,
-                    last: mine.last().cloned(),
+                    last: mine.next_back().cloned(),
                 }
             })
             .collect();

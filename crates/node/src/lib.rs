@@ -34,6 +34,7 @@
 //! assert_eq!(node.thread(&thread).unwrap().title, "Lighting audits");
 //! ```
 
+mod app;
 mod error;
 mod events;
 mod health;
@@ -42,11 +43,13 @@ mod live;
 mod node;
 mod online;
 mod profile;
+pub mod qr;
 mod resolve;
 mod rhythm;
 mod sync;
 
 pub use commonplace_net::{NetConfig, PeerTicket, RelayConfig, SyncReport};
+pub use app::{EntryView, Invite, PeerStatus, RelayMode, SyncStatus, Unshared};
 pub use error::{ErrorCode, NodeError};
 pub use events::NodeEvent;
 pub use node::{

@@ -43,6 +43,7 @@ const CACHE_DOCS: usize = 256;
 
 /// Who this profile is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Identity {
     /// The member id (public key).
     pub member: MemberId,
@@ -64,7 +65,8 @@ struct IdentityRecord {
 }
 
 /// A new community's charter.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewCommunity {
     /// Name.
     pub name: String,
@@ -79,7 +81,8 @@ pub struct NewCommunity {
 }
 
 /// A new thread.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewThread {
     /// Which activity.
     pub activity: ActivityKind,
@@ -92,7 +95,8 @@ pub struct NewThread {
 }
 
 /// A new repertoire entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewEntry {
     /// Kind.
     pub kind: EntryKind,
@@ -107,7 +111,9 @@ pub struct NewEntry {
 }
 
 /// Open or resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ThreadState {
     /// Not resolved yet.
     Open,
@@ -116,7 +122,8 @@ pub enum ThreadState {
 }
 
 /// Which threads to list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ThreadFilter {
     /// Only this activity.
     pub activity: Option<ActivityKind>,
@@ -127,7 +134,8 @@ pub struct ThreadFilter {
 }
 
 /// Which entries to list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EntryFilter {
     /// Only this kind.
     pub kind: Option<EntryKind>,
@@ -137,6 +145,7 @@ pub struct EntryFilter {
 
 /// A community at a glance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CommunityOverview {
     /// Its id.
     pub id: CommunityId,
@@ -158,6 +167,7 @@ pub struct CommunityOverview {
 
 /// What an import brought.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportReport {
     /// The community.
     pub community: CommunityId,
@@ -181,6 +191,19 @@ impl Node {
         region: Option<&str>,
         organisation: Option<&str>,
     ) -> Result<Node, NodeError> {
+        let key = SecretKey::generate(&mut rand::rng());
+        Node::init_with_key(profile, key, name, region, organisation)
+    }
+
+    /// Creates an identity around an existing key (a restored backup) and opens it. The
+    /// device gets a fresh actor: an actor is never reused across devices.
+    pub(crate) fn init_with_key(
+        profile: Profile,
+        key: SecretKey,
+        name: &str,
+        region: Option<&str>,
+        organisation: Option<&str>,
+    ) -> Result<Node, NodeError> {
         commonplace_model::validate::line("name", name, 120)?;
         if profile.has_identity() {
             return Err(NodeError::AlreadyInitialised(
@@ -190,7 +213,6 @@ impl Node {
         crate::profile::create_private_dir(profile.dir())?;
         let store = Store::open(&profile.db_path())?;
         let mut rng = rand::rng();
-        let key = SecretKey::generate(&mut rng);
         let member = key.member_id();
         let actor = actor::new_actor(&member, &mut rng);
         let record = IdentityRecord {
@@ -1021,7 +1043,7 @@ impl Node {
         }
     }
 
-    fn sign_and_store(
+    pub(crate) fn sign_and_store(
         &self,
         doc: &Automerge,
         doc_ref: &DocRef,
@@ -1167,7 +1189,7 @@ fn thread_ref(rec: &DocRecord, id: &DocId) -> DocRef {
     }
 }
 
-fn entry_ref(rec: &DocRecord, id: &DocId) -> DocRef {
+pub(crate) fn entry_ref(rec: &DocRecord, id: &DocId) -> DocRef {
     DocRef {
         community: rec.community,
         kind: DocKind::Entry,

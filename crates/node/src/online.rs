@@ -12,6 +12,7 @@ use crate::{Node, NodeError};
 
 /// What happened in one sync, for status displays.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncRecord {
     /// The peer.
     pub peer: MemberId,
