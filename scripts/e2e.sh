@@ -14,7 +14,7 @@ export COMMONPLACE_APP="$target/debug/commonplace-app"
 export COMMONPLACE_CLI="$target/debug/commonplace"
 export PATH="$HOME/.cargo/bin:$PATH"
 rm -rf ui/e2e/screenshots
-# WebKit in a container without a GPU: software rendering, no sandbox helpers.
-export WEBKIT_DISABLE_COMPOSITING_MODE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 LIBGL_ALWAYS_SOFTWARE=1
+# WebKit renders in software under Xvfb (no GPU needed).
+export LIBGL_ALWAYS_SOFTWARE=1
 cd ui
 exec xvfb-run -a -s "-screen 0 1280x800x24" node --test --test-concurrency=1 --test-timeout=600000 e2e/

@@ -114,7 +114,10 @@ async fn app_info(state: St<'_>) -> Res<AppInfo> {
         Ok(n) => Some(n.identity()?),
         Err(_) => None,
     };
-    let short = identity.as_ref().map(|i| i.member.short()).unwrap_or_default();
+    let short = identity
+        .as_ref()
+        .map(|i| i.member.short())
+        .unwrap_or_default();
     let backup = dirs::document_dir()
         .or_else(dirs::home_dir)
         .unwrap_or_else(|| PathBuf::from("."))
@@ -163,12 +166,14 @@ async fn restore_identity(
     organisation: Option<String>,
 ) -> Res<Identity> {
     // The backup may be pasted, or be a path to the file.
-    let text = if key_backup.trim_start().starts_with("commonplace-secret-key") {
+    let text = if key_backup
+        .trim_start()
+        .starts_with("commonplace-secret-key")
+    {
         key_backup
     } else {
         let path = PathBuf::from(key_backup.trim());
-        std::fs::read_to_string(&path)
-            .map_err(|e| invalid(format!("{}: {e}", path.display())))?
+        std::fs::read_to_string(&path).map_err(|e| invalid(format!("{}: {e}", path.display())))?
     };
     let node = Node::restore(
         state.profile.clone(),

@@ -58,10 +58,10 @@ impl Options {
                 "--profile" => o.profile = Some(value("--profile")?.into()),
                 "--bind" => {
                     let v = value("--bind")?;
-                    o.bind = Some(
-                        v.parse()
-                            .with_context(|| format!("'{v}' is not an address like 0.0.0.0:7070"))?,
-                    );
+                    o.bind =
+                        Some(v.parse().with_context(|| {
+                            format!("'{v}' is not an address like 0.0.0.0:7070")
+                        })?);
                 }
                 "--relay" => o.relay = Some(RelayMode::parse(&value("--relay")?)),
                 "--no-mdns" => o.no_mdns = true,

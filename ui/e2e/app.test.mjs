@@ -86,7 +86,8 @@ before(async () => {
     port: PORT,
     logLevel: 'warn',
     capabilities: {
-      browserName: 'wry',
+      // WebKitWebDriver speaks classic WebDriver only (no BiDi session).
+      'wdio:enforceWebDriverClassic': true,
       'tauri:options': {
         application: APP,
         args: ['--profile', appProfile, '--bind', '127.0.0.1:0', '--relay', 'none', '--no-mdns'],

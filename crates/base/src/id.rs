@@ -48,7 +48,7 @@ pub fn random_bytes<const N: usize>(rng: &mut (impl Rng + ?Sized)) -> [u8; N] {
 macro_rules! id16 {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
         pub struct $name([u8; 16]);
 
@@ -89,6 +89,42 @@ macro_rules! id16 {
             type Err = ParseIdError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 decode_base32::<16>($what, s).map(Self)
+            }
+        }
+
+        // Text formats (JSON for the app and the CLI) carry the base32 form; binary formats
+        // (postcard on disk and on the wire) the 16 bytes, exactly as before.
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                if s.is_human_readable() {
+                    s.serialize_str(&self.to_string())
+                } else {
+                    s.serialize_newtype_struct(stringify!($name), &self.0)
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                if d.is_human_readable() {
+                    let s = String::deserialize(d)?;
+                    s.parse().map_err(serde::de::Error::custom)
+                } else {
+                    struct V;
+                    impl<'de> serde::de::Visitor<'de> for V {
+                        type Value = [u8; 16];
+                        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                            f.write_str("16 id bytes")
+                        }
+                        fn visit_newtype_struct<D: serde::Deserializer<'de>>(
+                            self,
+                            d: D,
+                        ) -> Result<[u8; 16], D::Error> {
+                            <[u8; 16]>::deserialize(d)
+                        }
+                    }
+                    d.deserialize_newtype_struct(stringify!($name), V).map(Self)
+                }
             }
         }
     };
@@ -135,5 +171,21 @@ mod tests {
     fn wrong_length_is_named() {
         let err = "abc".parse::<PostId>().unwrap_err();
         assert!(err.to_string().contains("expected 26 characters"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod serde_tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_text_in_json_and_bytes_in_postcard() {
+        let id = DocId::from_bytes([7; 16]);
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, format!("\"{id}\""));
+        assert_eq!(serde_json::from_str::<DocId>(&json).unwrap(), id);
+        let bin = postcard::to_stdvec(&id).unwrap();
+        assert_eq!(bin, vec![7; 16]);
+        assert_eq!(postcard::from_bytes::<DocId>(&bin).unwrap(), id);
     }
 }

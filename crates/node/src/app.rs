@@ -346,11 +346,16 @@ impl Node {
         }
         history.sort_by_key(|r| r.at);
         let now = Timestamp::now();
-        let peers = self
-            .known_peers()?
+        // Peers we can dial, and peers that synced with us (they dialled; we may not know
+        // their address).
+        let mut members: Vec<MemberId> = self.known_peers()?.into_iter().map(|(m, _)| m).collect();
+        members.extend(history.iter().map(|r| r.peer));
+        members.sort();
+        members.dedup();
+        let peers = members
             .into_iter()
-            .map(|(member, _)| {
-                let mine = history.iter().filter(|r| r.peer == member);
+            .map(|member| {
+                let mut mine = history.iter().filter(|r| r.peer == member);
                 let last_ok = mine.clone().filter(|r| r.ok).map(|r| r.at).max();
                 PeerStatus {
                     member,
@@ -397,9 +402,9 @@ impl Online {
         role: Role,
         valid_for_ms: i64,
     ) -> Result<Invite, NodeError> {
-        let inv = self
-            .node()
-            .create_invite(community, role, valid_for_ms, self.ticket().to_bytes())?;
+        let inv =
+            self.node()
+                .create_invite(community, role, valid_for_ms, self.ticket().to_bytes())?;
         let code = inv
             .to_code()
             .map_err(|e| NodeError::NotAllowed(e.to_string()))?;

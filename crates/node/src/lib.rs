@@ -48,8 +48,8 @@ mod resolve;
 mod rhythm;
 mod sync;
 
-pub use commonplace_net::{NetConfig, PeerTicket, RelayConfig, SyncReport};
 pub use app::{EntryView, Invite, PeerStatus, RelayMode, SyncStatus, Unshared};
+pub use commonplace_net::{NetConfig, PeerTicket, RelayConfig, SyncReport};
 pub use error::{ErrorCode, NodeError};
 pub use events::NodeEvent;
 pub use node::{
