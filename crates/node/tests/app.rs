@@ -1,0 +1,183 @@
+//! The node calls behind the desktop app's commands: editing an entry against the version the
+//! editor showed, restoring an identity from a key backup, read marks and the sync status.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use commonplace_model::{ActivityKind, EntryKind, Role, TextEdit};
+use commonplace_node::{NewCommunity, NewEntry, NewThread, Node, Profile, RelayMode};
+
+fn setup() -> (tempfile::TempDir, Node, commonplace_base::CommunityId) {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::init(Profile::at(dir.path().join("ana")), "Ana", None, None).unwrap();
+    let c = node
+        .create_community(&NewCommunity {
+            name: "Nurses".into(),
+            domain: "Wound care".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    (dir, node, c)
+}
+
+fn entry(node: &Node, c: &commonplace_base::CommunityId, body: &str) -> commonplace_base::DocId {
+    node.create_entry(
+        c,
+        &NewEntry {
+            kind: EntryKind::Method,
+            title: Some("Dressing changes".into()),
+            body: Some(body.into()),
+            tags: vec![],
+            from_thread: None,
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_edit_against_an_older_version_keeps_what_arrived_meanwhile() {
+    let (dir, ana, c) = setup();
+    let bea = Node::init(Profile::at(dir.path().join("bea")), "Bea", None, None).unwrap();
+    ana.add_member(&c, &bea.member_id(), "Bea", Role::Member)
+        .unwrap();
+    let id = entry(&ana, &c, "Clean the wound.");
+    bea.import(&ana.export(&c).unwrap()).unwrap();
+    // Ana's editor shows this version...
+    let shown = ana.entry_view(&id).unwrap();
+    // ...while Bea's edit arrives.
+    bea.edit_entry(&id, &TextEdit::Append(" Dry it.".into()))
+        .unwrap();
+    ana.import(&bea.export(&c).unwrap()).unwrap();
+    assert_eq!(ana.entry(&id).unwrap().body, "Clean the wound. Dry it.");
+    // Ana's editor still shows the old version and sends its own text: both survive.
+    let merged = ana
+        .edit_entry_text(&id, &shown.version, "First: clean the wound.")
+        .unwrap();
+    assert_eq!(merged.entry.body, "First: clean the wound. Dry it.");
+    // The merged version is what the editor continues from.
+    let again = ana
+        .edit_entry_text(&id, &merged.version, "First: clean the wound. Dry it well.")
+        .unwrap();
+    assert_eq!(again.entry.body, "First: clean the wound. Dry it well.");
+    // Signed like any change: Bea verifies and gets the same text.
+    bea.import(&ana.export(&c).unwrap()).unwrap();
+    assert_eq!(
+        bea.entry(&id).unwrap().body,
+        "First: clean the wound. Dry it well."
+    );
+    // Durable: a fresh open reads the same text.
+    let profile = ana.profile().clone();
+    drop(ana);
+    let reopened = Node::open(profile).unwrap();
+    assert_eq!(
+        reopened.entry(&id).unwrap().body,
+        "First: clean the wound. Dry it well."
+    );
+}
+
+#[test]
+fn an_unchanged_text_records_nothing_and_a_stale_version_is_refused() {
+    let (_dir, node, c) = setup();
+    let id = entry(&node, &c, "Same.");
+    let v = node.entry_view(&id).unwrap();
+    let same = node.edit_entry_text(&id, &v.version, "Same.").unwrap();
+    assert_eq!(same.version, v.version, "no change for an unchanged text");
+    // Our own later edit is not in the version sent: the editor lost track and must reload.
+    node.edit_entry_text(&id, &v.version, "Same, edited.")
+        .unwrap();
+    let err = node
+        .edit_entry_text(&id, &v.version, "Something else")
+        .unwrap_err();
+    assert!(err.to_string().contains("changed since"), "{err}");
+    let err = node
+        .edit_entry_text(&id, &["not a version".into()], "x")
+        .unwrap_err();
+    assert!(err.to_string().contains("changed since"), "{err}");
+    assert_eq!(node.entry(&id).unwrap().body, "Same, edited.");
+}
+
+#[test]
+fn a_key_backup_restores_the_same_member_on_a_new_device() {
+    let (dir, node, _c) = setup();
+    let backup = dir.path().join("backup.txt");
+    node.backup_key(&backup).unwrap();
+    // Never over an existing file.
+    assert!(node.backup_key(&backup).is_err());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backup).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let text = std::fs::read_to_string(&backup).unwrap();
+    let restored = Node::restore(
+        Profile::at(dir.path().join("laptop")),
+        &text,
+        "Ana",
+        Some("North"),
+        None,
+    )
+    .unwrap();
+    assert_eq!(restored.member_id(), node.member_id());
+    assert_eq!(
+        restored.identity().unwrap().region.as_deref(),
+        Some("North")
+    );
+    let err = Node::restore(
+        Profile::at(dir.path().join("other")),
+        "not a key",
+        "X",
+        None,
+        None,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("key backup"), "{err}");
+    assert!(!dir.path().join("other").join("identity.key").exists());
+}
+
+#[test]
+fn read_marks_and_status_without_network() {
+    let (_dir, node, c) = setup();
+    let t = node
+        .create_thread(
+            &c,
+            &NewThread {
+                activity: ActivityKind::Request,
+                title: "Silver dressings?".into(),
+                body: "Worth the cost?".into(),
+                tags: vec![],
+            },
+        )
+        .unwrap();
+    assert!(node.read_marks(&c).unwrap().is_empty());
+    node.mark_read(&t, 3).unwrap();
+    assert_eq!(node.read_marks(&c).unwrap().get(&t), Some(&3));
+    let status = node.sync_status(None).unwrap();
+    assert!(!status.online);
+    assert!(status.peers.is_empty());
+    assert_eq!(status.relay, RelayMode::Default);
+    assert_eq!(status.unshared.len(), 1);
+    assert_eq!(
+        status.unshared[0].changes, 2,
+        "the community and the thread"
+    );
+    assert_eq!(
+        node.communities().unwrap()[0].my_role,
+        Some(Role::Coordinator)
+    );
+}
+
+#[test]
+fn relay_words_round_trip() {
+    for (word, mode) in [
+        ("default", RelayMode::Default),
+        ("none", RelayMode::Off),
+        ("off", RelayMode::Off),
+        (
+            "https://relay.example.org",
+            RelayMode::Custom("https://relay.example.org".into()),
+        ),
+    ] {
+        assert_eq!(RelayMode::parse(word), mode);
+        assert_eq!(RelayMode::parse(&mode.as_setting()), mode);
+    }
+}
