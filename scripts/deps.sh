@@ -86,6 +86,7 @@ build_ui() {
 # What the end-to-end tests need: a virtual display, WebKit's WebDriver and tauri-driver.
 e2e_deps() {
   ensure_apt webkit2gtk-driver xvfb xauth
+  export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
   if ! command -v tauri-driver >/dev/null 2>&1; then
     echo "Installing tauri-driver" >&2
     cargo install tauri-driver --locked

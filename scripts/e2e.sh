@@ -12,7 +12,7 @@ cargo build --locked -p commonplace-app -p commonplace-cli >&2
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 export COMMONPLACE_APP="$target/debug/commonplace-app"
 export COMMONPLACE_CLI="$target/debug/commonplace"
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 rm -rf ui/e2e/screenshots
 # WebKit renders in software under Xvfb (no GPU needed).
 export LIBGL_ALWAYS_SOFTWARE=1
