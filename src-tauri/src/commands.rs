@@ -378,19 +378,17 @@ async fn set_relay(app: AppHandle, state: St<'_>, relay: RelayMode) -> Res<SyncS
 
 #[tauri::command]
 async fn export_community(state: St<'_>, community: CommunityId, path: String) -> Res<String> {
-    let bytes = state.node()?.export(&community)?;
     let path = PathBuf::from(path.trim());
-    std::fs::write(&path, bytes).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    state.node()?.export_to_file(&community, &path)?;
     Ok(path.display().to_string())
 }
 
 #[tauri::command]
 async fn import_bundle(state: St<'_>, path: String) -> Res<ImportReport> {
     let path = PathBuf::from(path.trim());
-    let bytes = std::fs::read(&path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
     let node = state.node()?;
     // Verification of a big bundle takes a while: off the async workers.
-    tauri::async_runtime::spawn_blocking(move || node.import(&bytes))
+    tauri::async_runtime::spawn_blocking(move || node.import_file(&path))
         .await
         .map_err(|e| invalid(e.to_string()))?
         .map_err(Into::into)

@@ -661,9 +661,8 @@ fn run(cli: Cli) -> Result<()> {
             out: path,
         } => {
             let c = node.find_community(community.community.as_deref())?;
-            let bytes = node.export(&c)?;
-            write_atomically(&path, &bytes)?;
-            out.exported(&path, bytes.len())
+            let size = node.export_to_file(&c, &path)?;
+            out.exported(&path, size)
         }
         Command::Invite(InviteCmd::Create {
             community,
@@ -694,9 +693,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Status => net::status(&node, &out),
         Command::Import { file } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let report = node.import(&bytes)?;
+            let report = node.import_file(&file)?;
             out.imported(&report)
         }
     }
@@ -734,22 +731,5 @@ fn find_post(
 /// Writes via a temporary file and a rename, so a crash never leaves half a bundle under the
 /// final name.
 pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.partial",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("bundle")
-    ));
-    let mut f =
-        std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    Ok(commonplace_node::write_atomically(path, bytes)?)
 }

@@ -13,7 +13,7 @@ use commonplace_model::{DocKind, Entry, Role, SchemaError, TextEdit, entry};
 use commonplace_net::{NetConfig, PeerTicket, RelayConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::{Node, NodeError, Online, Profile, SyncRecord};
+use crate::{ImportReport, Node, NodeError, Online, Profile, SyncRecord};
 
 /// An entry with the version it was read at, so an editor can send its edits against it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -440,5 +440,41 @@ impl Online {
             )));
         }
         Ok(out)
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, synced, then renamed over
+/// it, so a crash leaves the old file or the new one, never half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.partial",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("bundle")
+    ));
+    let mut f = std::fs::File::create(&tmp).map_err(|e| NodeError::io(&tmp, e))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| NodeError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| NodeError::io(path, e))
+}
+
+impl Node {
+    /// Exports a community as a signed bundle file (written atomically); returns its size.
+    pub fn export_to_file(&self, community: &CommunityId, path: &Path) -> Result<usize, NodeError> {
+        let bytes = self.export(community)?;
+        write_atomically(path, &bytes)?;
+        Ok(bytes.len())
+    }
+
+    /// Verifies and imports a bundle file; one bad change refuses all of it.
+    pub fn import_file(&self, path: &Path) -> Result<ImportReport, NodeError> {
+        let bytes = std::fs::read(path).map_err(|e| NodeError::io(path, e))?;
+        self.import(&bytes)
     }
 }
