@@ -165,16 +165,7 @@ async fn restore_identity(
     region: Option<String>,
     organisation: Option<String>,
 ) -> Res<Identity> {
-    // The backup may be pasted, or be a path to the file.
-    let text = if key_backup
-        .trim_start()
-        .starts_with("commonplace-secret-key")
-    {
-        key_backup
-    } else {
-        let path = PathBuf::from(key_backup.trim());
-        std::fs::read_to_string(&path).map_err(|e| invalid(format!("{}: {e}", path.display())))?
-    };
+    let text = commonplace_node::read_key_backup(&key_backup)?;
     let node = Node::restore(
         state.profile.clone(),
         &text,

@@ -443,6 +443,15 @@ impl Online {
     }
 }
 
+/// A key backup as a person gives it: the backup file's text pasted, or the path of the file.
+pub fn read_key_backup(input: &str) -> Result<String, NodeError> {
+    if input.trim_start().starts_with("commonplace-secret-key") {
+        return Ok(input.to_owned());
+    }
+    let path = Path::new(input.trim());
+    std::fs::read_to_string(path).map_err(|e| NodeError::io(path, e))
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file beside it, synced, then renamed over
 /// it, so a crash leaves the old file or the new one, never half of one.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {

@@ -48,7 +48,10 @@ mod resolve;
 mod rhythm;
 mod sync;
 
-pub use app::{EntryView, Invite, PeerStatus, RelayMode, SyncStatus, Unshared, write_atomically};
+pub use app::{
+    EntryView, Invite, PeerStatus, RelayMode, SyncStatus, Unshared, read_key_backup,
+    write_atomically,
+};
 pub use commonplace_net::{NetConfig, PeerTicket, RelayConfig, SyncReport};
 pub use error::{ErrorCode, NodeError};
 pub use events::NodeEvent;
