@@ -4,18 +4,25 @@
 //! commonplace-app bindings` rewrites it.
 
 use commonplace_base::{CommunityId, DocId, MemberId, PostId, Timestamp};
+use commonplace_insight::{
+    EventsHealth, Expertise, GapOptions, Gaps, HealthReport, HeldEvent, Introduction, Level,
+    LevelCounts, LevelSnapshot, MemberLevel, MemberRef, MembersHealth, Movement, Participation,
+    RepertoireHealth, RequestsHealth, StaleEntry, Suggestion, Topic, UnansweredRequest,
+    UncoveredTopic, WeekRow,
+};
 use commonplace_model::{
-    ActivityKind, Charter, Community, Entry, EntryKind, EntrySummary, Post, Role, Roster,
-    RosterMember, Source, TextEdit, Thread, ThreadSummary,
+    ActivityKind, Charter, Community, Entry, EntryKind, EntrySummary, Event, EventDetails,
+    EventKind, EventSummary, LevelThresholds, Post, Role, Roster, RosterMember, Rsvp, RsvpStatus,
+    Source, TextEdit, Thread, ThreadSummary,
 };
 use commonplace_node::{
-    CommunityOverview, EntryFilter, EntryView, ErrorCode, Identity, ImportReport, Invite,
-    NewCommunity, NewEntry, NewThread, NodeEvent, PeerStatus, RelayMode, SyncRecord, SyncStatus,
-    ThreadFilter, ThreadState, Unshared,
+    CommunityOverview, EntryFilter, EntryView, ErrorCode, EventView, Identity, ImportReport,
+    Invite, NewCommunity, NewEntry, NewEvent, NewThread, NodeEvent, Occurrence, PeerStatus,
+    RelayMode, SyncRecord, SyncStatus, ThreadFilter, ThreadState, Unshared,
 };
 use ts_rs::{Config, TS};
 
-use crate::commands::{AppError, AppInfo, ThreadList};
+use crate::commands::{AppError, AppInfo, ReportFormat, ThreadList};
 
 /// Where the declarations live, relative to the workspace root.
 pub const PATH: &str = "ui/src/lib/bindings.ts";
@@ -81,6 +88,40 @@ pub fn typescript() -> String {
         SyncStatus,
         ImportReport,
         NodeEvent,
+        EventKind,
+        RsvpStatus,
+        EventDetails,
+        Rsvp,
+        Event,
+        EventSummary,
+        EventView,
+        NewEvent,
+        Occurrence,
+        LevelThresholds,
+        MemberRef,
+        Level,
+        LevelCounts,
+        MemberLevel,
+        Movement,
+        LevelSnapshot,
+        Participation,
+        Expertise,
+        Suggestion,
+        Introduction,
+        Topic,
+        GapOptions,
+        UnansweredRequest,
+        StaleEntry,
+        UncoveredTopic,
+        Gaps,
+        WeekRow,
+        MembersHealth,
+        RequestsHealth,
+        RepertoireHealth,
+        HeldEvent,
+        EventsHealth,
+        HealthReport,
+        ReportFormat,
     );
     out.truncate(out.trim_end().len());
     out.push('\n');

@@ -5,13 +5,19 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use commonplace_base::{CommunityId, DocId, MemberId, PostId};
+use commonplace_base::{CommunityId, DocId, MemberId, PostId, Timestamp};
+use commonplace_insight::{
+    DAY, Expertise, GapOptions, Gaps, HealthReport, Introduction, Participation, Suggestion, Topic,
+    render,
+};
 use commonplace_model::{
-    Charter, Community, EntrySummary, Role, RosterMember, Thread, ThreadSummary,
+    Charter, Community, EntrySummary, EventSummary, LevelThresholds, Role, RosterMember,
+    RsvpStatus, Thread, ThreadSummary,
 };
 use commonplace_node::{
-    CommunityOverview, EntryFilter, EntryView, ErrorCode, Identity, ImportReport, Invite,
-    NewCommunity, NewEntry, NewThread, Node, NodeError, RelayMode, SyncStatus, ThreadFilter,
+    CommunityOverview, EntryFilter, EntryView, ErrorCode, EventView, Identity, ImportReport,
+    Invite, NewCommunity, NewEntry, NewEvent, NewThread, Node, NodeError, Occurrence, RelayMode,
+    SyncStatus, ThreadFilter, write_atomically,
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -69,6 +75,20 @@ pub struct ThreadList {
     pub read: BTreeMap<DocId, u32>,
 }
 
+/// The formats a health report is exported in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    /// Markdown, for a message or a wiki.
+    Md,
+    /// One CSV table per week, for a spreadsheet.
+    Csv,
+    /// A standalone page with the charts.
+    Html,
+    /// Every figure, for other tools.
+    Json,
+}
+
 pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         app_info,
@@ -103,6 +123,24 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         set_relay,
         export_community,
         import_bundle,
+        events,
+        calendar,
+        event,
+        create_event,
+        update_event,
+        cancel_event,
+        rsvp,
+        edit_event_notes,
+        export_ics,
+        participation,
+        set_level_thresholds,
+        experts,
+        ask_someone_who_knows,
+        introductions,
+        knowledge_map,
+        gaps,
+        health_report,
+        export_health,
     ]
 }
 
@@ -383,4 +421,152 @@ async fn import_bundle(state: St<'_>, path: String) -> Res<ImportReport> {
         .await
         .map_err(|e| invalid(e.to_string()))?
         .map_err(Into::into)
+}
+
+// ---- events ------------------------------------------------------------------------------
+
+#[tauri::command]
+async fn events(state: St<'_>, community: CommunityId) -> Res<Vec<EventSummary>> {
+    Ok(state.node()?.events(&community)?)
+}
+
+#[tauri::command]
+async fn calendar(
+    state: St<'_>,
+    community: CommunityId,
+    from: Timestamp,
+    to: Timestamp,
+) -> Res<Vec<Occurrence>> {
+    Ok(state.node()?.calendar(&community, from, to)?)
+}
+
+#[tauri::command]
+async fn event(state: St<'_>, id: DocId) -> Res<EventView> {
+    Ok(state.node()?.event_view(&id)?)
+}
+
+#[tauri::command]
+async fn create_event(state: St<'_>, community: CommunityId, event: NewEvent) -> Res<DocId> {
+    Ok(state.node()?.create_event(&community, &event)?)
+}
+
+#[tauri::command]
+async fn update_event(state: St<'_>, id: DocId, event: NewEvent) -> Res<()> {
+    Ok(state.node()?.update_event(&id, &event)?)
+}
+
+#[tauri::command]
+async fn cancel_event(state: St<'_>, id: DocId, cancelled: bool) -> Res<()> {
+    Ok(state.node()?.cancel_event(&id, cancelled)?)
+}
+
+#[tauri::command]
+async fn rsvp(
+    state: St<'_>,
+    id: DocId,
+    occurrence: Option<Timestamp>,
+    status: RsvpStatus,
+) -> Res<Timestamp> {
+    Ok(state.node()?.rsvp(&id, occurrence, status)?)
+}
+
+#[tauri::command]
+async fn edit_event_notes(
+    state: St<'_>,
+    id: DocId,
+    version: Vec<String>,
+    text: String,
+) -> Res<EventView> {
+    Ok(state.node()?.edit_event_notes_text(&id, &version, &text)?)
+}
+
+#[tauri::command]
+async fn export_ics(state: St<'_>, community: CommunityId, path: String) -> Res<String> {
+    let path = PathBuf::from(path.trim());
+    let ics = state.node()?.export_ics(&community)?;
+    write_atomically(&path, ics.as_bytes())?;
+    Ok(path.display().to_string())
+}
+
+// ---- cultivating -------------------------------------------------------------------------
+
+#[tauri::command]
+async fn participation(state: St<'_>, community: CommunityId) -> Res<Participation> {
+    Ok(state.node()?.participation(&community, Timestamp::now())?)
+}
+
+#[tauri::command]
+async fn set_level_thresholds(
+    state: St<'_>,
+    community: CommunityId,
+    thresholds: LevelThresholds,
+) -> Res<()> {
+    Ok(state
+        .node()?
+        .set_level_thresholds(&community, &thresholds)?)
+}
+
+#[tauri::command]
+async fn experts(
+    state: St<'_>,
+    community: CommunityId,
+    topic: Option<String>,
+) -> Res<Vec<Expertise>> {
+    Ok(state.node()?.experts(&community, topic.as_deref())?)
+}
+
+#[tauri::command]
+async fn ask_someone_who_knows(state: St<'_>, thread: DocId) -> Res<Vec<Suggestion>> {
+    Ok(state.node()?.ask_someone_who_knows(&thread, 5)?)
+}
+
+#[tauri::command]
+async fn introductions(state: St<'_>, community: CommunityId) -> Res<Vec<Introduction>> {
+    Ok(state.node()?.introductions(&community, 10)?)
+}
+
+#[tauri::command]
+async fn knowledge_map(state: St<'_>, community: CommunityId) -> Res<Vec<Topic>> {
+    Ok(state.node()?.knowledge_map(&community)?)
+}
+
+#[tauri::command]
+async fn gaps(state: St<'_>, community: CommunityId, options: GapOptions) -> Res<Gaps> {
+    Ok(state.node()?.gaps(&community, &options, Timestamp::now())?)
+}
+
+/// The period `[now − days, now)`.
+fn period(days: u32) -> (Timestamp, Timestamp) {
+    let until = Timestamp::now();
+    (
+        Timestamp(until.0 - i64::from(days.clamp(1, 3660)) * DAY),
+        until,
+    )
+}
+
+#[tauri::command]
+async fn health_report(state: St<'_>, community: CommunityId, days: u32) -> Res<HealthReport> {
+    let (since, until) = period(days);
+    Ok(state.node()?.health_report(&community, since, until)?)
+}
+
+#[tauri::command]
+async fn export_health(
+    state: St<'_>,
+    community: CommunityId,
+    days: u32,
+    format: ReportFormat,
+    path: String,
+) -> Res<String> {
+    let (since, until) = period(days);
+    let report = state.node()?.health_report(&community, since, until)?;
+    let text = match format {
+        ReportFormat::Md => render::markdown(&report),
+        ReportFormat::Csv => render::csv(&report),
+        ReportFormat::Html => render::html(&report),
+        ReportFormat::Json => render::json(&report),
+    };
+    let path = PathBuf::from(path.trim());
+    write_atomically(&path, text.as_bytes())?;
+    Ok(path.display().to_string())
 }

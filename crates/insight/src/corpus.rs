@@ -14,6 +14,7 @@ pub const DAY: i64 = 86_400_000;
 
 /// A member as reports show them: id and roster name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MemberRef {
     /// The member id.
     pub id: MemberId,

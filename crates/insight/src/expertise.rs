@@ -24,6 +24,7 @@ pub mod weight {
 
 /// One member's evidence of knowing one topic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Expertise {
     /// The topic (tag).
     pub topic: String,
@@ -134,6 +135,7 @@ pub fn expertise(corpus: &Corpus) -> Vec<Expertise> {
 
 /// Someone who could answer an open request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Suggestion {
     /// The member.
     pub member: MemberRef,
@@ -199,6 +201,7 @@ pub fn ask_someone_who_knows(
 /// Two members who work on the same topics from different regions or organisations and have
 /// never taken part in the same thread.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Introduction {
     /// One member.
     pub a: MemberRef,

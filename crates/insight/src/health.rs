@@ -21,6 +21,7 @@ pub fn week_start(t: Timestamp) -> Timestamp {
 
 /// Activity in one week (or, for totals, the whole period).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WeekRow {
     /// Monday 00:00 UTC (the period start for totals).
     pub week_start: Timestamp,
@@ -44,6 +45,7 @@ pub struct WeekRow {
 
 /// Members over the period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MembersHealth {
     /// Members in the roster at the end.
     pub total: u32,
@@ -61,6 +63,7 @@ pub struct MembersHealth {
 
 /// Requests for information opened in the period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RequestsHealth {
     /// Requests opened.
     pub opened: u32,
@@ -78,6 +81,7 @@ pub struct RequestsHealth {
 
 /// The repertoire over the period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RepertoireHealth {
     /// Entries at the start.
     pub entries_at_start: u32,
@@ -97,6 +101,7 @@ pub struct RepertoireHealth {
 
 /// One occurrence of an event in the period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HeldEvent {
     /// The event.
     pub id: DocId,
@@ -112,6 +117,7 @@ pub struct HeldEvent {
 
 /// Events over the period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EventsHealth {
     /// Occurrences held (started in the period, not cancelled).
     pub held: u32,
@@ -125,6 +131,7 @@ pub struct EventsHealth {
 
 /// The health report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HealthReport {
     /// The community.
     pub community: CommunityId,

@@ -10,6 +10,7 @@ use crate::corpus::{Corpus, DAY, MemberRef};
 
 /// One topic of the knowledge map.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Topic {
     /// The tag.
     pub topic: String,
@@ -70,6 +71,7 @@ pub fn knowledge_map(corpus: &Corpus) -> Vec<Topic> {
 
 /// What counts as a gap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GapOptions {
     /// A request with no reply from anyone but its author for more than this many days.
     pub unanswered_days: u32,
@@ -88,6 +90,7 @@ impl Default for GapOptions {
 
 /// A request nobody has answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UnansweredRequest {
     /// The thread.
     pub id: DocId,
@@ -105,6 +108,7 @@ pub struct UnansweredRequest {
 
 /// An entry nobody has touched for a long time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StaleEntry {
     /// The entry.
     pub id: DocId,
@@ -120,6 +124,7 @@ pub struct StaleEntry {
 
 /// A topic people ask about that the repertoire does not cover.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UncoveredTopic {
     /// The tag.
     pub topic: String,
@@ -131,6 +136,7 @@ pub struct UncoveredTopic {
 
 /// Where the community's knowledge is thin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Gaps {
     /// When the gaps were computed.
     pub at: Timestamp,

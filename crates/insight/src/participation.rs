@@ -12,6 +12,7 @@ use crate::corpus::{ContributionKind, Corpus, DAY, MemberRef};
 /// How involved a member is, from their recent activity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Level {
     /// The heart of the community.
     Core,
@@ -58,6 +59,7 @@ impl Level {
 
 /// How many members are at each level.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LevelCounts {
     /// Core members.
     pub core: u32,
@@ -92,6 +94,7 @@ impl LevelCounts {
 
 /// One member's level and what earned it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MemberLevel {
     /// The member.
     pub member: MemberRef,
@@ -117,6 +120,7 @@ pub struct MemberLevel {
 
 /// A member who moved between levels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Movement {
     /// The member.
     pub member: MemberRef,
@@ -128,6 +132,7 @@ pub struct Movement {
 
 /// Level counts at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LevelSnapshot {
     /// The moment.
     pub at: Timestamp,
@@ -137,6 +142,7 @@ pub struct LevelSnapshot {
 
 /// Everyone's level at a moment, how it changed, and the thresholds used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Participation {
     /// The moment levels are computed for.
     pub at: Timestamp,

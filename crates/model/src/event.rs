@@ -37,6 +37,7 @@ pub const MAX_OCCURRENCES: u16 = 2_000;
 
 /// What the organiser decides about an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EventDetails {
     /// Meeting, call, workshop or session.
     pub kind: EventKind,
@@ -58,6 +59,7 @@ pub struct EventDetails {
 
 /// One member's answer for one occurrence.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Rsvp {
     /// The occurrence's start (the event's start for a one-off event).
     pub occurrence: Timestamp,
@@ -69,6 +71,7 @@ pub struct Rsvp {
 
 /// A whole event, read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Event {
     /// The event id.
     pub id: DocId,
@@ -92,6 +95,7 @@ pub struct Event {
 
 /// What lists, calendars and reports need about an event, kept in the read index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EventSummary {
     /// The event id.
     pub id: DocId,

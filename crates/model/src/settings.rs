@@ -16,6 +16,7 @@ use crate::read::View;
 /// `core` → core, at least `active` → active, at least `peripheral` → peripheral, fewer →
 /// inactive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LevelThresholds {
     /// How far back activity counts, in days.
     pub window_days: u32,

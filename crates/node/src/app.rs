@@ -9,7 +9,7 @@ use std::path::Path;
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ChangeHash, ReadDoc};
 use commonplace_base::{CommunityId, DocId, MemberId, SecretKey, Timestamp};
-use commonplace_model::{DocKind, Entry, Role, SchemaError, TextEdit, entry};
+use commonplace_model::{DocKind, DocRef, Entry, Event, Role, SchemaError, TextEdit, entry, event};
 use commonplace_net::{NetConfig, PeerTicket, RelayConfig};
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +21,16 @@ use crate::{ImportReport, Node, NodeError, Online, Profile, SyncRecord};
 pub struct EntryView {
     /// The entry.
     pub entry: Entry,
+    /// The document's heads when it was read (opaque to front ends).
+    pub version: Vec<String>,
+}
+
+/// An event with the version it was read at, so an editor can send its notes against it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct EventView {
+    /// The event.
+    pub event: Event,
     /// The document's heads when it was read (opaque to front ends).
     pub version: Vec<String>,
 }
@@ -128,14 +138,78 @@ impl Node {
     ) -> Result<EntryView, NodeError> {
         let rec = self.doc_record(id, DocKind::Entry)?;
         self.require_role(&rec.community, Role::Member, "edit the repertoire")?;
+        let doc_ref = crate::node::entry_ref(&rec, id);
+        let event = crate::NodeEvent::EntryChanged {
+            community: rec.community,
+            entry: *id,
+        };
+        // The edit stamps the time: one operation even when the text is unchanged.
+        self.edit_at_version(&rec, doc_ref, base, 1, event, |tx, now| {
+            entry::edit(tx, &TextEdit::Replace(text.to_owned()), now)
+        })?;
+        self.entry_view(id)
+    }
+
+    /// An event with the version it was read at, for editing its notes.
+    pub fn event_view(&self, id: &DocId) -> Result<EventView, NodeError> {
+        let rec = self.doc_record(id, DocKind::Event)?;
+        let mut cache = self.lock_docs();
+        let doc = self.loaded(&mut cache, id, &rec)?;
+        Ok(EventView {
+            event: event::read(doc, *id)?,
+            version: doc.get_heads().iter().map(ToString::to_string).collect(),
+        })
+    }
+
+    /// Sets an event's co-edited notes to `text`, as an edit of the version `base` the editor
+    /// showed; merged like [`Node::edit_entry_text`].
+    pub fn edit_event_notes_text(
+        &self,
+        id: &DocId,
+        base: &[String],
+        text: &str,
+    ) -> Result<EventView, NodeError> {
+        let rec = self.doc_record(id, DocKind::Event)?;
+        self.require_role(&rec.community, Role::Member, "edit event notes")?;
+        let doc_ref = DocRef {
+            community: rec.community,
+            kind: DocKind::Event,
+            id: *id,
+        };
+        let event = crate::NodeEvent::EventChanged {
+            community: rec.community,
+            event: *id,
+        };
+        self.edit_at_version(&rec, doc_ref, base, 0, event, |tx, _| {
+            event::edit_notes(tx, &TextEdit::Replace(text.to_owned()))
+        })?;
+        self.event_view(id)
+    }
+
+    /// Records `edit` as a change on top of the version `base` (a document's heads as an
+    /// editor last saw them), merges it into the document, signs and stores it, and emits
+    /// `event`. An edit that records no more than `unchanged_ops` operations is dropped: the
+    /// text did not change.
+    fn edit_at_version(
+        &self,
+        rec: &commonplace_store::DocRecord,
+        doc_ref: DocRef,
+        base: &[String],
+        unchanged_ops: usize,
+        event: crate::NodeEvent,
+        edit: impl FnOnce(
+            &mut automerge::transaction::Transaction<'_>,
+            Timestamp,
+        ) -> Result<(), SchemaError>,
+    ) -> Result<(), NodeError> {
+        let id = &doc_ref.id;
         let base: Vec<ChangeHash> = base
             .iter()
             .map(|h| h.parse())
             .collect::<Result<_, _>>()
             .map_err(|_| stale())?;
-        let doc_ref = crate::node::entry_ref(&rec, id);
         let mut cache = self.lock_docs();
-        let doc = self.loaded(&mut cache, id, &rec)?;
+        let doc = self.loaded(&mut cache, id, rec)?;
         let mine = self.actor();
         // Our own newer changes must be part of the base: the editor sends its edits in order,
         // so this only fails for an editor that lost track, which then reloads.
@@ -153,15 +227,14 @@ impl Node {
         let outcome = fork.transact_with(
             |_| CommitOptions::default().with_time(now.0),
             |tx| {
-                let r = entry::edit(tx, &TextEdit::Replace(text.to_owned()), now);
-                // An unchanged text still stamps the time; skip the change altogether.
-                if tx.pending_ops() <= 1 {
+                edit(tx, now)?;
+                if tx.pending_ops() <= unchanged_ops {
                     return Err(SchemaError::Input {
-                        field: "body",
+                        field: "text",
                         problem: "unchanged".into(),
                     });
                 }
-                r
+                Ok(())
             },
         );
         let hash = match outcome {
@@ -171,29 +244,24 @@ impl Node {
             }
             Err(f) => return Err(f.error.into()),
         };
-        if let Some(hash) = hash {
-            let change = fork
-                .get_change_by_hash(&hash)
-                .ok_or_else(|| am(&"the edit vanished"))?
-                .clone();
-            if let Err(e) = doc.apply_changes([change]) {
-                cache.docs.remove(id);
-                return Err(am(&e));
-            }
-            if let Err(e) = self.sign_and_store(doc, &doc_ref, Some(&rec), &hash) {
-                cache.docs.remove(id);
-                return Err(e);
-            }
-            let event = crate::NodeEvent::EntryChanged {
-                community: rec.community,
-                entry: *id,
-            };
-            drop(cache);
-            self.emit(event);
-            return self.entry_view(id);
+        let Some(hash) = hash else {
+            return Ok(());
+        };
+        let change = fork
+            .get_change_by_hash(&hash)
+            .ok_or_else(|| am(&"the edit vanished"))?
+            .clone();
+        if let Err(e) = doc.apply_changes([change]) {
+            cache.docs.remove(id);
+            return Err(am(&e));
+        }
+        if let Err(e) = self.sign_and_store(doc, &doc_ref, Some(rec), &hash) {
+            cache.docs.remove(id);
+            return Err(e);
         }
         drop(cache);
-        self.entry_view(id)
+        self.emit(event);
+        Ok(())
     }
 
     /// Remembers that this profile has seen `posts` posts of a thread (for unread counts).
@@ -255,7 +323,7 @@ impl Node {
 
 fn stale() -> NodeError {
     NodeError::NotAllowed(
-        "the entry changed since it was opened here; it has been reloaded, please apply your edit again"
+        "the text changed since it was opened here; it has been reloaded, please apply your edit again"
             .into(),
     )
 }

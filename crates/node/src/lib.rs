@@ -49,7 +49,7 @@ mod rhythm;
 mod sync;
 
 pub use app::{
-    EntryView, Invite, PeerStatus, RelayMode, SyncStatus, Unshared, read_key_backup,
+    EntryView, EventView, Invite, PeerStatus, RelayMode, SyncStatus, Unshared, read_key_backup,
     write_atomically,
 };
 pub use commonplace_net::{NetConfig, PeerTicket, RelayConfig, SyncReport};

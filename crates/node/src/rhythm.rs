@@ -13,6 +13,7 @@ use crate::{Node, NodeError};
 
 /// A new event (or new details for one), as a front end fills it in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewEvent {
     /// Meeting, call, workshop or session.
     pub kind: EventKind,
@@ -71,6 +72,7 @@ pub fn parse_local(text: &str) -> Result<NaiveDateTime, SchemaError> {
 
 /// One occurrence of an event, for calendars.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Occurrence {
     /// The event.
     pub event: DocId,

@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use commonplace_model::{ActivityKind, EntryKind, Role, TextEdit};
-use commonplace_node::{NewCommunity, NewEntry, NewThread, Node, Profile, RelayMode};
+use commonplace_model::{ActivityKind, EntryKind, EventKind, Role, TextEdit};
+use commonplace_node::{NewCommunity, NewEntry, NewEvent, NewThread, Node, Profile, RelayMode};
 
 fn setup() -> (tempfile::TempDir, Node, commonplace_base::CommunityId) {
     let dir = tempfile::tempdir().unwrap();
@@ -72,6 +72,68 @@ fn an_edit_against_an_older_version_keeps_what_arrived_meanwhile() {
         reopened.entry(&id).unwrap().body,
         "First: clean the wound. Dry it well."
     );
+}
+
+#[test]
+fn event_notes_edited_against_an_older_version_keep_what_arrived_meanwhile() {
+    let (dir, ana, c) = setup();
+    let bea = Node::init(Profile::at(dir.path().join("bea")), "Bea", None, None).unwrap();
+    ana.add_member(&c, &bea.member_id(), "Bea", Role::Member)
+        .unwrap();
+    let id = ana
+        .create_event(
+            &c,
+            &NewEvent {
+                kind: EventKind::Meeting,
+                title: "Regional meeting".into(),
+                start_local: "2026-12-03T15:00".into(),
+                tz: "Europe/Amsterdam".into(),
+                duration_min: 90,
+                place: Some("Town hall".into()),
+                agenda: "Cases".into(),
+                recur: None,
+            },
+        )
+        .unwrap();
+    bea.import(&ana.export(&c).unwrap()).unwrap();
+    let shown = ana.event_view(&id).unwrap();
+    assert_eq!(shown.event.notes, "");
+    let first = ana
+        .edit_event_notes_text(&id, &shown.version, "Present: Ana.")
+        .unwrap();
+    assert_eq!(first.event.notes, "Present: Ana.");
+    bea.import(&ana.export(&c).unwrap()).unwrap();
+    // Bea appends while Ana's editor still shows `first`.
+    let bv = bea.event_view(&id).unwrap();
+    bea.edit_event_notes_text(&id, &bv.version, "Present: Ana.\nBea: bring the map.")
+        .unwrap();
+    ana.import(&bea.export(&c).unwrap()).unwrap();
+    let merged = ana
+        .edit_event_notes_text(&id, &first.version, "Present: Ana, Bea.")
+        .unwrap();
+    assert_eq!(
+        merged.event.notes,
+        "Present: Ana, Bea.\nBea: bring the map."
+    );
+    // Unchanged notes record nothing; a stale version is refused.
+    let same = ana
+        .edit_event_notes_text(&id, &merged.version, &merged.event.notes)
+        .unwrap();
+    assert_eq!(same.version, merged.version);
+    let err = ana
+        .edit_event_notes_text(&id, &first.version, "x")
+        .unwrap_err();
+    assert!(err.to_string().contains("changed since"), "{err}");
+    // An observer may not write notes.
+    let cy = Node::init(Profile::at(dir.path().join("cy")), "Cy", None, None).unwrap();
+    ana.add_member(&c, &cy.member_id(), "Cy", Role::Observer)
+        .unwrap();
+    cy.import(&ana.export(&c).unwrap()).unwrap();
+    let v = cy.event_view(&id).unwrap();
+    assert!(cy.edit_event_notes_text(&id, &v.version, "mine").is_err());
+    // Bea verifies Ana's merged notes and reads the same.
+    bea.import(&ana.export(&c).unwrap()).unwrap();
+    assert_eq!(bea.event(&id).unwrap().notes, merged.event.notes);
 }
 
 #[test]

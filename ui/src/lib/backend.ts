@@ -13,22 +13,38 @@ import type {
   EntryFilter,
   EntrySummary,
   EntryView,
+  EventSummary,
+  EventView,
+  Expertise,
+  GapOptions,
+  Gaps,
+  HealthReport,
   Identity,
   ImportReport,
+  Introduction,
   Invite,
+  LevelThresholds,
   MemberId,
   NewCommunity,
   NewEntry,
+  NewEvent,
   NewThread,
   NodeEvent,
+  Occurrence,
+  Participation,
   PostId,
   RelayMode,
+  ReportFormat,
   Role,
   RosterMember,
+  RsvpStatus,
+  Suggestion,
   SyncStatus,
   Thread,
   ThreadFilter,
   ThreadList,
+  Timestamp,
+  Topic,
 } from './bindings';
 
 export type * from './bindings';
@@ -98,6 +114,28 @@ export const backend = {
   setRelay: (relay: RelayMode) => call<SyncStatus>('set_relay', { relay }),
   exportCommunity: (community: CommunityId, path: string) => call<string>('export_community', { community, path }),
   importBundle: (path: string) => call<ImportReport>('import_bundle', { path }),
+
+  events: (community: CommunityId) => call<EventSummary[]>('events', { community }),
+  calendar: (community: CommunityId, from: Timestamp, to: Timestamp) => call<Occurrence[]>('calendar', { community, from, to }),
+  event: (id: DocId) => call<EventView>('event', { id }),
+  createEvent: (community: CommunityId, event: NewEvent) => call<DocId>('create_event', { community, event }),
+  updateEvent: (id: DocId, event: NewEvent) => call<null>('update_event', { id, event }),
+  cancelEvent: (id: DocId, cancelled: boolean) => call<null>('cancel_event', { id, cancelled }),
+  rsvp: (id: DocId, occurrence: Timestamp | null, status: RsvpStatus) => call<Timestamp>('rsvp', { id, occurrence, status }),
+  editEventNotes: (id: DocId, version: string[], text: string) => call<EventView>('edit_event_notes', { id, version, text }),
+  exportIcs: (community: CommunityId, path: string) => call<string>('export_ics', { community, path }),
+
+  participation: (community: CommunityId) => call<Participation>('participation', { community }),
+  setLevelThresholds: (community: CommunityId, thresholds: LevelThresholds) =>
+    call<null>('set_level_thresholds', { community, thresholds }),
+  experts: (community: CommunityId, topic: string | null) => call<Expertise[]>('experts', { community, topic }),
+  askSomeoneWhoKnows: (thread: DocId) => call<Suggestion[]>('ask_someone_who_knows', { thread }),
+  introductions: (community: CommunityId) => call<Introduction[]>('introductions', { community }),
+  knowledgeMap: (community: CommunityId) => call<Topic[]>('knowledge_map', { community }),
+  gaps: (community: CommunityId, options: GapOptions) => call<Gaps>('gaps', { community, options }),
+  healthReport: (community: CommunityId, days: number) => call<HealthReport>('health_report', { community, days }),
+  exportHealth: (community: CommunityId, days: number, format: ReportFormat, path: string) =>
+    call<string>('export_health', { community, days, format, path }),
 };
 
 export type Backend = typeof backend;
@@ -107,6 +145,7 @@ export type AppEventName =
   | 'node:community-changed'
   | 'node:thread-changed'
   | 'node:entry-changed'
+  | 'node:event-changed'
   | 'node:changed'
   | 'node:resync'
   | 'sync:changed';

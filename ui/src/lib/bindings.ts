@@ -827,3 +827,877 @@ community: CommunityId,
  * The event.
  */
 event: DocId, };
+
+/**
+ * What kind of gathering an event is: the community's rhythm.
+ */
+export type EventKind = "meeting" | "call" | "workshop" | "session";
+
+/**
+ * A member's answer to an event, or their record of having been there.
+ */
+export type RsvpStatus = "going" | "maybe" | "no" | "attended";
+
+/**
+ * What the organiser decides about an event.
+ */
+export type EventDetails = { 
+/**
+ * Meeting, call, workshop or session.
+ */
+kind: EventKind, 
+/**
+ * Its title.
+ */
+title: string, 
+/**
+ * When the (first) occurrence starts, in UTC.
+ */
+start: Timestamp, 
+/**
+ * The organiser's IANA time zone, e.g. `America/Toronto`.
+ */
+tz: string, 
+/**
+ * Length in minutes.
+ */
+duration_min: number, 
+/**
+ * A place or a link.
+ */
+place: string | null, 
+/**
+ * The agenda.
+ */
+agenda: string, 
+/**
+ * Recurrence as an RFC 5545 RRULE value (`FREQ=WEEKLY`), or none for a one-off event.
+ */
+recur: string | null, };
+
+/**
+ * One member's answer for one occurrence.
+ */
+export type Rsvp = { 
+/**
+ * The occurrence's start (the event's start for a one-off event).
+ */
+occurrence: Timestamp, 
+/**
+ * The member (the signer of the answer).
+ */
+member: MemberId, 
+/**
+ * Their answer.
+ */
+status: RsvpStatus, };
+
+/**
+ * A whole event, read.
+ */
+export type Event = { 
+/**
+ * The event id.
+ */
+id: DocId, 
+/**
+ * Its community.
+ */
+community: CommunityId, 
+/**
+ * Who organises it (from the signed change).
+ */
+organiser: MemberId | null, 
+/**
+ * What the organiser decided.
+ */
+details: EventDetails, 
+/**
+ * Whether the organiser cancelled it.
+ */
+cancelled: boolean, 
+/**
+ * The co-edited notes.
+ */
+notes: string, 
+/**
+ * Answers, by occurrence then member.
+ */
+rsvps: Array<Rsvp>, 
+/**
+ * When it was created.
+ */
+created_at: Timestamp, 
+/**
+ * When the organiser last changed it.
+ */
+updated_at: Timestamp, };
+
+/**
+ * What lists, calendars and reports need about an event, kept in the read index.
+ */
+export type EventSummary = { 
+/**
+ * The event id.
+ */
+id: DocId, 
+/**
+ * Its community.
+ */
+community: CommunityId, 
+/**
+ * Who organises it.
+ */
+organiser: MemberId | null, 
+/**
+ * What the organiser decided.
+ */
+details: EventDetails, 
+/**
+ * Whether it was cancelled.
+ */
+cancelled: boolean, 
+/**
+ * Answers, by occurrence then member.
+ */
+rsvps: Array<Rsvp>, 
+/**
+ * When it was created.
+ */
+created_at: Timestamp, 
+/**
+ * When the organiser last changed it.
+ */
+updated_at: Timestamp, 
+/**
+ * A short start of the notes.
+ */
+notes_excerpt: string, };
+
+/**
+ * An event with the version it was read at, so an editor can send its notes against it.
+ */
+export type EventView = { 
+/**
+ * The event.
+ */
+event: Event, 
+/**
+ * The document's heads when it was read (opaque to front ends).
+ */
+version: Array<string>, };
+
+/**
+ * A new event (or new details for one), as a front end fills it in.
+ */
+export type NewEvent = { 
+/**
+ * Meeting, call, workshop or session.
+ */
+kind: EventKind, 
+/**
+ * Title.
+ */
+title: string, 
+/**
+ * Wall-clock start in `tz`: `2026-12-03T15:00` (seconds optional).
+ */
+start_local: string, 
+/**
+ * IANA time zone of the organiser, e.g. `America/Toronto`.
+ */
+tz: string, 
+/**
+ * Length in minutes.
+ */
+duration_min: number, 
+/**
+ * Place or link.
+ */
+place: string | null, 
+/**
+ * Agenda.
+ */
+agenda: string, 
+/**
+ * `weekly`, `monthly`, an RRULE such as `FREQ=WEEKLY;BYDAY=TU`, or none.
+ */
+recur: string | null, };
+
+/**
+ * One occurrence of an event, for calendars.
+ */
+export type Occurrence = { 
+/**
+ * The event.
+ */
+event: DocId, 
+/**
+ * Its title.
+ */
+title: string, 
+/**
+ * Its kind.
+ */
+kind: EventKind, 
+/**
+ * Start (UTC).
+ */
+start: Timestamp, 
+/**
+ * End (UTC).
+ */
+end: Timestamp, 
+/**
+ * The organiser's zone.
+ */
+tz: string, 
+/**
+ * Start as wall-clock time in that zone, `2026-12-03T15:00`.
+ */
+start_local: string, 
+/**
+ * Place or link.
+ */
+place: string | null, 
+/**
+ * Members going.
+ */
+going: number, 
+/**
+ * Members who might come.
+ */
+maybe: number, 
+/**
+ * Members who attended.
+ */
+attended: number, 
+/**
+ * This member's own answer.
+ */
+mine: RsvpStatus | null, };
+
+/**
+ * Contributions within the last `window_days` that place a member at each level: at least
+ * `core` → core, at least `active` → active, at least `peripheral` → peripheral, fewer →
+ * inactive.
+ */
+export type LevelThresholds = { 
+/**
+ * How far back activity counts, in days.
+ */
+window_days: number, 
+/**
+ * Contributions needed for the core.
+ */
+core: number, 
+/**
+ * Contributions needed to be active.
+ */
+active: number, 
+/**
+ * Contributions needed to be peripheral (rather than inactive).
+ */
+peripheral: number, };
+
+/**
+ * A member as reports show them: id and roster name.
+ */
+export type MemberRef = { 
+/**
+ * The member id.
+ */
+id: MemberId, 
+/**
+ * The name the roster gives.
+ */
+name: string, };
+
+/**
+ * How involved a member is, from their recent activity.
+ */
+export type Level = "core" | "active" | "peripheral" | "inactive";
+
+/**
+ * How many members are at each level.
+ */
+export type LevelCounts = { 
+/**
+ * Core members.
+ */
+core: number, 
+/**
+ * Active members.
+ */
+active: number, 
+/**
+ * Peripheral members.
+ */
+peripheral: number, 
+/**
+ * Inactive members.
+ */
+inactive: number, };
+
+/**
+ * One member's level and what earned it.
+ */
+export type MemberLevel = { 
+/**
+ * The member.
+ */
+member: MemberRef, 
+/**
+ * Their role.
+ */
+role: Role, 
+/**
+ * Their level now.
+ */
+level: Level, 
+/**
+ * Their level one window earlier (`None` if they were not a member yet).
+ */
+previous: Level | null, 
+/**
+ * Contributions in the window.
+ */
+contributions: number, 
+/**
+ * Threads opened in the window.
+ */
+threads: number, 
+/**
+ * Replies in the window.
+ */
+replies: number, 
+/**
+ * Repertoire edits in the window (at most one per entry per day).
+ */
+repertoire_edits: number, 
+/**
+ * Event occurrences attended in the window.
+ */
+attended: number, 
+/**
+ * Their latest contribution ever (up to `at`).
+ */
+last_active: Timestamp | null, };
+
+/**
+ * A member who moved between levels.
+ */
+export type Movement = { 
+/**
+ * The member.
+ */
+member: MemberRef, 
+/**
+ * Their level at the start (`None`: they joined since).
+ */
+from: Level | null, 
+/**
+ * Their level at the end.
+ */
+to: Level, };
+
+/**
+ * Level counts at one moment.
+ */
+export type LevelSnapshot = { 
+/**
+ * The moment.
+ */
+at: Timestamp, 
+/**
+ * Counts of the members at that moment.
+ */
+counts: LevelCounts, };
+
+/**
+ * Everyone's level at a moment, how it changed, and the thresholds used.
+ */
+export type Participation = { 
+/**
+ * The moment levels are computed for.
+ */
+at: Timestamp, 
+/**
+ * The thresholds (set by coordinators, or the defaults).
+ */
+thresholds: LevelThresholds, 
+/**
+ * Counts per level.
+ */
+counts: LevelCounts, 
+/**
+ * Active roster members, core first, then by contributions and name.
+ */
+members: Array<MemberLevel>, 
+/**
+ * Members whose level differs from one window earlier, toward the core first.
+ */
+movement: Array<Movement>, 
+/**
+ * Counts at the end of each of the last six 30-day steps, oldest first, ending at `at`.
+ */
+history: Array<LevelSnapshot>, };
+
+/**
+ * One member's evidence of knowing one topic.
+ */
+export type Expertise = { 
+/**
+ * The topic (tag).
+ */
+topic: string, 
+/**
+ * The member.
+ */
+member: MemberRef, 
+/**
+ * The weighted sum (see [`weight`]).
+ */
+score: number, 
+/**
+ * Replies in others' threads on the topic.
+ */
+replies: number, 
+/**
+ * Replies marked as the answer.
+ */
+answers: number, 
+/**
+ * "This helped" marks from others on their replies.
+ */
+helped: number, 
+/**
+ * Entries on the topic they wrote.
+ */
+entries_written: number, 
+/**
+ * Entries on the topic they edited.
+ */
+entries_edited: number, };
+
+/**
+ * Someone who could answer an open request.
+ */
+export type Suggestion = { 
+/**
+ * The member.
+ */
+member: MemberRef, 
+/**
+ * Their expertise summed over the request's topics.
+ */
+score: number, 
+/**
+ * The request's topics they know, strongest first.
+ */
+topics: Array<string>, };
+
+/**
+ * Two members who work on the same topics from different regions or organisations and have
+ * never taken part in the same thread.
+ */
+export type Introduction = { 
+/**
+ * One member.
+ */
+a: MemberRef, 
+/**
+ * The other.
+ */
+b: MemberRef, 
+/**
+ * Topics both have expertise in.
+ */
+topics: Array<string>, 
+/**
+ * Sum over those topics of the smaller of the two scores.
+ */
+score: number, 
+/**
+ * What differs: `"region"`, `"organisation"` or both.
+ */
+differ_in: Array<string>, };
+
+/**
+ * One topic of the knowledge map.
+ */
+export type Topic = { 
+/**
+ * The tag.
+ */
+topic: string, 
+/**
+ * Threads with the tag.
+ */
+threads: number, 
+/**
+ * Requests for information with the tag.
+ */
+requests: number, 
+/**
+ * Of those, not resolved.
+ */
+open_requests: number, 
+/**
+ * Replies in threads with the tag.
+ */
+replies: number, 
+/**
+ * Repertoire entries with the tag.
+ */
+entries: number, 
+/**
+ * Newest post or edit on the topic.
+ */
+last_activity: Timestamp | null, };
+
+/**
+ * What counts as a gap.
+ */
+export type GapOptions = { 
+/**
+ * A request with no reply from anyone but its author for more than this many days.
+ */
+unanswered_days: number, 
+/**
+ * An entry not edited for more than this many days.
+ */
+stale_days: number, };
+
+/**
+ * A request nobody has answered.
+ */
+export type UnansweredRequest = { 
+/**
+ * The thread.
+ */
+id: DocId, 
+/**
+ * Its title.
+ */
+title: string, 
+/**
+ * Who asked.
+ */
+author: MemberRef | null, 
+/**
+ * Topics.
+ */
+tags: Array<string>, 
+/**
+ * When it was asked.
+ */
+created_at: Timestamp, 
+/**
+ * Whole days since.
+ */
+age_days: number, };
+
+/**
+ * An entry nobody has touched for a long time.
+ */
+export type StaleEntry = { 
+/**
+ * The entry.
+ */
+id: DocId, 
+/**
+ * Its title.
+ */
+title: string, 
+/**
+ * Topics.
+ */
+tags: Array<string>, 
+/**
+ * Last edited.
+ */
+updated_at: Timestamp, 
+/**
+ * Whole days since.
+ */
+age_days: number, };
+
+/**
+ * A topic people ask about that the repertoire does not cover.
+ */
+export type UncoveredTopic = { 
+/**
+ * The tag.
+ */
+topic: string, 
+/**
+ * Requests with the tag.
+ */
+requests: number, 
+/**
+ * Of those, not resolved.
+ */
+open_requests: number, };
+
+/**
+ * Where the community's knowledge is thin.
+ */
+export type Gaps = { 
+/**
+ * When the gaps were computed.
+ */
+at: Timestamp, 
+/**
+ * The options used.
+ */
+options: GapOptions, 
+/**
+ * Topics with requests but no repertoire entry, most asked first.
+ */
+topics_without_repertoire: Array<UncoveredTopic>, 
+/**
+ * Open requests with no reply for longer than `options.unanswered_days`, oldest first.
+ */
+unanswered_requests: Array<UnansweredRequest>, 
+/**
+ * Entries not edited for longer than `options.stale_days`, oldest first.
+ */
+stale_entries: Array<StaleEntry>, };
+
+/**
+ * Activity in one week (or, for totals, the whole period).
+ */
+export type WeekRow = { 
+/**
+ * Monday 00:00 UTC (the period start for totals).
+ */
+week_start: Timestamp, 
+/**
+ * Threads opened.
+ */
+threads: number, 
+/**
+ * Replies written.
+ */
+replies: number, 
+/**
+ * Threads plus replies.
+ */
+posts: number, 
+/**
+ * Members who contributed anything.
+ */
+active_members: number, 
+/**
+ * Members added to the roster.
+ */
+new_members: number, 
+/**
+ * Repertoire entries created.
+ */
+entries_created: number, 
+/**
+ * Event occurrences held.
+ */
+events_held: number, 
+/**
+ * Attendances recorded at them.
+ */
+attendance: number, };
+
+/**
+ * Members over the period.
+ */
+export type MembersHealth = { 
+/**
+ * Members in the roster at the end.
+ */
+total: number, 
+/**
+ * Members who contributed in the period.
+ */
+active: number, 
+/**
+ * Members added in the period.
+ */
+new: number, 
+/**
+ * Levels at the start.
+ */
+levels_at_start: LevelCounts, 
+/**
+ * Levels at the end.
+ */
+levels_at_end: LevelCounts, 
+/**
+ * Who moved between levels from start to end.
+ */
+movement: Array<Movement>, };
+
+/**
+ * Requests for information opened in the period.
+ */
+export type RequestsHealth = { 
+/**
+ * Requests opened.
+ */
+opened: number, 
+/**
+ * Of those, replied to by someone other than the asker (by the end).
+ */
+replied: number, 
+/**
+ * Of those, resolved (by the end).
+ */
+resolved: number, 
+/**
+ * `resolved / opened`, if any were opened.
+ */
+share_resolved: number | null, 
+/**
+ * Median hours from the request to the first reply by someone else, over those replied.
+ */
+median_hours_to_first_reply: number | null, 
+/**
+ * Requests (opened any time) still without a reply at the end.
+ */
+unanswered_at_end: number, };
+
+/**
+ * The repertoire over the period.
+ */
+export type RepertoireHealth = { 
+/**
+ * Entries at the start.
+ */
+entries_at_start: number, 
+/**
+ * Entries at the end.
+ */
+entries_at_end: number, 
+/**
+ * Entries created in the period.
+ */
+created: number, 
+/**
+ * Of those, promoted from a thread.
+ */
+promoted_from_threads: number, 
+/**
+ * Edits in the period (at most one per member per entry per day).
+ */
+edits: number, 
+/**
+ * Replies in the period that link to an entry.
+ */
+replies_linking_entries: number, 
+/**
+ * Distinct entries those replies link to: the repertoire being reused.
+ */
+entries_reused: number, };
+
+/**
+ * One occurrence of an event in the period.
+ */
+export type HeldEvent = { 
+/**
+ * The event.
+ */
+id: DocId, 
+/**
+ * Its title.
+ */
+title: string, 
+/**
+ * When the occurrence started.
+ */
+start: Timestamp, 
+/**
+ * Members who recorded they attended.
+ */
+attended: number, 
+/**
+ * Members who said they were going.
+ */
+going: number, };
+
+/**
+ * Events over the period.
+ */
+export type EventsHealth = { 
+/**
+ * Occurrences held (started in the period, not cancelled).
+ */
+held: number, 
+/**
+ * Attendances recorded at them.
+ */
+attendance: number, 
+/**
+ * `attendance / held`, if any were held.
+ */
+mean_attendance: number | null, 
+/**
+ * The occurrences, oldest first.
+ */
+occurrences: Array<HeldEvent>, };
+
+/**
+ * The health report.
+ */
+export type HealthReport = { 
+/**
+ * The community.
+ */
+community: CommunityId, 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Period start (inclusive).
+ */
+since: Timestamp, 
+/**
+ * Period end (exclusive): the moment the report describes.
+ */
+until: Timestamp, 
+/**
+ * Thresholds the levels were computed with.
+ */
+thresholds: LevelThresholds, 
+/**
+ * Members.
+ */
+members: MembersHealth, 
+/**
+ * Activity per week, oldest first (weeks start on Monday, UTC; the first and last may
+ * be partial).
+ */
+weeks: Array<WeekRow>, 
+/**
+ * Totals over the period.
+ */
+totals: WeekRow, 
+/**
+ * Requests.
+ */
+requests: RequestsHealth, 
+/**
+ * Repertoire.
+ */
+repertoire: RepertoireHealth, 
+/**
+ * Events.
+ */
+events: EventsHealth, 
+/**
+ * Topics of threads opened in the period, most used first (at most ten).
+ */
+top_topics: Array<[string, number]>, };
+
+/**
+ * The formats a health report is exported in.
+ */
+export type ReportFormat = "md" | "csv" | "html" | "json";

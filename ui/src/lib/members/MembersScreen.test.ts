@@ -63,4 +63,24 @@ describe('MembersScreen', () => {
     await settle();
     expect(screen.getByTestId('invite-code').textContent).toBe('cpinvite1examplecode');
   });
+
+  it('shows each member’s participation level; a coordinator changes the thresholds', async () => {
+    const { node, app } = await startApp();
+    const c = app.currentId!;
+    node.addMember(c, 'MEMBER0000OTHER', 'Jonas');
+    const b = node.backend();
+    for (let i = 0; i < 5; i++) await b.createThread(c, { activity: 'discussion', title: `T${i}`, body: 'x', tags: [] });
+    await app.refreshCommunity();
+    renderIn(app, MembersScreen);
+    await settle(10);
+    expect(screen.getAllByTestId('member-level').map((r) => r.textContent?.trim().split(/\s+/)[0])).toEqual(['Active', 'Inactive']);
+    expect(screen.getByTestId('level-thresholds').textContent).toContain('core from 20, active from 5, peripheral from 1');
+    await fireEvent.click(screen.getByTestId('levels-edit'));
+    await fireEvent.input(screen.getByTestId('levels-core'), { target: { value: '4' } });
+    await fireEvent.input(screen.getByTestId('levels-active'), { target: { value: '2' } });
+    await fireEvent.click(screen.getByTestId('levels-save'));
+    await settle(10);
+    expect(node.calls.find((x) => x.name === 'setLevelThresholds')?.args[1]).toEqual({ window_days: 90, core: 4, active: 2, peripheral: 1 });
+    expect(screen.getAllByTestId('member-level')[0].textContent).toContain('Core');
+  });
 });

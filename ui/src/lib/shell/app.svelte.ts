@@ -8,6 +8,7 @@ import type {
   CommunityOverview,
   DocId,
   EntrySummary,
+  EventSummary,
   Identity,
   MemberId,
   Role,
@@ -26,7 +27,9 @@ export type Route =
   | { name: 'thread'; id: DocId }
   | { name: 'repertoire' }
   | { name: 'entry'; id: DocId }
+  | { name: 'events'; id?: DocId; compose?: boolean }
   | { name: 'members' }
+  | { name: 'health' }
   | { name: 'sync' }
   | { name: 'settings' };
 
@@ -49,6 +52,9 @@ export class AppState {
   threadQuery = $state<ThreadQuery>({ ...ALL_THREADS });
   entries = $state<EntrySummary[]>([]);
   entryQuery = $state<EntryQuery>({ kind: null, tag: null });
+  events = $state<EventSummary[]>([]);
+  /** Bumped whenever anything the analytics read changes, so open reports recompute. */
+  activity = $state(0);
   sync = $state<SyncStatus | null>(null);
   route = $state<Route>({ name: 'home' });
   /** A long operation under way (joining, importing), in words. */
@@ -95,9 +101,10 @@ export class AppState {
   async start(): Promise<void> {
     this.#off?.();
     this.#off = listenAll(
-      ['node:community-changed', 'node:thread-changed', 'node:entry-changed', 'node:resync', 'sync:changed'],
+      ['node:community-changed', 'node:thread-changed', 'node:entry-changed', 'node:event-changed', 'node:resync', 'sync:changed'],
       (name, payload) => {
         const here = payload && 'community' in payload ? payload.community === this.currentId : true;
+        if (here && name.startsWith('node:')) this.activity += 1;
         switch (name) {
           case 'node:community-changed':
             void this.refreshCommunities();
@@ -110,6 +117,9 @@ export class AppState {
           case 'node:entry-changed':
             if (here) void this.refreshEntries();
             void this.refreshCommunities();
+            break;
+          case 'node:event-changed':
+            if (here) void this.refreshEvents();
             break;
           case 'node:resync':
             void this.refreshAll();
@@ -171,6 +181,7 @@ export class AppState {
       this.threads = [];
       this.read = {};
       this.entries = [];
+      this.events = [];
       this.loaded = false;
       this.threadQuery = { ...ALL_THREADS };
       this.entryQuery = { kind: null, tag: null };
@@ -197,6 +208,7 @@ export class AppState {
       this.refreshCommunity(),
       this.refreshThreads(),
       this.refreshEntries(),
+      this.refreshEvents(),
       this.refreshSync(),
     ]);
   };
@@ -239,6 +251,17 @@ export class AppState {
     try {
       const list = await this.backend.entries(id, { kind: null, tag: null });
       if (this.currentId === id) this.entries = list;
+    } catch (e) {
+      notices.error(e);
+    }
+  });
+
+  refreshEvents = coalesce(async () => {
+    const id = this.currentId;
+    if (!id) return;
+    try {
+      const list = await this.backend.events(id);
+      if (this.currentId === id) this.events = list;
     } catch (e) {
       notices.error(e);
     }

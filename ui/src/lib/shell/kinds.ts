@@ -1,5 +1,5 @@
 // The words members read for kinds and roles, and the small icon that goes with each.
-import type { ActivityKind, EntryKind, Role } from '../backend';
+import type { ActivityKind, EntryKind, EventKind, Level, Role, RsvpStatus } from '../backend';
 
 export const ACTIVITY_KINDS: ActivityKind[] = ['problem', 'request', 'development', 'story', 'discussion'];
 export const ENTRY_KINDS: EntryKind[] = ['story', 'case', 'tool', 'method', 'lesson', 'document'];
@@ -36,6 +36,31 @@ export const ROLE_LABEL: Record<Role, string> = {
   observer: 'Observer',
 };
 
+export const EVENT_KINDS: EventKind[] = ['meeting', 'call', 'workshop', 'session'];
+
+export const EVENT_LABEL: Record<EventKind, string> = {
+  meeting: 'Meeting',
+  call: 'Call',
+  workshop: 'Workshop',
+  session: 'Conference session',
+};
+
+export const RSVP_LABEL: Record<RsvpStatus, string> = {
+  going: 'Going',
+  maybe: 'Maybe',
+  no: 'Not going',
+  attended: 'Attended',
+};
+
+export const LEVELS: Level[] = ['core', 'active', 'peripheral', 'inactive'];
+
+export const LEVEL_LABEL: Record<Level, string> = {
+  core: 'Core',
+  active: 'Active',
+  peripheral: 'Peripheral',
+  inactive: 'Inactive',
+};
+
 /** SVG path data (24×24, stroked) per icon name. */
 export const ICONS: Record<string, string> = {
   problem: 'M14.7 6.3a1 1 0 0 0 0 1.4l1.6 1.6a1 1 0 0 0 1.4 0l3.8-3.8a6 6 0 0 1-7.9 7.9l-6.9 6.9a2.1 2.1 0 0 1-3-3l6.9-6.9a6 6 0 0 1 7.9-7.9z',
@@ -62,4 +87,10 @@ export const ICONS: Record<string, string> = {
   close: 'M18 6L6 18M6 6l12 12',
   copy: 'M20 9h-9a2 2 0 0 0-2 2v9a2 2 0 0 0 2 2h9a2 2 0 0 0 2-2v-9a2 2 0 0 0-2-2zM5 15H4a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2h9a2 2 0 0 1 2 2v1',
   back: 'M19 12H5M12 19l-7-7 7-7',
+  calendar: 'M5 4h14a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zM16 2v4M8 2v4M3 10h18',
+  chart: 'M3 3v18h18M7 15l4-4 3 3 6-6',
+  chevronLeft: 'M15 18l-6-6 6-6',
+  chevronRight: 'M9 18l6-6-6-6',
+  download: 'M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4M7 10l5 5 5-5M12 15V3',
+  pin: 'M12 22s7-6.2 7-12a7 7 0 1 0-14 0c0 5.8 7 12 7 12zM12 12.5a2.5 2.5 0 1 0 0-5 2.5 2.5 0 0 0 0 5z',
 };

@@ -18,6 +18,8 @@ import type {
   ThreadSummary,
 } from '../bindings';
 import type { Api } from '../shell/api';
+import type { Event, EventView, LevelThresholds } from '../bindings';
+import * as insight from './fake-insight';
 import { rebase } from '../repertoire/text';
 
 type Handler = (p: NodeEvent | null) => void;
@@ -37,6 +39,9 @@ export class FakeNode {
   versions = new Map<string, string>();
   entryVersion = new Map<DocId, string>();
   read = new Map<DocId, number>();
+  events = new Map<DocId, Event>();
+  eventVersion = new Map<DocId, string>();
+  thresholds = new Map<CommunityId, LevelThresholds>();
   sync: SyncStatus = { online: true, address: 'cppeer1fakeaddress', relay: { mode: 'default' }, peers: [], unshared: [] };
   calls: { name: string; args: unknown[] }[] = [];
   handlers = new Map<AppEventName, Set<Handler>>();
@@ -125,6 +130,30 @@ export class FakeNode {
     const e = this.entries.get(id);
     if (!e) throw new BackendError({ code: 'not_found', message: `no entry matches '${id}'` });
     return { entry: structuredClone(e), version: [this.entryVersion.get(id)!] };
+  }
+
+  #eventView(id: DocId): EventView {
+    const e = this.events.get(id);
+    if (!e) throw new BackendError({ code: 'not_found', message: `no event matches '${id}'` });
+    return { event: structuredClone(e), version: [this.eventVersion.get(id)!] };
+  }
+
+  #eventNotes(e: Event, text: string): void {
+    e.notes = text;
+    const v = this.id('V');
+    this.versions.set(v, text);
+    this.eventVersion.set(e.id, v);
+  }
+
+  /** The community's threads, entries and events, for the analytics. */
+  of(community: CommunityId) {
+    return {
+      c: this.communities.get(community)!,
+      threads: [...this.threads.values()].filter((t) => t.community === community),
+      entries: [...this.entries.values()].filter((e) => e.community === community),
+      events: [...this.events.values()].filter((e) => e.community === community),
+      thresholds: this.thresholds.get(community) ?? insight.DEFAULT_THRESHOLDS,
+    };
   }
 
   summary(t: Thread): ThreadSummary {
@@ -297,6 +326,106 @@ export class FakeNode {
       importBundle: async () => {
         throw new BackendError({ code: 'bad_bundle', message: 'not a bundle' });
       },
+
+      events: async (community) => this.of(community).events.map(insight.summaryOf),
+      calendar: async (community, from, to) =>
+        this.of(community)
+          .events.flatMap((e) => insight.starts(e, from, to).map((s) => insight.occurrence(e, s, this.identity?.member ?? null)))
+          .sort((a, b) => a.start - b.start),
+      event: async (id) => this.#eventView(id),
+      createEvent: async (community, ne) => {
+        if (!ne.title.trim()) throw new BackendError({ code: 'invalid_input', message: 'the title is empty' });
+        const id = this.id('V');
+        const start = Date.parse(`${ne.start_local}Z`);
+        if (Number.isNaN(start)) throw new BackendError({ code: 'invalid_input', message: `'${ne.start_local}' is not a local date and time like 2026-12-03T15:00` });
+        const e: Event = {
+          id,
+          community,
+          organiser: me(),
+          details: { kind: ne.kind, title: ne.title.trim(), start, tz: ne.tz, duration_min: ne.duration_min, place: ne.place, agenda: ne.agenda, recur: ne.recur ? (ne.recur === 'weekly' ? 'FREQ=WEEKLY' : ne.recur === 'monthly' ? 'FREQ=MONTHLY' : ne.recur) : null },
+          cancelled: false,
+          notes: '',
+          rsvps: [],
+          created_at: this.#now(),
+          updated_at: this.#now(),
+        };
+        this.events.set(id, e);
+        this.#eventNotes(e, '');
+        this.emit('node:event-changed', { type: 'event_changed', community, event: id });
+        return id;
+      },
+      updateEvent: async (id, ne) => {
+        const e = this.events.get(id)!;
+        e.details = { ...e.details, kind: ne.kind, title: ne.title, start: Date.parse(`${ne.start_local}Z`), tz: ne.tz, duration_min: ne.duration_min, place: ne.place, agenda: ne.agenda };
+        this.emit('node:event-changed', { type: 'event_changed', community: e.community, event: id });
+        return null;
+      },
+      cancelEvent: async (id, cancelled) => {
+        const e = this.events.get(id)!;
+        e.cancelled = cancelled;
+        this.emit('node:event-changed', { type: 'event_changed', community: e.community, event: id });
+        return null;
+      },
+      rsvp: async (id, occurrence, status) => {
+        const e = this.events.get(id)!;
+        const at = occurrence ?? e.details.start;
+        e.rsvps = e.rsvps.filter((r) => !(r.occurrence === at && r.member === me()));
+        e.rsvps.push({ occurrence: at, member: me(), status });
+        this.emit('node:event-changed', { type: 'event_changed', community: e.community, event: id });
+        return at;
+      },
+      editEventNotes: async (id, version, text) => {
+        const e = this.events.get(id)!;
+        const base = this.versions.get(version[0]);
+        if (base === undefined) throw new BackendError({ code: 'not_allowed', message: 'the text changed since it was opened here' });
+        this.#eventNotes(e, rebase(base, text, e.notes));
+        this.emit('node:event-changed', { type: 'event_changed', community: e.community, event: id });
+        return this.#eventView(id);
+      },
+      exportIcs: async (_c, path) => path,
+
+      participation: async (community) => {
+        const x = this.of(community);
+        return insight.participation(x.c, x.threads, x.thresholds, this.#now());
+      },
+      setLevelThresholds: async (community, t) => {
+        this.thresholds.set(community, t);
+        this.emit('node:community-changed', { type: 'community_changed', community });
+        return null;
+      },
+      experts: async (community, topic) => {
+        const x = this.of(community);
+        return insight.expertise(x.c, x.threads, x.entries).filter((e) => !topic || e.topic === topic);
+      },
+      askSomeoneWhoKnows: async (id) => {
+        const t = thread(id);
+        const x = this.of(t.community);
+        const involved = new Set([t.opening.author, ...t.replies.map((r) => r.author)]);
+        const by = new Map<string, { member: (typeof ex)[number]['member']; score: number; topics: string[] }>();
+        const ex = insight.expertise(x.c, x.threads, x.entries).filter((e) => t.tags.includes(e.topic) && !involved.has(e.member.id));
+        for (const e of ex) {
+          const s = by.get(e.member.id) ?? { member: e.member, score: 0, topics: [] };
+          s.score += e.score;
+          s.topics.push(e.topic);
+          by.set(e.member.id, s);
+        }
+        return [...by.values()].sort((a, b) => b.score - a.score).slice(0, 5);
+      },
+      introductions: async () => [],
+      knowledgeMap: async (community) => {
+        const x = this.of(community);
+        return insight.knowledgeMap(x.c, x.threads, x.entries);
+      },
+      gaps: async (community, o) => {
+        const x = this.of(community);
+        return insight.gaps(x.c, x.threads, x.entries, o.unanswered_days, o.stale_days, this.#now());
+      },
+      healthReport: async (community, days) => {
+        const x = this.of(community);
+        const until = this.#now();
+        return insight.healthReport(x.c, x.threads, x.entries, x.events, x.thresholds, until - days * 86_400_000, until);
+      },
+      exportHealth: async (_c, _d, _f, path) => path,
     };
     // Every call: recorded, optionally failing, and asynchronous like the real IPC.
     const wrapped = {} as Record<string, unknown>;
