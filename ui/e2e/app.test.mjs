@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,9 +32,15 @@ function cli(...args) {
 
 const $id = (id) => browser.$(`[data-testid="${id}"]`);
 
+/** Saves what the window showed when a step failed, then fails with the same error. */
+async function failed(step, e) {
+  await browser.saveScreenshot(join(shots, `failed-${step}.png`)).catch(() => {});
+  throw e;
+}
+
 async function waitFor(id, timeout = 15_000) {
   const el = await $id(id);
-  await el.waitForDisplayed({ timeout, timeoutMsg: `${id} did not appear within ${timeout} ms` });
+  await el.waitForDisplayed({ timeout, timeoutMsg: `${id} did not appear within ${timeout} ms` }).catch((e) => failed(id, e));
   return el;
 }
 
@@ -59,12 +65,12 @@ async function waitForText(id, text, timeout = 20_000) {
   await browser.waitUntil(
     async () => {
       for (const el of await browser.$$(`[data-testid="${id}"]`)) {
-        if ((await el.getText()).includes(text)) return true;
+        if ((await el.getText()).replace(/\s+/g, ' ').includes(text)) return true;
       }
       return false;
     },
     { timeout, interval: 200, timeoutMsg: `no ${id} showed "${text}" within ${timeout} ms` },
-  );
+  ).catch((e) => failed(id, e));
 }
 
 before(async () => {
@@ -200,4 +206,152 @@ test('first run, a community, a thread answered and promoted, an entry edited, a
   await click('nav-settings');
   await waitFor('backup-path');
   await shot('11-settings');
+});
+
+/** Waits until a figure card reads `text` (its value, then its label). */
+async function waitForKpi(id, text, timeout = 30_000) {
+  let seen = '';
+  await browser
+    .waitUntil(
+      async () => {
+        const el = await $id(id);
+        if (!(await el.isExisting())) return false;
+        seen = `${await (await el.$('.v')).getText()} ${await (await el.$('.l')).getText()}`.replace(/\s+/g, ' ');
+        return seen.includes(text);
+      },
+      { timeout, interval: 250, timeoutMsg: `${id} did not read "${text}" within ${timeout} ms` },
+    )
+    .catch((e) => failed(id, new Error(`${e.message}; it read "${seen}"`)));
+}
+
+/** `2026-12-03T15:00`: the wall clock at `ms` in `timeZone`. */
+function wallClock(ms, timeZone) {
+  const f = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+}
+
+test('events, participation levels and the health report show what the members did', async () => {
+  const sync = () => cli('sync', '--bind', '127.0.0.1:0', '--relay', 'none', '--no-mdns');
+  // Ana plans a workshop in three days (UTC, so the figures do not depend on the machine's zone).
+  await click('nav-events');
+  await click('event-new');
+  const kind = await waitFor('event-kind');
+  await kind.selectByAttribute('value', 'workshop');
+  await type('event-title-input', 'Lighting audit workshop');
+  const day = wallClock(Date.now() + 3 * 86_400_000, 'UTC').slice(0, 10);
+  // Date and time inputs take what the keyboard would type; set them through the DOM instead.
+  await browser.execute((d) => {
+    const set = (id, v) => {
+      const el = document.querySelector(`[data-testid="${id}"]`);
+      el.value = v;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    };
+    set('event-date', d);
+    set('event-time', '10:00');
+  }, day);
+  const tz = await waitFor('event-tz');
+  await tz.selectByAttribute('value', 'UTC');
+  await type('event-duration', '120');
+  await type('event-place', 'Town hall, room 2');
+  await type('event-agenda', 'Walk the route, then map the dark spots.');
+  await click('event-save');
+  await waitForText('event-panel-title', 'Lighting audit workshop');
+  await waitForText('event-when', '(2 hours)');
+  await click('rsvp-going');
+  await waitForText('event-answers', 'Going (1): Ana Silva');
+  const notes = await waitFor('event-notes');
+  await notes.setValue('Ana: bring the residents list.');
+  await click('event-notes-save');
+  await waitForText('event-counts', '1 going');
+
+  // Bea answers and adds to the notes from the command line; she also held a kick-off call
+  // three hours ago (in Toronto time) and attended it.
+  sync();
+  const events = JSON.parse(cli('--json', 'event', 'list'));
+  const workshop = events.find((e) => e.title === 'Lighting audit workshop');
+  assert.ok(workshop, 'the workshop reached Bea');
+  assert.equal(workshop.start_local, `${day}T10:00`);
+  cli('event', 'rsvp', workshop.id, 'going');
+  cli('event', 'notes', workshop.id, '--append', '\nBea: bring torches.');
+  const past = wallClock(Date.now() - 3 * 3_600_000, 'America/Toronto');
+  const kickoff = cli('event', 'new', '--kind', 'call', '--title', 'Kick-off call', '--start', past, '--tz', 'America/Toronto', '--duration', '60m');
+  cli('event', 'rsvp', kickoff, 'attended');
+  sync();
+  await waitForText('event-counts', '2 going', 30_000);
+  await browser.waitUntil(
+    async () => {
+      const v = await (await $id('event-notes')).getValue();
+      return v.includes('Ana: bring the residents list.') && v.includes('Bea: bring torches.');
+    },
+    { timeout: 30_000, interval: 250, timeoutMsg: "Bea's notes did not arrive with Ana's kept" },
+  );
+  await waitForText('event-answers', 'Going (2)');
+  await shot('12-event');
+  await click('events-past');
+  await waitForText('event-row', 'Kick-off call');
+  await waitForText('event-counts', '1 attended');
+  await click('events-view-month');
+  await waitForText('month-chip', 'Lighting audit workshop');
+  await shot('13-events-month');
+
+  // The calendar file holds both events.
+  await click('events-export-open');
+  const ics = join(root, 'events.ics');
+  await type('events-export-path', ics);
+  await click('events-export');
+  await browser.waitUntil(async () => existsSync(ics), { timeout: 10_000, timeoutMsg: 'no .ics written' });
+  const cal = readFileSync(ics, 'utf8');
+  assert.match(cal, /^BEGIN:VCALENDAR\r\n/);
+  assert.match(cal, /SUMMARY:Lighting audit workshop\r\n/);
+  assert.match(cal, /SUMMARY:Kick-off call\r\n/);
+  assert.match(cal, new RegExp(`DTSTART:${day.replaceAll("-", "")}T100000Z`));
+  assert.equal(cal.match(/BEGIN:VEVENT/g).length, 2);
+
+  // Participation levels: the same figures Bea's own machine computes from the same history.
+  const levels = JSON.parse(cli('--json', 'members', '--levels'));
+  const byName = Object.fromEntries(levels.members.map((m) => [m.member.name, m]));
+  assert.equal(byName['Ana Silva'].threads, 1);
+  assert.equal(byName['Ana Silva'].replies, 1);
+  assert.equal(byName['Bea Okafor'].threads, 1);
+  assert.equal(byName['Bea Okafor'].attended, 1);
+  await click('nav-members');
+  for (const name of ['Ana Silva', 'Bea Okafor']) {
+    const m = byName[name];
+    const label = m.level[0].toUpperCase() + m.level.slice(1);
+    await browser.waitUntil(
+      async () => {
+        for (const row of await browser.$$('[data-testid="member-row"]')) {
+          const t = await row.getText();
+          if (t.includes(name)) return (await (await row.$('[data-testid="member-level"]')).getText()).replace(/\s+/g, ' ').startsWith(`${label} ${m.contributions}`);
+        }
+        return false;
+      },
+      { timeout: 20_000, interval: 250, timeoutMsg: `${name} is not shown as ${label} with ${m.contributions} contributions` },
+    );
+  }
+  await waitForText('level-thresholds', 'core from 20, active from 5, peripheral from 1');
+  await shot('14-members-levels');
+
+  // The health report: three posts (two threads, one reply), the one request resolved, the
+  // entry promoted from it, one call held with one attendance, two active members.
+  const report = JSON.parse(cli('--json', 'health'));
+  assert.equal(report.totals.posts, 3);
+  await click('nav-health');
+  await waitForKpi('kpi-posts', '3 posts (2 threads, 1 replies)');
+  await waitForKpi('kpi-resolved', '100% of 1 requests resolved');
+  await waitForKpi('kpi-active', '2 active members of 2');
+  await waitForKpi('kpi-new', '2 new members');
+  await waitForKpi('kpi-repertoire', '1 repertoire entries (+1, 1 from threads');
+  await waitForKpi('kpi-events', '1 events held (1 attendances)');
+  await waitForText('knowledge-map', '#lighting');
+  await waitFor('chart-posts');
+  await shot('15-health');
+  await click('health-export-open');
+  const page = join(root, 'health.html');
+  await type('health-path', page);
+  await click('health-export');
+  await browser.waitUntil(async () => existsSync(page), { timeout: 10_000, timeoutMsg: 'no report written' });
+  const html = readFileSync(page, 'utf8');
+  assert.ok(html.includes('Crime Prevention Network') && html.includes('uPlot'), 'the report page names the community and carries its charts');
 });

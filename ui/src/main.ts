@@ -16,4 +16,9 @@ async function start() {
   return mount(App, { target });
 }
 
-void start();
+// A window that cannot start says why instead of staying blank.
+start().catch((e: unknown) => {
+  const target = document.getElementById('app');
+  if (target) target.textContent = `Commonplace could not open its window: ${String((e as Error)?.stack ?? e)}`;
+  console.error(e);
+});

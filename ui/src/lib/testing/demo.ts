@@ -31,6 +31,10 @@ export async function demoNode(): Promise<FakeNode> {
   const e = await b.createEntry(c, { kind: 'lesson', title: null, body: null, tags: [], from_thread: t2 });
   await b.editEntryText(e, [node.entryVersion.get(e)!], 'Write the next repositioning time on the whiteboard by the bed at every turn.\n\nWhy: the chart does not travel with the verbal handover; the whiteboard is seen by whoever comes in.\n\n- Use the 24-hour clock\n- Initial it');
   await b.createEntry(c, { kind: 'tool', title: 'Pressure area check before discharge', body: '1. Heels\n2. Sacrum\n3. Elbows', tags: ['pressure ulcers'], from_thread: null });
+  const day = (d: number, hour: number) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10) + `T${String(hour).padStart(2, '0')}:00`;
+  const call = await b.createEvent(c, { kind: 'call', title: 'Monthly practice call', start_local: day(-21, 15), tz: 'UTC', duration_min: 60, place: 'https://meet.example.org/wound-care', agenda: 'One case each, five minutes, then questions.', recur: 'monthly' });
+  await b.rsvp(call, null, 'attended');
+  await b.createEvent(c, { kind: 'workshop', title: 'Silver dressings: what we have seen', start_local: day(4, 10), tz: 'Europe/Oslo', duration_min: 120, place: 'St Mary, seminar room 3', agenda: 'Jonas shows his six-week series; we agree what to record.', recur: null });
   node.sync = {
     online: true,
     address: 'cppeer1qqexampleaddressforthedemo0000000000000000000',
