@@ -244,8 +244,16 @@ async fn update_charter(state: St<'_>, id: CommunityId, charter: Charter) -> Res
 }
 
 #[tauri::command]
-async fn join(state: St<'_>, code: String) -> Res<CommunityId> {
-    Ok(state.online().await?.join(&code).await?.0)
+async fn join(state: St<'_>, code: String, via: Option<String>) -> Res<CommunityId> {
+    let via = via
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| v.parse::<commonplace_node::PeerTicket>())
+        .transpose()
+        .map_err(|e| invalid(format!("that is not a member's address: {e}")))?;
+    let online = state.online().await?;
+    Ok(online.join_via(&code, via.as_slice()).await?.0)
 }
 
 // ---- threads -----------------------------------------------------------------------------

@@ -106,11 +106,15 @@ enum Command {
     /// Invitations to a community (coordinators).
     #[command(subcommand)]
     Invite(InviteCmd),
-    /// Join a community with an invitation code: the inviting node admits you and you receive
-    /// the whole community.
+    /// Join a community with an invitation code: the inviting node (or any member's node
+    /// given with --via) admits you and you receive the whole community.
     Join {
         /// The invitation code.
         code: String,
+        /// Join through this member's node (its address, from `status`); repeatable. The
+        /// inviting node named in the code is tried last.
+        #[arg(long, value_name = "ADDR")]
+        via: Vec<String>,
         #[command(flatten)]
         net: net::NetArgs,
     },
@@ -674,7 +678,9 @@ fn run(cli: Cli) -> Result<()> {
             let c = node.find_community(community.community.as_deref())?;
             runtime()?.block_on(net::invite(node, n, c, role, expires, qr, &out))
         }
-        Command::Join { code, net: n } => runtime()?.block_on(net::join(node, n, &code, &out)),
+        Command::Join { code, via, net: n } => {
+            runtime()?.block_on(net::join(node, n, &code, &via, &out))
+        }
         Command::Serve { net: n, interval } => {
             runtime()?.block_on(net::serve(node, n, interval, &out))
         }

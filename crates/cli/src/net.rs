@@ -259,9 +259,14 @@ pub async fn invite(
     Ok(())
 }
 
-pub async fn join(node: Node, args: NetArgs, code: &str, out: &Out) -> Result<()> {
+pub async fn join(node: Node, args: NetArgs, code: &str, via: &[String], out: &Out) -> Result<()> {
+    let via = via
+        .iter()
+        .map(|a| a.trim().parse::<PeerTicket>())
+        .collect::<Result<Vec<_>, _>>()
+        .context("--via takes a member's address, as `commonplace status` prints it")?;
     let online = go_online(&node, &one_shot(&args), false).await?;
-    let result = online.join(code).await;
+    let result = online.join_via(code, &via).await;
     online.shutdown().await;
     let (c, report) = result.context("joining failed")?;
     let name = node.community(&c)?.charter.name;

@@ -39,6 +39,7 @@ mod read;
 mod signed;
 
 pub mod activity;
+pub mod admission;
 pub mod bundle;
 pub mod community;
 pub mod entry;

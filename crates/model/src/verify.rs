@@ -8,7 +8,9 @@
 //!    signer over (community, document, change hash) — or a later change of the same actor in
 //!    the batch is, whose hash commits to this one;
 //! 3. authority: for the community document (charter and roster), the signer was a
-//!    coordinator in the roster as of the change's own dependencies. For threads and entries,
+//!    coordinator in the roster as of the change's own dependencies — or an active member
+//!    whose change does nothing but admit the holder of a coordinator's invitation (see
+//!    `admission`). For threads and entries,
 //!    the signer is in the roster with a contributing role and, if removed since, signed the
 //!    change with a timestamp before the removal; and every op of the change touches only what
 //!    its signer may write (see `RootRule` and `Slot` below): a thread's own fields are its
@@ -29,8 +31,9 @@ use automerge::{
     ActorId, Automerge, Change, ChangeHash, ExpandedChange, ObjId, ObjType, ROOT, ReadDoc, Value,
     legacy,
 };
-use commonplace_base::{MemberId, Signature, SigningDomain, actor, verify_many};
+use commonplace_base::{MemberId, Signature, SigningDomain, Timestamp, actor, verify_many};
 
+use crate::admission::{self, Judgement};
 use crate::read::signer_of_op;
 use crate::signed::{DocRef, SignedChange};
 use crate::{DocKind, RejectReason, Role, Roster, community, entry, event, thread};
@@ -82,24 +85,56 @@ pub fn verify_and_apply(
         DocKind::Community => {
             for c in &ordered {
                 let deps = c.change.deps().to_vec();
-                let allowed = if deps.is_empty() {
-                    c.signer == *founder
-                } else {
-                    let at =
-                        community::roster_at(working, &deps).map_err(|e| RejectReason::Schema {
-                            doc: doc.id,
-                            detail: e.to_string(),
-                        })?;
-                    at.role_of(&c.signer) == Some(crate::Role::Coordinator)
+                let refused = || RejectReason::NotACoordinator {
+                    doc: doc.id,
+                    hash: c.change.hash().to_string(),
+                    signer: c.signer,
                 };
-                if !allowed {
-                    return Err(RejectReason::NotACoordinator {
+                if deps.is_empty() {
+                    if c.signer != *founder {
+                        return Err(refused());
+                    }
+                    apply(doc, working, vec![c.change.clone()])?;
+                    continue;
+                }
+                let at =
+                    community::roster_at(working, &deps).map_err(|e| RejectReason::Schema {
                         doc: doc.id,
-                        hash: c.change.hash().to_string(),
-                        signer: c.signer,
-                    });
+                        detail: e.to_string(),
+                    })?;
+                if at.role_of(&c.signer) == Some(crate::Role::Coordinator) {
+                    apply(doc, working, vec![c.change.clone()])?;
+                    continue;
+                }
+                // Anyone else may only admit the holder of a coordinator's invitation.
+                if !at
+                    .members
+                    .get(&c.signer)
+                    .is_some_and(|m| m.is_active() && m.role.can_contribute())
+                {
+                    return Err(refused());
                 }
                 apply(doc, working, vec![c.change.clone()])?;
+                match admission::judge(
+                    working,
+                    &deps,
+                    c.change.hash(),
+                    &doc.community,
+                    &c.signer,
+                    Timestamp(c.change.timestamp()),
+                    &at,
+                ) {
+                    Judgement::Admits(_) => {}
+                    Judgement::NotAnAdmission => return Err(refused()),
+                    Judgement::Invalid(detail) => {
+                        return Err(RejectReason::NotTheirs {
+                            doc: doc.id,
+                            hash: c.change.hash().to_string(),
+                            signer: c.signer,
+                            detail: format!("not a valid admission: {detail}"),
+                        });
+                    }
+                }
             }
             let read = community::read(working).map_err(|e| RejectReason::Schema {
                 doc: doc.id,

@@ -1,8 +1,10 @@
-//! Invitations and admission: a coordinator's node admits the holder of a valid invitation.
+//! Invitations and admission: any member's node admits the holder of a valid invitation
+//! signed by a coordinator (`commonplace_model::admission`).
 
 use commonplace_base::{CommunityId, MemberId, Timestamp};
-use commonplace_model::Role;
+use commonplace_model::admission::{self, Admission};
 use commonplace_model::invite::{Invitation, InviteError, SignedInvitation};
+use commonplace_model::{DocKind, DocRef, Role};
 use commonplace_store::Commit;
 use serde::{Deserialize, Serialize};
 
@@ -74,11 +76,19 @@ impl Node {
             .meta(&used_key)
             .map_err(|e| e.to_string())?
             .is_some()
+            || self.invitation_used(&i.community, &inv.id())
         {
             return Err(InviteError::Used.to_string());
         }
-        if c.roster.role_of(&self.member_id()) != Some(Role::Coordinator) {
-            return Err("this member's node cannot add members; ask a coordinator to run `commonplace serve`".into());
+        if !c
+            .roster
+            .members
+            .get(&self.member_id())
+            .is_some_and(|m| m.is_active() && m.role.can_contribute())
+        {
+            return Err(
+                "this node's member may not add members (an observer or no longer in the roster); ask another member".into(),
+            );
         }
         // Burn the invitation first: a crash in between leaves it used, never reusable.
         self.store()
@@ -92,9 +102,28 @@ impl Node {
         } else {
             req.name
         };
-        self.add_member(&i.community, peer, &name, i.role)
-            .map_err(|e| e.to_string())?;
+        // The roster entry and the invitation it rests on, in one signed change: every peer
+        // checks the invitation, whoever's node admitted the holder.
+        let record = Admission {
+            invitation: inv.clone(),
+            member: *peer,
+        };
+        self.write(DocRef::community(i.community), false, |tx, now| {
+            admission::admit(tx, &record, &name, now)
+        })
+        .map_err(|e| e.to_string())?;
         Ok(i.community.as_bytes().to_vec())
+    }
+
+    /// Whether the community document records a use of invitation `id` (by any node).
+    fn invitation_used(&self, community: &CommunityId, id: &str) -> bool {
+        let doc_id = commonplace_base::DocId::from_bytes(*community.as_bytes());
+        let Ok(rec) = self.doc_record(&doc_id, DocKind::Community) else {
+            return false;
+        };
+        let mut cache = self.lock_docs();
+        self.loaded(&mut cache, &doc_id, &rec)
+            .is_ok_and(|doc| admission::used(doc, id))
     }
 
     /// Remembers how to reach a member.

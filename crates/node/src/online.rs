@@ -163,22 +163,48 @@ impl Online {
     /// Joins a community with an invitation code: asks the inviting node to admit us, then
     /// syncs the whole community from it.
     pub async fn join(&self, code: &str) -> Result<(CommunityId, SyncReport), NodeError> {
+        self.join_via(code, &[]).await
+    }
+
+    /// Joins with an invitation code through any member's node: each address in `via` (any
+    /// member's, e.g. one found on the local network or read out at a meeting) is tried in
+    /// turn, then the inviting node named in the code. The first node that answers decides:
+    /// an admitted newcomer then syncs the whole community from it; a refusal (expired, used,
+    /// forged) is final. Nodes that cannot be reached are skipped.
+    pub async fn join_via(
+        &self,
+        code: &str,
+        via: &[PeerTicket],
+    ) -> Result<(CommunityId, SyncReport), NodeError> {
         let inv =
             SignedInvitation::from_code(code).map_err(|e| NodeError::NotAllowed(e.to_string()))?;
-        let addr = PeerTicket::from_bytes(&inv.invitation.inviter_addr).map_err(NodeError::Net)?;
+        let inviter =
+            PeerTicket::from_bytes(&inv.invitation.inviter_addr).map_err(NodeError::Net)?;
         let name = self.node.identity()?.name;
         let request = postcard::to_stdvec(&crate::invite::JoinRequest {
             code: code.trim().to_owned(),
             name,
         })
         .map_err(|e| NodeError::NotAllowed(e.to_string()))?;
-        self.network
-            .join(addr.0.clone(), &request)
-            .await
-            .map_err(NodeError::Net)?;
         let community = inv.invitation.community;
-        let report = self.sync_with(addr.0, community).await?;
-        Ok((community, report))
+        let mut last = None;
+        for addr in via.iter().chain(std::iter::once(&inviter)) {
+            match self.network.join(addr.0.clone(), &request).await {
+                Ok(_) => {
+                    let report = self.sync_with(addr.0.clone(), community).await?;
+                    return Ok((community, report));
+                }
+                // "This node does not hold that community": another may.
+                Err(NetError::Refused(why)) if why.contains("does not hold") => {
+                    last = Some(NetError::Refused(why));
+                }
+                Err(e @ NetError::Refused(_)) => return Err(NodeError::Net(e)),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(NodeError::Net(last.unwrap_or_else(|| {
+            NetError::Refused("no node to join through".into())
+        })))
     }
 
     /// Syncs with every known peer (all communities, or one), one after another; returns

@@ -263,6 +263,78 @@ async fn invite_and_join_then_single_use_and_expiry() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_members_node_admits_the_holder_while_the_coordinator_is_away() {
+    let root = tempfile::tempdir().unwrap();
+    let ana = node(root.path(), "ana");
+    let bea = node(root.path(), "bea");
+    let cy = node(root.path(), "cy");
+    let dan = node(root.path(), "dan");
+    let c = community(&[ana.clone(), bea.clone()]).await;
+    let a = Online::start(ana.clone(), loopback()).await.unwrap();
+    let b = Online::start(bea.clone(), loopback()).await.unwrap();
+    b.sync_with(a.addr(), c).await.unwrap();
+    // Ana invites, then her node goes away.
+    let code = a
+        .invite(&c, Role::Member, 7 * 24 * 3600 * 1000)
+        .unwrap()
+        .code;
+    a.shutdown().await;
+    drop(a);
+    // Cy joins through Bea's node (a member, not a coordinator): admitted, synced.
+    let y = Online::start(cy.clone(), loopback()).await.unwrap();
+    let (joined, report) = y.join_via(&code, &[b.ticket()]).await.unwrap();
+    assert_eq!(joined, c);
+    assert!(report.stats.changes_received >= 3);
+    let roster = cy.community(&c).unwrap().roster;
+    let me = &roster.members[&cy.member_id()];
+    assert_eq!(
+        (me.role, me.added_by),
+        (Role::Member, Some(bea.member_id()))
+    );
+    // Cy may write at once, and Bea accepts it.
+    cy.create_thread(
+        &c,
+        &NewThread {
+            activity: ActivityKind::Story,
+            title: "Hello from Cy".into(),
+            body: "Admitted by Bea.".into(),
+            tags: vec![],
+        },
+    )
+    .unwrap();
+    y.sync_with(b.addr(), c).await.unwrap();
+    assert_eq!(bea.threads(&c, &ThreadFilter::default()).unwrap().len(), 1);
+    // Ana comes back: her node verifies Bea's admission (a member's change to the roster,
+    // resting on Ana's own invitation) and accepts it with Cy's thread.
+    let a = Online::start(ana.clone(), loopback()).await.unwrap();
+    a.sync_with(b.addr(), c).await.unwrap();
+    assert_eq!(
+        ana.community(&c).unwrap().roster.role_of(&cy.member_id()),
+        Some(Role::Member)
+    );
+    assert_eq!(ana.threads(&c, &ThreadFilter::default()).unwrap().len(), 1);
+    // The code is spent everywhere: Dan is refused by Ana's node (now at a new address),
+    // which never admitted anyone with it, because the roster it synced records the use.
+    let d = Online::start(dan.clone(), loopback()).await.unwrap();
+    let err = d
+        .join_via(&code, &[a.ticket()])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("already used"), "{err}");
+    let err = d
+        .join_via(&code, &[b.ticket()])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("already used"), "{err}");
+    assert!(dan.communities().unwrap().is_empty());
+    for o in [a, b, y, d] {
+        o.shutdown().await;
+    }
+}
+
 /// Waits (bounded) until `check` holds.
 async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     for _ in 0..200 {

@@ -83,7 +83,7 @@ export const backend = {
   community: (id: CommunityId) => call<Community>('community', { id }),
   createCommunity: (charter: NewCommunity) => call<CommunityId>('create_community', { charter }),
   updateCharter: (id: CommunityId, charter: Charter) => call<null>('update_charter', { id, charter }),
-  join: (code: string) => call<CommunityId>('join', { code }),
+  join: (code: string, via: string | null = null) => call<CommunityId>('join', { code, via }),
 
   threads: (community: CommunityId, filter: ThreadFilter) => call<ThreadList>('threads', { community, filter }),
   thread: (id: DocId) => call<Thread>('thread', { id }),
