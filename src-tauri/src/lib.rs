@@ -177,23 +177,39 @@ pub(crate) fn start_node(app: AppHandle, state: Arc<AppState>, node: Node) {
             let _ = app.emit("sync:changed", ());
             return;
         }
-        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        // Every 30 s, and at once after a sleep or a network change. A settings change
+        // replaces the online node: the loop then follows the new one.
         loop {
-            tick.tick().await;
             let Some(online) = state.online.read().await.clone() else {
+                tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             };
-            match online.sync_known_peers(None).await {
-                Ok(results) => {
-                    for (peer, _, r) in results {
-                        if let Err(e) = r {
-                            info!(peer = %peer.short(), "not reachable: {e}");
-                        }
+            let replaced = async {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    let now = state.online.read().await.clone();
+                    if !now.is_some_and(|n| n.same_as(&online)) {
+                        return;
                     }
                 }
-                Err(e) => warn!("sync round failed: {e}"),
+            };
+            let rounds = online.keep_in_touch(Duration::from_secs(30), |round| {
+                match &round.results {
+                    Ok(results) => {
+                        for (peer, _, r) in results {
+                            if let Err(e) = r {
+                                info!(peer = %peer.short(), "not reachable: {e}");
+                            }
+                        }
+                    }
+                    Err(e) => warn!("sync round failed: {e}"),
+                }
+                let _ = app.emit("sync:changed", ());
+            });
+            tokio::select! {
+                () = rounds => {}
+                () = replaced => {}
             }
-            let _ = app.emit("sync:changed", ());
         }
     });
 }

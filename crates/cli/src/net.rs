@@ -100,25 +100,22 @@ pub async fn serve(node: Node, args: NetArgs, interval: Duration, out: &Out) -> 
     }
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("listening for SIGTERM")?;
-    loop {
-        tokio::select! {
-            biased;
-            _ = tokio::signal::ctrl_c() => break,
-            _ = terminate.recv() => break,
-            _ = tokio::time::sleep(interval) => {
-                match online.sync_known_peers(None).await {
-                    Ok(results) => {
-                        for (peer, c, r) in results {
-                            match r {
-                                Ok(rep) => info!(peer = %peer.short(), community = %c.short(), received = rep.stats.changes_received, sent = rep.stats.changes_sent, "synced"),
-                                Err(e) => warn!(peer = %peer.short(), community = %c.short(), "not reachable: {e}"),
-                            }
-                        }
-                    }
-                    Err(e) => warn!("sync round failed: {e}"),
+    let rounds = online.keep_in_touch(interval, |round| match round.results {
+        Ok(results) => {
+            for (peer, c, r) in results {
+                match r {
+                    Ok(rep) => info!(peer = %peer.short(), community = %c.short(), received = rep.stats.changes_received, sent = rep.stats.changes_sent, trigger = ?round.trigger, "synced"),
+                    Err(e) => warn!(peer = %peer.short(), community = %c.short(), "not reachable: {e}"),
                 }
             }
         }
+        Err(e) => warn!("sync round failed: {e}"),
+    });
+    tokio::select! {
+        biased;
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+        () = rounds => {}
     }
     eprintln!("stopping");
     online.shutdown().await;

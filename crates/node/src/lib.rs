@@ -59,6 +59,6 @@ pub use node::{
     CommunityOverview, EntryFilter, Identity, ImportReport, NewCommunity, NewEntry, NewThread,
     Node, ThreadFilter, ThreadState,
 };
-pub use online::{Online, SyncRecord};
+pub use online::{Attempt, Online, Round, SyncRecord, Trigger};
 pub use profile::Profile;
 pub use rhythm::{NewEvent, Occurrence, parse_local};

@@ -110,6 +110,39 @@ pub struct Online {
     backoff: Arc<Mutex<std::collections::HashMap<MemberId, (u32, std::time::Instant)>>>,
 }
 
+/// What started a round of syncs with known peers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// The regular interval passed.
+    Interval,
+    /// The computer woke from sleep (the wall clock moved on far more than the monotonic
+    /// one): peers that failed before are tried again at once.
+    Resumed,
+    /// This node's own address changed (another network, a new IP): the same.
+    NetworkChanged,
+}
+
+/// One sync attempt of a round: with whom, about which community, and how it went.
+pub type Attempt = (MemberId, CommunityId, Result<SyncReport, NodeError>);
+
+/// One round of [`Online::keep_in_touch`]: why it ran and how each peer and community went.
+#[derive(Debug)]
+pub struct Round {
+    /// Why it ran.
+    pub trigger: Trigger,
+    /// Each attempt, or why the round could not run.
+    pub results: Result<Vec<Attempt>, NodeError>,
+}
+
+/// How often [`Online::keep_in_touch`] looks for a wake-up or a new address.
+const LOOK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Whether a pause that took `mono` on the monotonic clock (which stops while the computer
+/// sleeps) and `wall` on the wall clock means the computer slept.
+fn slept(wall: std::time::Duration, mono: std::time::Duration) -> bool {
+    wall > mono + std::time::Duration::from_secs(30)
+}
+
 /// 15 s after the first failure, doubling up to an hour: a laptop that went to sleep is
 /// retried soon, one that is gone for good costs little.
 fn backoff_after(fails: u32) -> std::time::Duration {
@@ -212,7 +245,7 @@ impl Online {
     pub async fn sync_known_peers(
         &self,
         community: Option<CommunityId>,
-    ) -> Result<Vec<(MemberId, CommunityId, Result<SyncReport, NodeError>)>, NodeError> {
+    ) -> Result<Vec<Attempt>, NodeError> {
         let communities = match community {
             Some(c) => vec![c],
             None => self.node.community_ids()?,
@@ -247,7 +280,12 @@ impl Online {
             if let Ok(mut b) = self.backoff.lock() {
                 if failed {
                     let fails = b.get(&member).map_or(0, |(n, _)| *n) + 1;
-                    b.insert(member, (fails, now + backoff_after(fails)));
+                    // From the failure, not the round's start: a dead peer can take a
+                    // connect timeout to fail.
+                    b.insert(
+                        member,
+                        (fails, std::time::Instant::now() + backoff_after(fails)),
+                    );
                 } else {
                     b.remove(&member);
                 }
@@ -287,6 +325,57 @@ impl Online {
         self.node
             .record_peer(&report.peer, PeerTicket(addr).to_bytes())?;
         Ok(report)
+    }
+
+    /// Whether `other` is this same online node (not a restarted one).
+    pub fn same_as(&self, other: &Online) -> bool {
+        Arc::ptr_eq(&self.backoff, &other.backoff)
+    }
+
+    /// Forgets which peers failed, so the next round tries every one of them.
+    pub fn forget_failures(&self) {
+        if let Ok(mut b) = self.backoff.lock() {
+            b.clear();
+        }
+    }
+
+    /// Keeps in touch with known peers, forever: a round of syncs every `interval`, and at
+    /// once (with every peer's backoff forgotten) when the computer wakes from sleep or this
+    /// node's address changes. `each` hears every round. Callers stop it by dropping the
+    /// future (e.g. in a `select!` with their shutdown signal).
+    pub async fn keep_in_touch(&self, interval: std::time::Duration, mut each: impl FnMut(Round)) {
+        use std::time::{Instant, SystemTime};
+        let mut last_round = Instant::now();
+        let (mut mono, mut wall) = (Instant::now(), SystemTime::now());
+        let mut addr = self.addr();
+        loop {
+            tokio::time::sleep(LOOK_EVERY.min(interval)).await;
+            let asleep = slept(
+                SystemTime::now().duration_since(wall).unwrap_or_default(),
+                mono.elapsed(),
+            );
+            (mono, wall) = (Instant::now(), SystemTime::now());
+            let now_addr = self.addr();
+            let trigger = if asleep {
+                // The network may well be another one now; let iroh look again.
+                self.network.endpoint().network_change().await;
+                Trigger::Resumed
+            } else if now_addr != addr {
+                Trigger::NetworkChanged
+            } else if last_round.elapsed() >= interval {
+                Trigger::Interval
+            } else {
+                continue;
+            };
+            addr = now_addr;
+            if trigger != Trigger::Interval {
+                info!(?trigger, "trying every known peer again");
+                self.forget_failures();
+            }
+            let results = self.sync_known_peers(None).await;
+            last_round = Instant::now();
+            each(Round { trigger, results });
+        }
     }
 
     /// Recent syncs, newest last.
@@ -329,8 +418,17 @@ async fn meet_local_peers(
 
 #[cfg(test)]
 mod tests {
-    use super::backoff_after;
+    use super::{backoff_after, slept};
     use std::time::Duration;
+
+    #[test]
+    fn a_wall_clock_far_ahead_of_the_monotonic_one_means_the_computer_slept() {
+        let s = Duration::from_secs;
+        assert!(!slept(s(5), s(5)));
+        assert!(!slept(s(20), s(5)), "a small clock adjustment is no sleep");
+        assert!(slept(s(3600), s(5)));
+        assert!(!slept(s(0), s(5)), "a clock set back is no sleep");
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {

@@ -391,3 +391,43 @@ async fn a_post_reaches_five_online_peers_without_a_manual_sync() {
         o.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_failed_waits_out_its_backoff_unless_failures_are_forgotten() {
+    let root = tempfile::tempdir().unwrap();
+    let ana = node(root.path(), "ana");
+    let bea = node(root.path(), "bea");
+    let c = community(&[ana.clone(), bea.clone()]).await;
+    // A dead address fails after the idle timeout: keep it short.
+    let quick = NetConfig {
+        idle_timeout: std::time::Duration::from_secs(2),
+        ..loopback()
+    };
+    let a = Online::start(ana.clone(), quick).await.unwrap();
+    let b = Online::start(bea.clone(), loopback()).await.unwrap();
+    b.sync_with(a.addr(), c).await.unwrap();
+    ana.record_peer(&bea.member_id(), b.ticket().to_bytes())
+        .unwrap();
+    // Bea's node goes away: the next round fails and puts her in backoff.
+    b.shutdown().await;
+    let first = a.sync_known_peers(None).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(first[0].2.is_err());
+    // A regular round right after skips her...
+    assert!(a.sync_known_peers(None).await.unwrap().is_empty());
+    // ...but after a wake-up or a network change every peer is tried again.
+    a.forget_failures();
+    let again = a.sync_known_peers(None).await.unwrap();
+    assert_eq!(again.len(), 1);
+    // Bea comes back at a new address (as after a network change); once Ana has it, the
+    // next round reaches her.
+    let b = Online::start(bea.clone(), loopback()).await.unwrap();
+    ana.record_peer(&bea.member_id(), b.ticket().to_bytes())
+        .unwrap();
+    a.forget_failures();
+    let back = a.sync_known_peers(None).await.unwrap();
+    assert!(back.iter().all(|(_, _, r)| r.is_ok()), "{back:?}");
+    for o in [a, b] {
+        o.shutdown().await;
+    }
+}
