@@ -155,6 +155,13 @@ fn an_admission_may_do_nothing_else() {
         )
     };
     let key = format!("{}{}", admission::PREFIX, inv.id());
+    let dana_in = Admission {
+        invitation: inv.clone(),
+        member: dana.id,
+    };
+    let admit_dana = |tx: &mut automerge::transaction::Transaction<'_>| {
+        admission::admit(tx, &dana_in, dana.name, Timestamp(10))
+    };
     let attempt = |f: &dyn Fn(
         &mut automerge::transaction::Transaction<'_>,
     ) -> Result<(), commonplace_model::SchemaError>| {
@@ -163,29 +170,13 @@ fn an_admission_may_do_nothing_else() {
     };
     // ...promote Ben himself on the way.
     let c = attempt(&|tx| {
-        admission::admit(
-            tx,
-            &Admission {
-                invitation: inv.clone(),
-                member: dana.id,
-            },
-            dana.name,
-            Timestamp(10),
-        )?;
+        admit_dana(tx)?;
         community::set_role(tx, &ben.id, Role::Coordinator)
     });
     not_theirs(&fx, &c, ben, "roster entry of");
     // ...change the charter.
     let c = attempt(&|tx| {
-        admission::admit(
-            tx,
-            &Admission {
-                invitation: inv.clone(),
-                member: dana.id,
-            },
-            dana.name,
-            Timestamp(10),
-        )?;
+        admit_dana(tx)?;
         let mut ch = common::charter();
         ch.name = "Ben's network".into();
         community::write_charter(tx, &ch)
@@ -224,15 +215,7 @@ fn an_admission_may_do_nothing_else() {
     not_theirs(&fx, &c, ben, "another member");
     // ...admit two.
     let c = attempt(&|tx| {
-        admission::admit(
-            tx,
-            &Admission {
-                invitation: inv.clone(),
-                member: dana.id,
-            },
-            dana.name,
-            Timestamp(10),
-        )?;
+        admit_dana(tx)?;
         community::put_member(
             tx,
             &eve.id,

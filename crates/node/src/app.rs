@@ -116,13 +116,22 @@ impl Node {
 
     /// An entry and the version it was read at.
     pub fn entry_view(&self, id: &DocId) -> Result<EntryView, NodeError> {
-        let rec = self.doc_record(id, DocKind::Entry)?;
+        let (entry, version) = self.read_versioned(id, DocKind::Entry, |d| entry::read(d, *id))?;
+        Ok(EntryView { entry, version })
+    }
+
+    /// Reads a document with `read`, with the version (heads) it was read at.
+    fn read_versioned<T>(
+        &self,
+        id: &DocId,
+        kind: DocKind,
+        read: impl FnOnce(&automerge::Automerge) -> Result<T, SchemaError>,
+    ) -> Result<(T, Vec<String>), NodeError> {
+        let rec = self.doc_record(id, kind)?;
         let mut cache = self.lock_docs();
         let doc = self.loaded(&mut cache, id, &rec)?;
-        Ok(EntryView {
-            entry: entry::read(doc, *id)?,
-            version: doc.get_heads().iter().map(ToString::to_string).collect(),
-        })
+        let version = doc.get_heads().iter().map(ToString::to_string).collect();
+        Ok((read(doc)?, version))
     }
 
     /// Sets an entry's text to `text`, as an edit of the version `base` the editor showed.
@@ -152,13 +161,8 @@ impl Node {
 
     /// An event with the version it was read at, for editing its notes.
     pub fn event_view(&self, id: &DocId) -> Result<EventView, NodeError> {
-        let rec = self.doc_record(id, DocKind::Event)?;
-        let mut cache = self.lock_docs();
-        let doc = self.loaded(&mut cache, id, &rec)?;
-        Ok(EventView {
-            event: event::read(doc, *id)?,
-            version: doc.get_heads().iter().map(ToString::to_string).collect(),
-        })
+        let (event, version) = self.read_versioned(id, DocKind::Event, |d| event::read(d, *id))?;
+        Ok(EventView { event, version })
     }
 
     /// Sets an event's co-edited notes to `text`, as an edit of the version `base` the editor
