@@ -183,35 +183,19 @@ fn an_admission_may_do_nothing_else() {
     });
     not_theirs(&fx, &c, ben, "changes 'charter'");
     // ...give the newcomer another role than the invitation's.
-    let c = attempt(&|tx| {
-        community::put_member(
-            tx,
-            &dana.id,
-            dana.name,
-            Role::Coordinator,
-            None,
-            None,
-            Timestamp(10),
-        )?;
-        tx.put(ROOT, key.as_str(), record(&dana))?;
-        Ok(())
-    });
+    // A hand-made admission: `who` entered with `role`, Dana's record beside it.
+    let by_hand = |who: &Person, role: Role| {
+        attempt(&|tx| {
+            community::put_member(tx, &who.id, who.name, role, None, None, Timestamp(10))?;
+            tx.put(ROOT, key.as_str(), record(&dana))?;
+            Ok(())
+        })
+    };
+    let c = by_hand(&dana, Role::Coordinator);
     not_theirs(&fx, &c, ben, "role is not the invitation's");
     // ...admit one member and record another.
     let eve = Person::new("Eve Lund", 10);
-    let c = attempt(&|tx| {
-        community::put_member(
-            tx,
-            &eve.id,
-            eve.name,
-            Role::Member,
-            None,
-            None,
-            Timestamp(10),
-        )?;
-        tx.put(ROOT, key.as_str(), record(&dana))?;
-        Ok(())
-    });
+    let c = by_hand(&eve, Role::Member);
     not_theirs(&fx, &c, ben, "another member");
     // ...admit two.
     let c = attempt(&|tx| {
