@@ -95,6 +95,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         create_identity,
         restore_identity,
         backup_key,
+        update_profile,
         communities,
         community,
         create_community,
@@ -219,6 +220,18 @@ async fn backup_key(state: St<'_>, path: String) -> Res<String> {
     let path = PathBuf::from(path.trim());
     state.node()?.backup_key(&path)?;
     Ok(path.display().to_string())
+}
+
+#[tauri::command]
+async fn update_profile(
+    state: St<'_>,
+    name: String,
+    region: Option<String>,
+    organisation: Option<String>,
+) -> Res<Identity> {
+    Ok(state
+        .node()?
+        .update_profile(&name, region.as_deref(), organisation.as_deref())?)
 }
 
 // ---- communities -------------------------------------------------------------------------

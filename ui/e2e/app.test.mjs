@@ -354,4 +354,17 @@ test('events, participation levels and the health report show what the members d
   await browser.waitUntil(async () => existsSync(page), { timeout: 10_000, timeoutMsg: 'no report written' });
   const html = readFileSync(page, 'utf8');
   assert.ok(html.includes('Crime Prevention Network') && html.includes('uPlot'), 'the report page names the community and carries its charts');
+
+  // Profiles: Ana edits hers in Settings; Bea changes her organisation from the command line,
+  // and Ana's roster shows it after a sync (a member writing her own roster entry).
+  await click('nav-settings');
+  await click('profile-edit');
+  await type('profile-region-input', 'Riverside North');
+  await click('profile-save');
+  await waitForText('profile-region', 'Riverside North');
+  cli('profile', '--organisation', 'Youth Services');
+  sync();
+  await click('nav-members');
+  await waitForText('member-row', 'Youth Services', 30_000);
+  await waitForText('member-row', 'Riverside North');
 });

@@ -50,6 +50,20 @@ enum Command {
     },
     /// Show who this profile is.
     Whoami,
+    /// Change your name, region or organisation, here and in the roster of every community
+    /// you belong to (others see it after the next sync). Options not given stay; "" clears
+    /// a region or organisation.
+    Profile {
+        /// Your name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Your region.
+        #[arg(long)]
+        region: Option<String>,
+        /// Your organisation.
+        #[arg(long)]
+        organisation: Option<String>,
+    },
     /// Create, list and show communities.
     #[command(subcommand)]
     Community(CommunityCmd),
@@ -436,6 +450,19 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init { .. } => unreachable_init(),
         Command::Whoami => out.identity(&node.identity()?, false),
+        Command::Profile {
+            name,
+            region,
+            organisation,
+        } => {
+            let me = node.identity()?;
+            let id = node.update_profile(
+                name.as_deref().unwrap_or(&me.name),
+                region.as_deref().or(me.region.as_deref()),
+                organisation.as_deref().or(me.organisation.as_deref()),
+            )?;
+            out.identity(&id, false)
+        }
         Command::Community(cmd) => match cmd {
             CommunityCmd::Create {
                 name,

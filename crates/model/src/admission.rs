@@ -1,8 +1,11 @@
-//! Admission by any member's node: the holder of a coordinator's invitation is added to the
-//! roster by whichever member's node they reach, with the invitation itself as the authority.
+//! What members who are not coordinators may write in the community document: their own
+//! profile, and admissions — the holder of a coordinator's invitation added to the roster by
+//! whichever member's node they reach, with the invitation itself as the authority.
 //!
-//! Only coordinators write the community document, with one exception: a change by an active
-//! member (not an observer) that does exactly this and nothing else —
+//! Only coordinators write the community document, with two exceptions. An active member may
+//! change the name, region and organisation of their own roster entry and nothing else. And
+//! an active member (not an observer) may write a change that does exactly this and nothing
+//! else —
 //!
 //! - adds one new key `admission/<invitation id>` at the root, holding an [`Admission`]: the
 //!   coordinator-signed invitation and the member it admitted;
@@ -98,8 +101,10 @@ pub fn admit<T: Transactable>(
 /// The verdict on a community change by a member who is not a coordinator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Judgement {
-    /// It records no admission: judge it as any non-coordinator's change (refused).
+    /// Neither an admission nor an edit of the signer's own profile: refused.
     NotAnAdmission,
+    /// It changes only the signer's own name, region or organisation.
+    OwnProfile,
     /// A valid admission of this member.
     Admits(MemberId),
     /// It records an admission but breaks a rule: what is wrong.
@@ -121,7 +126,12 @@ pub fn judge(
     let now = root_at(doc, &[hash]);
     let added: Vec<&String> = now.keys().filter(|k| !was.contains_key(*k)).collect();
     if !added.iter().any(|k| k.starts_with(PREFIX)) {
-        return Judgement::NotAnAdmission;
+        let active = before.members.get(signer).is_some_and(|m| m.is_active());
+        return if active && own_profile_only(&was, &now, signer) {
+            Judgement::OwnProfile
+        } else {
+            Judgement::NotAnAdmission
+        };
     }
     match check(&was, &now, &added, community, signer, time, before) {
         Ok(member) => Judgement::Admits(member),
@@ -212,6 +222,58 @@ fn check(
         return Err("it is dated after the invitation expired".into());
     }
     Ok(member)
+}
+
+/// Fields of a roster entry its member may change.
+const OWN_FIELDS: [&str; 3] = ["name", "region", "organisation"];
+
+/// Whether `now` differs from `was` only in the name, region or organisation of `signer`'s
+/// own roster entry (same object), each a single text value, the name not empty.
+fn own_profile_only(was: &Fields, now: &Fields, signer: &MemberId) -> bool {
+    if was.len() != now.len()
+        || was
+            .iter()
+            .any(|(k, v)| k != "members" && now.get(k) != Some(v))
+    {
+        return false;
+    }
+    let (Some(a), Some(b)) = (was.get("members"), now.get("members")) else {
+        return false;
+    };
+    let (Ok(a), Ok(b)) = (single_map(a), single_map(b)) else {
+        return false;
+    };
+    let me = signer.to_string();
+    if a.0 != b.0
+        || a.1.len() != b.1.len()
+        || a.1.iter().any(|(k, v)| *k != me && b.1.get(k) != Some(v))
+    {
+        return false;
+    }
+    let (Some(x), Some(y)) = (a.1.get(&me), b.1.get(&me)) else {
+        return false;
+    };
+    let (Ok(x), Ok(y)) = (single_map(x), single_map(y)) else {
+        return false;
+    };
+    if x.0 != y.0 {
+        return false;
+    }
+    let keys: std::collections::BTreeSet<&String> = x.1.keys().chain(y.1.keys()).collect();
+    keys.into_iter().all(|k| {
+        let (old, new) = (x.1.get(k), y.1.get(k));
+        if !OWN_FIELDS.contains(&k.as_str()) {
+            return old == new;
+        }
+        match new.map(Vec::as_slice) {
+            None => k != "name",
+            Some([Tree::Scalar(ScalarValue::Str(t))]) => {
+                let n = t.chars().count();
+                (k != "name" || n > 0) && n <= 400 && !t.contains('\n')
+            }
+            Some(_) => false,
+        }
+    })
 }
 
 /// A document's contents for comparison: every value of every key (concurrent ones too) and

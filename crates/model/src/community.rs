@@ -222,6 +222,31 @@ pub fn put_member<T: Transactable>(
     Ok(())
 }
 
+/// Sets a member's own name, region and organisation (an empty region or organisation
+/// clears it). Any active member may write this for themself.
+pub fn edit_profile<T: Transactable>(
+    tx: &mut T,
+    id: &MemberId,
+    name: &str,
+    region: Option<&str>,
+    organisation: Option<&str>,
+) -> Result<(), SchemaError> {
+    validate::line("name", name, 120)?;
+    let entry = member_obj(tx, id)?;
+    tx.put(&entry, "name", name.trim())?;
+    for (key, value) in [("region", region), ("organisation", organisation)] {
+        match value.map(str::trim).filter(|v| !v.is_empty()) {
+            Some(v) => {
+                validate::line(key, v, 200)?;
+                tx.put(&entry, key, v)?;
+            }
+            None if tx.get(&entry, key)?.is_some() => tx.delete(&entry, key)?,
+            None => {}
+        }
+    }
+    Ok(())
+}
+
 /// Changes an existing member's role.
 pub fn set_role<T: Transactable>(tx: &mut T, id: &MemberId, role: Role) -> Result<(), SchemaError> {
     let entry = member_obj(tx, id)?;

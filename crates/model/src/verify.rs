@@ -9,8 +9,8 @@
 //!    the batch is, whose hash commits to this one;
 //! 3. authority: for the community document (charter and roster), the signer was a
 //!    coordinator in the roster as of the change's own dependencies — or an active member
-//!    whose change does nothing but admit the holder of a coordinator's invitation (see
-//!    `admission`). For threads and entries,
+//!    whose change does nothing but edit their own name, region or organisation, or admit
+//!    the holder of a coordinator's invitation (see `admission`). For threads and entries,
 //!    the signer is in the roster with a contributing role and, if removed since, signed the
 //!    change with a timestamp before the removal; and every op of the change touches only what
 //!    its signer may write (see `RootRule` and `Slot` below): a thread's own fields are its
@@ -106,12 +106,9 @@ pub fn verify_and_apply(
                     apply(doc, working, vec![c.change.clone()])?;
                     continue;
                 }
-                // Anyone else may only admit the holder of a coordinator's invitation.
-                if !at
-                    .members
-                    .get(&c.signer)
-                    .is_some_and(|m| m.is_active() && m.role.can_contribute())
-                {
+                // Anyone else may only change their own profile, or admit the holder of a
+                // coordinator's invitation (`admission` judges which).
+                if !at.members.get(&c.signer).is_some_and(|m| m.is_active()) {
                     return Err(refused());
                 }
                 apply(doc, working, vec![c.change.clone()])?;
@@ -124,7 +121,7 @@ pub fn verify_and_apply(
                     Timestamp(c.change.timestamp()),
                     &at,
                 ) {
-                    Judgement::Admits(_) => {}
+                    Judgement::Admits(_) | Judgement::OwnProfile => {}
                     Judgement::NotAnAdmission => return Err(refused()),
                     Judgement::Invalid(detail) => {
                         return Err(RejectReason::NotTheirs {

@@ -234,7 +234,7 @@ fn observers_outsiders_and_removed_members_admit_nobody() {
     let fx = community_fixture();
     let dana = Person::new("Dana Whyte", 9);
     let inv = invitation(&fx, &fx.cast.ana, Role::Member, 1);
-    for p in [&fx.cast.olga, &fx.cast.mallory, &fx.cast.rita] {
+    for p in [&fx.cast.mallory, &fx.cast.rita] {
         let c = admitted_by(&fx, p, &inv, &dana, 10);
         assert!(
             matches!(verify(&fx, &[c]).unwrap_err(), RejectReason::NotACoordinator { signer, .. } if signer == p.id),
@@ -242,6 +242,14 @@ fn observers_outsiders_and_removed_members_admit_nobody() {
             p.name
         );
     }
+    // An observer is in the roster (and may edit their own profile), but admits nobody.
+    let olga = &fx.cast.olga;
+    not_theirs(
+        &fx,
+        &admitted_by(&fx, olga, &inv, &dana, 10),
+        olga,
+        "may not admit",
+    );
 }
 
 #[test]
@@ -310,5 +318,70 @@ fn an_invitation_is_used_once_and_a_member_is_admitted_once() {
     assert!(
         matches!(err, RejectReason::NotACoordinator { .. }),
         "{err:?}"
+    );
+}
+
+#[test]
+fn members_edit_their_own_name_region_and_organisation_and_nothing_else() {
+    let fx = community_fixture();
+    let (ben, olga) = (&fx.cast.ben, &fx.cast.olga);
+    let edit = |by: &Person,
+                f: &dyn Fn(
+        &mut automerge::transaction::Transaction<'_>,
+    ) -> Result<(), commonplace_model::SchemaError>| {
+        let mut doc = by.fork(&fx.doc);
+        signed(&fx.doc_ref, &by.key, &mut doc, 10, f)
+    };
+    // Ben renames himself and gives his region; Olga (an observer) gives her organisation.
+    let c = edit(ben, &|tx| {
+        community::edit_profile(tx, &ben.id, "Ben O.", Some("North"), None)
+    });
+    let o = edit(olga, &|tx| {
+        community::edit_profile(tx, &olga.id, olga.name, None, Some("City Police"))
+    });
+    let doc = verify(&fx, &[c, o]).unwrap();
+    let roster = community::read(&doc).unwrap().roster;
+    let b = &roster.members[&ben.id];
+    assert_eq!(
+        (b.name.as_str(), b.region.as_deref(), b.role),
+        ("Ben O.", Some("North"), Role::Member)
+    );
+    assert_eq!(
+        roster.members[&olga.id].organisation.as_deref(),
+        Some("City Police")
+    );
+    // Not someone else's entry, not his own role, not his name together with anything else.
+    let refused = |c: SignedChange, by: &Person| {
+        assert!(
+            matches!(verify(&fx, &[c]).unwrap_err(), RejectReason::NotACoordinator { signer, .. } if signer == by.id)
+        );
+    };
+    refused(
+        edit(ben, &|tx| {
+            community::edit_profile(tx, &olga.id, "Olga", None, None)
+        }),
+        ben,
+    );
+    refused(
+        edit(ben, &|tx| {
+            community::set_role(tx, &ben.id, Role::Coordinator)
+        }),
+        ben,
+    );
+    refused(
+        edit(ben, &|tx| {
+            community::edit_profile(tx, &ben.id, "Ben", None, None)?;
+            tx.put(ROOT, "created_at", 5)?;
+            Ok(())
+        }),
+        ben,
+    );
+    // A removed member edits nothing.
+    let rita = &fx.cast.rita;
+    refused(
+        edit(rita, &|tx| {
+            community::edit_profile(tx, &rita.id, "Rita", None, None)
+        }),
+        rita,
     );
 }

@@ -301,6 +301,56 @@ impl Node {
         })
     }
 
+    /// Changes this member's name, region and organisation: in the profile, and in the
+    /// roster of every community they are an active member of (a member may write their own
+    /// entry; peers verify that nothing else changed). Returns the identity as stored.
+    pub fn update_profile(
+        &self,
+        name: &str,
+        region: Option<&str>,
+        organisation: Option<&str>,
+    ) -> Result<Identity, NodeError> {
+        commonplace_model::validate::line("your name", name, 120)?;
+        let record = IdentityRecord {
+            name: name.trim().to_owned(),
+            region: clean(region),
+            organisation: clean(organisation),
+        };
+        let bytes = postcard::to_stdvec(&record).map_err(|e| {
+            NodeError::Invalid(SchemaError::Input {
+                field: "identity",
+                problem: e.to_string(),
+            })
+        })?;
+        let me = self.member_id();
+        for c in self.community_ids()? {
+            let roster = self.community(&c)?.roster;
+            let Some(entry) = roster.members.get(&me).filter(|m| m.is_active()) else {
+                continue;
+            };
+            if entry.name == record.name
+                && entry.region == record.region
+                && entry.organisation == record.organisation
+            {
+                continue;
+            }
+            self.write(DocRef::community(c), false, |tx, _| {
+                community::edit_profile(
+                    tx,
+                    &me,
+                    &record.name,
+                    record.region.as_deref(),
+                    record.organisation.as_deref(),
+                )
+            })?;
+        }
+        self.inner.store.commit(&Commit {
+            docs: Vec::new(),
+            meta: vec![("identity".into(), bytes)],
+        })?;
+        self.identity()
+    }
+
     /// Domain events, from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
         self.inner.events.subscribe()

@@ -243,3 +243,41 @@ fn relay_words_round_trip() {
         assert_eq!(RelayMode::parse(&mode.as_setting()), mode);
     }
 }
+
+#[test]
+fn a_member_updates_their_own_profile_and_other_members_accept_it() {
+    let (dir, ana, c) = setup();
+    let bea = Node::init(Profile::at(dir.path().join("bea")), "Bea", None, None).unwrap();
+    ana.add_member(&c, &bea.member_id(), "Bea", Role::Member)
+        .unwrap();
+    bea.import(&ana.export(&c).unwrap()).unwrap();
+    let me = bea
+        .update_profile("Bea Okafor", Some("North"), Some("St Mary"))
+        .unwrap();
+    assert_eq!(
+        (me.name.as_str(), me.region.as_deref()),
+        ("Bea Okafor", Some("North"))
+    );
+    // Ana's node verifies Bea's change to her own roster entry and shows it.
+    ana.import(&bea.export(&c).unwrap()).unwrap();
+    let entry = &ana.community(&c).unwrap().roster.members[&bea.member_id()];
+    assert_eq!(
+        (
+            entry.name.as_str(),
+            entry.region.as_deref(),
+            entry.organisation.as_deref(),
+            entry.role
+        ),
+        ("Bea Okafor", Some("North"), Some("St Mary"), Role::Member)
+    );
+    // Clearing the region works too; an empty name is refused and changes nothing.
+    bea.update_profile("Bea Okafor", None, Some("St Mary"))
+        .unwrap();
+    ana.import(&bea.export(&c).unwrap()).unwrap();
+    assert_eq!(
+        ana.community(&c).unwrap().roster.members[&bea.member_id()].region,
+        None
+    );
+    assert!(bea.update_profile("  ", None, None).is_err());
+    assert_eq!(bea.identity().unwrap().name, "Bea Okafor");
+}

@@ -78,6 +78,8 @@ export const backend = {
   restoreIdentity: (keyBackup: string, name: string, region: string | null, organisation: string | null) =>
     call<Identity>('restore_identity', { keyBackup, name, region, organisation }),
   backupKey: (path: string) => call<string>('backup_key', { path }),
+  updateProfile: (name: string, region: string | null, organisation: string | null) =>
+    call<Identity>('update_profile', { name, region, organisation }),
 
   communities: () => call<CommunityOverview[]>('communities'),
   community: (id: CommunityId) => call<Community>('community', { id }),

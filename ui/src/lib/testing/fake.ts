@@ -194,6 +194,15 @@ export class FakeNode {
       createIdentity: async (name, region, organisation) => (this.identity = { member: 'MEMBER0000ME', name, region, organisation, profile: '/tmp/profile' }),
       restoreIdentity: async (_k, name, region, organisation) => (this.identity = { member: 'MEMBER0000ME', name, region, organisation, profile: '/tmp/profile' }),
       backupKey: async (path) => path,
+      updateProfile: async (name, region, organisation) => {
+        const id = me();
+        this.identity = { ...this.identity!, name, region, organisation };
+        for (const c of this.communities.values()) {
+          const m = c.roster.members[id];
+          if (m) Object.assign(m, { name, region, organisation });
+        }
+        return structuredClone(this.identity);
+      },
       communities: async () =>
         [...this.communities.values()].map((c) => ({
           id: c.id,
