@@ -308,32 +308,11 @@ fn read_helped(v: View<'_>) -> Vec<(String, MemberId)> {
 impl Thread {
     /// The summary kept in the read index.
     pub fn summary(&self) -> ThreadSummary {
-        let mut participants: Vec<MemberId> = Vec::new();
-        let mut seen = BTreeSet::new();
-        for p in std::iter::once(&self.opening).chain(&self.replies) {
-            if let Some(a) = p.author
-                && seen.insert(a)
-            {
-                participants.push(a);
-            }
-        }
-        let first_reply_at = self
-            .replies
-            .iter()
-            .filter(|r| r.author != self.opening.author)
-            .map(|r| r.created_at)
-            .min();
-        let last_activity = self
-            .replies
-            .iter()
-            .map(|r| r.created_at)
-            .chain([self.opening.created_at])
-            .max()
-            .unwrap_or(self.opening.created_at);
-        let helped = std::iter::once(&self.opening)
-            .chain(&self.replies)
-            .map(|p| p.helped_by.len())
-            .sum::<usize>();
+        let stats = PostStats::of(
+            std::iter::once(&self.opening)
+                .chain(&self.replies)
+                .map(|p| (p.author, p.created_at, p.helped_by.len())),
+        );
         ThreadSummary {
             id: self.id,
             community: self.community,
@@ -342,14 +321,14 @@ impl Thread {
             author: self.opening.author,
             tags: self.tags.clone(),
             created_at: self.opening.created_at,
-            last_activity,
-            replies: u32::try_from(self.replies.len()).unwrap_or(u32::MAX),
-            first_reply_at,
+            last_activity: stats.last_activity,
+            replies: stats.replies,
+            first_reply_at: stats.first_reply_at,
             resolved: self.resolved,
             answer: self.answer,
             resolved_at: self.resolved_at,
-            participants,
-            helped: u32::try_from(helped).unwrap_or(u32::MAX),
+            participants: stats.participants,
+            helped: stats.helped,
             excerpt: excerpt(&self.opening.body, 160),
         }
     }
@@ -371,5 +350,95 @@ pub fn excerpt(text: &str, max: usize) -> String {
         let mut s: String = flat.chars().take(max).collect();
         s.push('…');
         s
+    }
+}
+
+/// What a summary counts over a thread's posts. One definition for the summary read from a
+/// document and for the one derived from the previous row, so the two cannot drift apart.
+struct PostStats {
+    participants: Vec<MemberId>,
+    first_reply_at: Option<Timestamp>,
+    last_activity: Timestamp,
+    replies: u32,
+    helped: u32,
+}
+
+impl PostStats {
+    /// `posts`: (author, time, "helped" marks) of every post, the opening post first and the
+    /// replies oldest first.
+    fn of(mut posts: impl Iterator<Item = (Option<MemberId>, Timestamp, usize)>) -> PostStats {
+        let Some((author, opened, marks)) = posts.next() else {
+            // Unreachable for a read thread (it always has its opening post).
+            return PostStats {
+                participants: Vec::new(),
+                first_reply_at: None,
+                last_activity: Timestamp(0),
+                replies: 0,
+                helped: 0,
+            };
+        };
+        let mut participants: Vec<MemberId> = author.into_iter().collect();
+        let mut seen: BTreeSet<MemberId> = participants.iter().copied().collect();
+        let mut first_reply_at: Option<Timestamp> = None;
+        let mut last_activity = opened;
+        let mut replies = 0usize;
+        let mut helped = marks;
+        for (a, at, marks) in posts {
+            replies += 1;
+            helped += marks;
+            last_activity = last_activity.max(at);
+            if a != author {
+                first_reply_at = Some(first_reply_at.map_or(at, |f| f.min(at)));
+            }
+            if let Some(a) = a
+                && seen.insert(a)
+            {
+                participants.push(a);
+            }
+        }
+        PostStats {
+            participants,
+            first_reply_at,
+            last_activity,
+            replies: u32::try_from(replies).unwrap_or(u32::MAX),
+            helped: u32::try_from(helped).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+impl ThreadSummary {
+    /// The summary after a new reply joined the thread, derived from this summary and the
+    /// thread's activity records (`posts`, as [`Thread::activity`] gives them) without reading
+    /// the document: what a local reply needs, where reading the whole thread again would cost
+    /// far more than the write. `posts` gets the new reply at its place.
+    ///
+    /// Equal to `thread::read(..).summary()` after the reply, provided `reply` is the post
+    /// just written by [`reply`] with a fresh id (so no "helped" mark can name it yet) and the
+    /// summary and records were those of the document before it. Returns `None` when the
+    /// records do not fit this summary (a row from an older version): read the thread then.
+    pub fn with_reply(
+        &self,
+        posts: &mut Vec<crate::PostRecord>,
+        reply: crate::PostRecord,
+    ) -> Option<ThreadSummary> {
+        let opening = posts.first()?;
+        if opening.id.as_bytes() != self.id.as_bytes()
+            || posts.len() != self.replies as usize + 1
+            || posts.iter().any(|p| p.id == reply.id)
+        {
+            return None;
+        }
+        // Replies are kept oldest first, ties by id, as `read` sorts them.
+        let at = 1 + posts[1..].partition_point(|p| (p.at, p.id) < (reply.at, reply.id));
+        posts.insert(at, reply);
+        let stats = PostStats::of(posts.iter().map(|p| (p.author, p.at, p.helped_by.len())));
+        Some(ThreadSummary {
+            last_activity: stats.last_activity,
+            replies: stats.replies,
+            first_reply_at: stats.first_reply_at,
+            participants: stats.participants,
+            helped: stats.helped,
+            ..self.clone()
+        })
     }
 }

@@ -627,9 +627,12 @@ impl Node {
             }
         }
         let post = PostId::random(&mut rand::rng());
-        self.write(thread_ref(&rec, thread_id), false, |tx, now| {
-            thread::reply(tx, &post, body, reply_to, now)
-        })?;
+        self.write_as(
+            thread_ref(&rec, thread_id),
+            false,
+            Derive::Reply { post, body },
+            |tx, now| thread::reply(tx, &post, body, reply_to, now),
+        )?;
         Ok(post)
     }
 
@@ -928,6 +931,7 @@ impl Node {
                 rec.as_ref(),
                 &changes.changes,
                 &changes.hashes,
+                None,
             )?;
             commit.docs.push(write);
             events.push(event);
@@ -1039,6 +1043,17 @@ impl Node {
         create: bool,
         f: impl FnOnce(&mut Transaction<'_>, Timestamp) -> Result<R, SchemaError>,
     ) -> Result<R, NodeError> {
+        self.write_as(doc_ref, create, Derive::Read, f)
+    }
+
+    /// [`Node::write`], saying how the new index row is found.
+    fn write_as<R>(
+        &self,
+        doc_ref: DocRef,
+        create: bool,
+        derive: Derive<'_>,
+        f: impl FnOnce(&mut Transaction<'_>, Timestamp) -> Result<R, SchemaError>,
+    ) -> Result<R, NodeError> {
         let mut cache = self.lock_docs();
         let rec = self.inner.store.doc_record(&doc_ref.id)?;
         if create {
@@ -1077,7 +1092,22 @@ impl Node {
         let Some(hash) = success.hash else {
             return Ok(success.result);
         };
-        let stored = self.sign_and_store(doc, &doc_ref, rec.as_ref(), &hash);
+        let row = match derive {
+            Derive::Read => Ok(None),
+            Derive::Reply { post, body } => self.reply_row(&doc_ref, post, body, now),
+        };
+        #[cfg(debug_assertions)]
+        if let Ok(Some(row)) = &row {
+            // The derived row must be the one a full read gives; every debug test checks it.
+            if let Ok((index, _, activity)) = index_row(&doc_ref, doc) {
+                debug_assert_eq!(
+                    format!("{:?}", (&row.0, &row.2)),
+                    format!("{:?}", (&index, &activity))
+                );
+            }
+        }
+        let stored =
+            row.and_then(|row| self.sign_and_store_with(doc, &doc_ref, rec.as_ref(), &hash, row));
         match stored {
             Ok(event) => {
                 drop(cache);
@@ -1093,12 +1123,60 @@ impl Node {
         }
     }
 
+    /// The index row after a reply this node just wrote, derived from the stored row instead
+    /// of reading the whole thread; `None` when the stored row cannot be extended (no activity
+    /// records yet): read the thread then.
+    fn reply_row(
+        &self,
+        doc_ref: &DocRef,
+        post: PostId,
+        body: &str,
+        now: Timestamp,
+    ) -> Result<Option<Row>, NodeError> {
+        let Some((summary, Some(DocActivity::Thread(mut posts)))) = self
+            .inner
+            .store
+            .thread_row(&doc_ref.community, &doc_ref.id)?
+        else {
+            return Ok(None);
+        };
+        let record = commonplace_model::PostRecord {
+            id: post,
+            author: Some(self.member_id()),
+            at: now,
+            helped_by: Vec::new(),
+            links: activity::links_in(body),
+        };
+        Ok(summary.with_reply(&mut posts, record).map(|s| {
+            (
+                IndexRow::Thread(Box::new(s)),
+                NodeEvent::ThreadChanged {
+                    community: doc_ref.community,
+                    thread: doc_ref.id,
+                },
+                Some(DocActivity::Thread(posts)),
+            )
+        }))
+    }
+
     pub(crate) fn sign_and_store(
         &self,
         doc: &Automerge,
         doc_ref: &DocRef,
         rec: Option<&DocRecord>,
         hash: &automerge::ChangeHash,
+    ) -> Result<NodeEvent, NodeError> {
+        self.sign_and_store_with(doc, doc_ref, rec, hash, None)
+    }
+
+    /// [`Node::sign_and_store`] with the index row already known, if it is.
+    fn sign_and_store_with(
+        &self,
+        doc: &Automerge,
+        doc_ref: &DocRef,
+        rec: Option<&DocRecord>,
+        hash: &automerge::ChangeHash,
+        row: Option<Row>,
     ) -> Result<NodeEvent, NodeError> {
         let change = doc
             .get_change_by_hash(hash)
@@ -1113,6 +1191,7 @@ impl Node {
                 signature: Some(signature),
             }],
             &[*hash],
+            row,
         )?;
         self.inner.store.commit(&Commit {
             docs: vec![write],
@@ -1139,16 +1218,31 @@ impl DocCache {
     }
 }
 
+/// How a local write finds its new index row.
+enum Derive<'a> {
+    /// Read the document.
+    Read,
+    /// From the stored row: the write adds reply `post` with this body, nothing else.
+    Reply { post: PostId, body: &'a str },
+}
+
+/// A document's index row, the event to publish and its activity records.
+pub(crate) type Row = (IndexRow, NodeEvent, Option<DocActivity>);
+
 /// The store write for new changes of one document: the changes with their hashes, the new
-/// heads, the index row, and a snapshot when one is due.
+/// heads, the index row (`row`, or read from `doc`), and a snapshot when one is due.
 pub(crate) fn doc_write(
     doc_ref: &DocRef,
     doc: &Automerge,
     rec: Option<&DocRecord>,
     changes: &[commonplace_model::SignedChange],
     hashes: &[automerge::ChangeHash],
+    row: Option<Row>,
 ) -> Result<(DocWrite, NodeEvent), NodeError> {
-    let (index, event, activity) = index_row(doc_ref, doc)?;
+    let (index, event, activity) = match row {
+        Some(row) => row,
+        None => index_row(doc_ref, doc)?,
+    };
     let since_snapshot = rec.map_or(0, |r| r.changes - r.snapshot_upto) + changes.len() as u64;
     let snapshot = (rec.is_none() || since_snapshot >= SNAPSHOT_EVERY).then(|| doc.save());
     Ok((
@@ -1166,10 +1260,7 @@ pub(crate) fn doc_write(
 }
 
 /// The index row, the event to publish and the activity records of a document.
-pub(crate) fn index_row(
-    doc_ref: &DocRef,
-    doc: &Automerge,
-) -> Result<(IndexRow, NodeEvent, Option<DocActivity>), NodeError> {
+pub(crate) fn index_row(doc_ref: &DocRef, doc: &Automerge) -> Result<Row, NodeError> {
     Ok(match doc_ref.kind {
         DocKind::Community => (
             IndexRow::Community(Box::new(community::read(doc)?)),

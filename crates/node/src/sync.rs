@@ -124,6 +124,7 @@ impl Replica for NodeReplica<'_> {
             rec.as_ref(),
             &verified.changes,
             &verified.hashes,
+            None,
         )
         .map_err(replica_err)?;
         self.node

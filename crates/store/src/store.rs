@@ -347,6 +347,30 @@ impl Store {
         self.index_rows(EVENTS, community, "event summary")
     }
 
+    /// One thread's summary and activity records as the index holds them, read together.
+    pub fn thread_row(
+        &self,
+        community: &CommunityId,
+        thread: &DocId,
+    ) -> Result<Option<(ThreadSummary, Option<DocActivity>)>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let key = pair(community.as_bytes(), thread.as_bytes());
+        let Some(summary) = tx
+            .open_table(THREADS)?
+            .get(key.as_slice())?
+            .map(|v| decode::<ThreadSummary>("thread summary", v.value()))
+            .transpose()?
+        else {
+            return Ok(None);
+        };
+        let activity = tx
+            .open_table(ACTIVITY)?
+            .get(key.as_slice())?
+            .map(|v| decode::<DocActivity>("activity", v.value()))
+            .transpose()?;
+        Ok(Some((summary, activity)))
+    }
+
     /// Activity records of a community's threads and entries, in document id order.
     pub fn activity(
         &self,
