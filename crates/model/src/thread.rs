@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use automerge::transaction::Transactable;
-use automerge::{Automerge, ObjType, ROOT, ReadDoc};
+use automerge::{Automerge, ObjType, ROOT, ReadDoc, ScalarValueRef, ValueRef};
 use commonplace_base::{CommunityId, DocId, MemberId, PostId, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -244,22 +244,45 @@ pub fn read(doc: &Automerge, id: DocId) -> Result<Thread, SchemaError> {
         reply_to: None,
         helped_by: helped_for(&opening_id),
     };
+    // One pass over the posts map and one over each reply's map: looking every field up by
+    // key costs a search of the document each, which made this read the bulk of an import.
+    // The values are the ones `get` shows (the winner of any conflict).
     let mut replies = Vec::new();
-    for key in v.keys(&posts_obj) {
-        let Ok(pid) = key.parse::<PostId>() else {
+    for item in doc.map_range(&posts_obj, ..) {
+        let Ok(pid) = item.key.parse::<PostId>() else {
             continue;
         };
-        let Some(obj) = v.obj(&posts_obj, &key, ObjType::Map) else {
+        if item.value != ValueRef::Object(ObjType::Map) {
             continue;
-        };
-        replies.push(Post {
+        }
+        let obj = item.id();
+        let mut post = Post {
             id: pid,
             author: signer_of_op(&obj),
-            body: v.opt_str(&obj, "body").unwrap_or_default(),
-            created_at: Timestamp(v.opt_i64(&obj, "created_at").unwrap_or_default()),
-            reply_to: v.opt_str(&obj, "reply_to").and_then(|r| r.parse().ok()),
+            body: String::new(),
+            created_at: Timestamp(0),
+            reply_to: None,
             helped_by: helped_for(&pid),
-        });
+        };
+        for field in doc.map_range(&obj, ..) {
+            match (field.key.as_ref(), field.value) {
+                ("body", ValueRef::Scalar(ScalarValueRef::Str(s))) => post.body = s.into_owned(),
+                (
+                    "created_at",
+                    ValueRef::Scalar(ScalarValueRef::Int(i) | ScalarValueRef::Timestamp(i)),
+                ) => {
+                    post.created_at = Timestamp(i);
+                }
+                ("created_at", ValueRef::Scalar(ScalarValueRef::Uint(u))) => {
+                    post.created_at = Timestamp(i64::try_from(u).unwrap_or_default());
+                }
+                ("reply_to", ValueRef::Scalar(ScalarValueRef::Str(s))) => {
+                    post.reply_to = s.parse().ok();
+                }
+                _ => {}
+            }
+        }
+        replies.push(post);
     }
     replies.sort_by_key(|p| (p.created_at, p.id));
     let resolved = v.opt_bool(&ROOT, "resolved").unwrap_or(false);

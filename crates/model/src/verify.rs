@@ -48,6 +48,55 @@ pub struct Verified {
     pub hashes: Vec<ChangeHash>,
     /// Signers of the new changes, in order of first appearance.
     pub signers: Vec<MemberId>,
+    /// The document as the schema check read it after the changes (none when there were no
+    /// new changes), so the caller need not read it again for its index row.
+    pub read: Option<DocRead>,
+}
+
+/// A document read whole, as its kind.
+#[derive(Debug, Clone)]
+pub enum DocRead {
+    /// The community document.
+    Community(Box<crate::Community>),
+    /// A thread.
+    Thread(Box<crate::Thread>),
+    /// A repertoire entry.
+    Entry(Box<crate::Entry>),
+    /// An event.
+    Event(Box<crate::Event>),
+}
+
+/// A batch for one document, decoded and ordered, whose signatures are not checked yet
+/// ([`check_signatures`] turns it into a [`Checked`] batch).
+pub struct Prepared {
+    doc: DocRef,
+    ordered: Vec<Incoming>,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("doc", &self.doc)
+            .field("changes", &self.ordered.len())
+            .finish()
+    }
+}
+
+/// A batch whose every change is signed or vouched for by a checked signature: only such a
+/// batch reaches Automerge ([`apply_checked`]).
+#[derive(Debug)]
+pub struct Checked(Prepared);
+
+impl Prepared {
+    /// Whether the batch holds no new change.
+    pub fn is_empty(&self) -> bool {
+        self.ordered.is_empty()
+    }
+
+    /// How many new changes it holds.
+    pub fn len(&self) -> usize {
+        self.ordered.len()
+    }
 }
 
 struct Incoming {
@@ -70,18 +119,86 @@ pub fn verify_and_apply(
     roster: &Roster,
     founder: &MemberId,
 ) -> Result<Verified, RejectReason> {
-    let ordered = decode_and_order(doc, working, incoming)?;
+    let prepared = prepare(doc, working, incoming)?;
+    match check_signatures(vec![prepared])?.pop() {
+        Some(checked) => apply_checked(checked, working, roster, founder),
+        None => Ok(Verified::default()),
+    }
+}
+
+/// Step one of [`verify_and_apply`], for callers that verify many documents at once (an
+/// import): decodes the batch, drops changes `working` already holds, and orders the rest
+/// dependencies first. Nothing reaches `working`.
+pub fn prepare(
+    doc: &DocRef,
+    working: &Automerge,
+    incoming: &[SignedChange],
+) -> Result<Prepared, RejectReason> {
+    Ok(Prepared {
+        doc: *doc,
+        ordered: decode_and_order(doc, working, incoming)?,
+    })
+}
+
+/// Step two: checks the signatures of every batch in one ed25519 batch verification (much
+/// cheaper per signature than one verification per document), and that every unsigned change
+/// is vouched for by a signed later change of its actor. The first bad signature refuses all.
+/// The checked batches come back in the order given.
+pub fn check_signatures(batches: Vec<Prepared>) -> Result<Vec<Checked>, RejectReason> {
+    let mut messages: Vec<[u8; 65]> = Vec::new();
+    let mut owner: Vec<(usize, usize)> = Vec::new();
+    for (b, p) in batches.iter().enumerate() {
+        for (i, c) in p.ordered.iter().enumerate() {
+            if c.signature.is_some() {
+                messages.push(p.doc.change_message(&c.change.hash()));
+                owner.push((b, i));
+            }
+        }
+    }
+    let items: Vec<(MemberId, &[u8], Signature)> = owner
+        .iter()
+        .zip(&messages)
+        .filter_map(|(&(b, i), m)| {
+            let c = &batches[b].ordered[i];
+            Some((c.signer, m.as_slice(), c.signature?))
+        })
+        .collect();
+    if let Err(bad) = verify_many(SigningDomain::Change, &items) {
+        let (b, i) = owner.get(bad).copied().unwrap_or((0, 0));
+        let p = &batches[b];
+        let c = &p.ordered[i];
+        return Err(RejectReason::BadSignature {
+            doc: p.doc.id,
+            hash: c.change.hash().to_string(),
+            signer: c.signer,
+        });
+    }
+    for p in &batches {
+        check_vouched(&p.doc, &p.ordered)?;
+    }
+    Ok(batches.into_iter().map(Checked).collect())
+}
+
+/// Step three: the authority and schema checks, applying the batch to `working` (the same
+/// document [`prepare`] saw). On error `working` may hold some of the changes: discard it.
+pub fn apply_checked(
+    checked: Checked,
+    working: &mut Automerge,
+    roster: &Roster,
+    founder: &MemberId,
+) -> Result<Verified, RejectReason> {
+    let Prepared { doc, ordered } = checked.0;
     if ordered.is_empty() {
         return Ok(Verified::default());
     }
-    check_signatures(doc, &ordered)?;
+    let doc = &doc;
     let mut signers = Vec::new();
     for c in &ordered {
         if !signers.contains(&c.signer) {
             signers.push(c.signer);
         }
     }
-    match doc.kind {
+    let read = match doc.kind {
         DocKind::Community => {
             for c in &ordered {
                 let deps = c.change.deps().to_vec();
@@ -143,6 +260,7 @@ pub fn verify_and_apply(
                     detail: "the document belongs to another community".into(),
                 });
             }
+            DocRead::Community(Box::new(read))
         }
         DocKind::Thread | DocKind::Entry | DocKind::Event => {
             for c in &ordered {
@@ -170,23 +288,29 @@ pub fn verify_and_apply(
                 });
             }
             layout.check_batch(doc, working, &ordered, roster)?;
-            let community = match doc.kind {
-                DocKind::Thread => thread::read(working, doc.id).map(|t| t.community),
-                DocKind::Event => event::read(working, doc.id).map(|e| e.community),
-                _ => entry::read(working, doc.id).map(|e| e.community),
-            }
-            .map_err(|e| RejectReason::Schema {
+            let schema = |e: crate::SchemaError| RejectReason::Schema {
                 doc: doc.id,
                 detail: e.to_string(),
-            })?;
+            };
+            let (community, read) =
+                match doc.kind {
+                    DocKind::Thread => thread::read(working, doc.id)
+                        .map(|t| (t.community, DocRead::Thread(Box::new(t)))),
+                    DocKind::Event => event::read(working, doc.id)
+                        .map(|e| (e.community, DocRead::Event(Box::new(e)))),
+                    _ => entry::read(working, doc.id)
+                        .map(|e| (e.community, DocRead::Entry(Box::new(e)))),
+                }
+                .map_err(schema)?;
             if community != doc.community {
                 return Err(RejectReason::Schema {
                     doc: doc.id,
                     detail: "the document belongs to another community".into(),
                 });
             }
+            read
         }
-    }
+    };
     Ok(Verified {
         hashes: ordered.iter().map(|c| c.change.hash()).collect(),
         changes: ordered
@@ -197,6 +321,7 @@ pub fn verify_and_apply(
             })
             .collect(),
         signers,
+        read: Some(read),
     })
 }
 
@@ -293,29 +418,9 @@ fn decode_and_order(
     Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
 }
 
-/// Checks every signature in one batch verification, and that every unsigned change is an
-/// ancestor of a signed change by the same actor.
-fn check_signatures(doc: &DocRef, ordered: &[Incoming]) -> Result<(), RejectReason> {
-    let messages: Vec<[u8; 65]> = ordered
-        .iter()
-        .map(|c| doc.change_message(&c.change.hash()))
-        .collect();
-    let mut items = Vec::new();
-    let mut item_of = Vec::new();
-    for (i, c) in ordered.iter().enumerate() {
-        if let Some(sig) = c.signature {
-            items.push((c.signer, messages[i].as_slice(), sig));
-            item_of.push(i);
-        }
-    }
-    if let Err(bad) = verify_many(SigningDomain::Change, &items) {
-        let c = &ordered[item_of.get(bad).copied().unwrap_or(0)];
-        return Err(RejectReason::BadSignature {
-            doc: doc.id,
-            hash: c.change.hash().to_string(),
-            signer: c.signer,
-        });
-    }
+/// Checks that every unsigned change is an ancestor of a signed change by the same actor (whose
+/// signature [`check_signatures`] checks).
+fn check_vouched(doc: &DocRef, ordered: &[Incoming]) -> Result<(), RejectReason> {
     let unsigned: Vec<usize> = (0..ordered.len())
         .filter(|&i| ordered[i].signature.is_none())
         .collect();

@@ -9,7 +9,7 @@ use commonplace_model::verify::Verified;
 use commonplace_model::{DocRef, Genesis, Roster, new_document};
 use commonplace_sync::{DocHeads, Frame, Replica, ReplicaError, Session, SessionError};
 
-use crate::node::doc_write;
+use crate::node::{doc_write, row_of};
 use crate::{Node, NodeError, NodeEvent};
 
 /// The profile's store and loaded documents, as a sync session sees them. Holds the node's
@@ -124,7 +124,7 @@ impl Replica for NodeReplica<'_> {
             rec.as_ref(),
             &verified.changes,
             &verified.hashes,
-            None,
+            verified.read.clone().map(|r| row_of(doc, &updated, r)),
         )
         .map_err(replica_err)?;
         self.node
