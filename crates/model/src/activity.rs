@@ -62,13 +62,14 @@ impl Thread {
 
 /// Every signed change of an entry document: who and when, oldest first.
 pub fn entry_edits(doc: &Automerge) -> Vec<EditRecord> {
+    // The metadata, not the changes: rebuilding every change's bytes costs far more.
     let mut out: Vec<EditRecord> = doc
-        .get_changes(&[])
+        .get_changes_meta(&[])
         .into_iter()
         .filter_map(|c| {
             Some(EditRecord {
-                editor: actor::signer_of(c.actor_id().to_bytes()).ok()?,
-                at: Timestamp(c.timestamp()),
+                editor: actor::signer_of(c.actor.to_bytes()).ok()?,
+                at: Timestamp(c.timestamp),
             })
         })
         .collect();

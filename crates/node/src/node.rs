@@ -1255,7 +1255,10 @@ pub(crate) fn doc_write(
         None => index_row(doc_ref, doc)?,
     };
     let since_snapshot = rec.map_or(0, |r| r.changes - r.snapshot_upto) + changes.len() as u64;
-    let snapshot = (rec.is_none() || since_snapshot >= SNAPSHOT_EVERY).then(|| doc.save());
+    // Uncompressed: a snapshot is a local cache of the change log, and deflating it was a
+    // tenth of an import's time (loading it back is faster too).
+    let snapshot =
+        (rec.is_none() || since_snapshot >= SNAPSHOT_EVERY).then(|| doc.save_nocompress());
     Ok((
         DocWrite {
             doc: *doc_ref,
