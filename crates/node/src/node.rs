@@ -845,7 +845,6 @@ impl Node {
         let community_ref = DocRef::community(community_id);
         let mut cache = self.lock_docs();
         // Work on copies; the cache is replaced only after the commit.
-        let mut working: Vec<(DocRef, Automerge, Option<DocRecord>, verify::Verified)> = Vec::new();
         let mut total = 0usize;
         let (community_doc, community_changes) = b
             .body
@@ -877,12 +876,16 @@ impl Node {
                 detail: format!("the bundle holds no readable community document ({e})"),
             })
         })?;
-        working.push((community_ref, cdoc, None, verified));
+        let working = (
+            community_ref,
+            cdoc,
+            self.inner.store.doc_record(&community_ref.id)?,
+            verified,
+        );
         // Every other document: decoded and ordered first, then the signatures of all of them
         // checked in one batch (far cheaper per signature than a batch per document), and only
         // then applied, each to its own working copy.
         let mut pending = Vec::new();
-        let mut prepared = Vec::new();
         for d in &b.body.docs {
             if d.id == community_ref.id {
                 continue;
@@ -915,43 +918,83 @@ impl Node {
                 Some(r) => self.loaded(&mut cache, &d.id, r)?.clone(),
                 None => new_document(&self.inner.actor),
             };
-            prepared.push(verify::prepare(&doc_ref, &wdoc, &d.changes)?);
             total += d.changes.len();
-            pending.push((doc_ref, wdoc, rec));
+            pending.push((doc_ref, wdoc, rec, d.changes.as_slice()));
         }
+        let threads = if total >= PARALLEL_FROM { cores() } else { 1 };
+        // Decoding (and hashing) every change is pure work per document: spread it too.
+        let mut prepared = Vec::with_capacity(pending.len());
+        let pending: Vec<_> = in_parallel(pending, threads, |(doc_ref, wdoc, rec, changes)| {
+            let p = verify::prepare(&doc_ref, &wdoc, changes)?;
+            Ok::<_, NodeError>(((doc_ref, wdoc, rec), p))
+        })
+        .into_iter()
+        .map(|r| {
+            r.map(|(job, p)| {
+                prepared.push(p);
+                job
+            })
+        })
+        .collect::<Result<_, _>>()?;
         let checked = verify::check_signatures(prepared)?;
-        for ((doc_ref, mut wdoc, rec), c) in pending.into_iter().zip(checked) {
-            let v = verify::apply_checked(c, &mut wdoc, &community.roster, &genesis.founder)?;
-            working.push((doc_ref, wdoc, rec, v));
-        }
+        // With every signature checked, each document is applied, checked and given its index
+        // row and snapshot on its own, so the documents are spread over the cores.
+        let roster = &community.roster;
+        let founder = &genesis.founder;
+        let jobs: Vec<_> = pending.into_iter().zip(checked).collect();
+        let done = in_parallel(jobs, threads, |((doc_ref, mut wdoc, rec), c)| {
+            let mut v = verify::apply_checked(c, &mut wdoc, roster, founder)?;
+            let write = if v.changes.is_empty() {
+                None
+            } else {
+                let row = v.read.take().map(|r| row_of(&doc_ref, &wdoc, r));
+                Some(doc_write(
+                    &doc_ref,
+                    &wdoc,
+                    rec.as_ref(),
+                    &v.changes,
+                    &v.hashes,
+                    row,
+                )?)
+            };
+            Ok::<_, NodeError>((doc_ref, wdoc, v.changes.len(), write))
+        });
         let mut commit = Commit::default();
         let mut events = Vec::new();
         let mut new_changes = 0;
-        for (doc_ref, doc, rec, changes) in &mut working {
-            if changes.changes.is_empty() {
-                continue;
+        let mut loaded = Vec::with_capacity(done.len() + 1);
+        {
+            let (doc_ref, doc, rec, mut changes) = working;
+            if !changes.changes.is_empty() {
+                new_changes += changes.changes.len();
+                let row = changes.read.take().map(|r| row_of(&doc_ref, &doc, r));
+                let (write, event) = doc_write(
+                    &doc_ref,
+                    &doc,
+                    rec.as_ref(),
+                    &changes.changes,
+                    &changes.hashes,
+                    row,
+                )?;
+                commit.docs.push(write);
+                events.push(event);
             }
-            new_changes += changes.changes.len();
-            if doc_ref.kind == DocKind::Community {
-                *rec = self.inner.store.doc_record(&doc_ref.id)?;
+            loaded.push((doc_ref, doc));
+        }
+        for r in done {
+            let (doc_ref, doc, n, write) = r?;
+            new_changes += n;
+            if let Some((write, event)) = write {
+                commit.docs.push(write);
+                events.push(event);
             }
-            let row = changes.read.take().map(|r| row_of(doc_ref, doc, r));
-            let (write, event) = doc_write(
-                doc_ref,
-                doc,
-                rec.as_ref(),
-                &changes.changes,
-                &changes.hashes,
-                row,
-            )?;
-            commit.docs.push(write);
-            events.push(event);
+            loaded.push((doc_ref, doc));
         }
         let documents_changed = commit.docs.len();
         if !commit.docs.is_empty() {
             self.inner.store.commit(&commit)?;
         }
-        for (doc_ref, doc, _, _) in working {
+        for (doc_ref, doc) in loaded {
             cache.put(doc_ref.id, doc);
         }
         drop(cache);
@@ -1348,6 +1391,70 @@ pub(crate) fn index_row(doc_ref: &DocRef, doc: &Automerge) -> Result<Row, NodeEr
             None,
         ),
     })
+}
+
+/// Imports of at least this many changes spread their documents over the cores.
+const PARALLEL_FROM: usize = 2_000;
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// `f` over every job, on up to `threads` scoped threads (all joined before this returns),
+/// results in the order of the jobs. Jobs are dealt round-robin: an import's documents are
+/// of similar size, so this balances well enough without a queue.
+fn in_parallel<T, R, E>(
+    jobs: Vec<T>,
+    threads: usize,
+    f: impl Fn(T) -> Result<R, E> + Sync,
+) -> Vec<Result<R, E>>
+where
+    T: Send,
+    R: Send,
+    E: Send + From<NodeError>,
+{
+    let n = jobs.len();
+    let threads = threads.clamp(1, n.max(1));
+    if threads == 1 {
+        return jobs.into_iter().map(f).collect();
+    }
+    let mut shares: Vec<Vec<(usize, T)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, job) in jobs.into_iter().enumerate() {
+        shares[i % threads].push((i, job));
+    }
+    let f = &f;
+    let mut out: Vec<Option<Result<R, E>>> = (0..n).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
+                s.spawn(move || {
+                    share
+                        .into_iter()
+                        .map(|(i, job)| (i, f(job)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            // A worker that panicked leaves its results empty: reported below.
+            if let Ok(results) = h.join() {
+                for (i, r) in results {
+                    out[i] = Some(r);
+                }
+            }
+        }
+    });
+    out.into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(NodeError::Invalid(SchemaError::Automerge(
+                    "a document could not be processed (its worker failed)".into(),
+                ))
+                .into())
+            })
+        })
+        .collect()
 }
 
 fn pending_key(community: &CommunityId) -> String {
