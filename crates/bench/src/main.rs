@@ -3,12 +3,14 @@
 //!
 //! ```text
 //! commonplace-bench [--quick] [--only W1,W2,...] [--posts N] [--threads N]
-//!                   [--big-posts N] [--big-threads N] [--entries N] [--writes N] [--json FILE]
+//!                   [--big-posts N] [--big-threads N] [--entries N] [--writes N]
+//!                   [--live-nodes N,N] [--json FILE]
 //! ```
 //!
 //! - W1 converge (`--posts`, `--threads`): two members write offline, reconnect on loopback;
 //!   references: the *limit* (Automerge's own sync in one process) and automerge-repo.
-//! - W2 live propagation to 5 and 20 nodes; reference: automerge-repo's sync-server star.
+//! - W2 live propagation to 5 and 20 nodes (`--live-nodes`); reference: automerge-repo's
+//!   sync-server star.
 //! - W3 cold open, W4 signed ingest, W5 local write on one big community (`--big-posts`
 //!   posts over `--big-threads` threads, `--entries` repertoire entries): see `big.rs`.
 //!
@@ -20,6 +22,7 @@ mod amrepo;
 mod big;
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -28,7 +31,9 @@ use automerge::{Automerge, Change};
 use commonplace_base::{CommunityId, DocId};
 use commonplace_model::bundle;
 use commonplace_model::{ActivityKind, Role};
-use commonplace_node::{NetConfig, NewCommunity, NewThread, Node, Online, Profile, RelayConfig};
+use commonplace_node::{
+    NetConfig, NewCommunity, NewThread, Node, NodeEvent, Online, Profile, RelayConfig,
+};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
@@ -39,6 +44,8 @@ struct Args {
     posts: usize,
     threads: usize,
     big: big::Sizes,
+    /// W2: how many online nodes, one run each.
+    live_nodes: Vec<usize>,
     json: Option<String>,
 }
 
@@ -51,7 +58,7 @@ impl Args {
 }
 
 const USAGE: &str = "usage: commonplace-bench [--quick] [--only W1,W2,W3,W4,W5] [--posts N] [--threads N] \
-[--big-posts N] [--big-threads N] [--entries N] [--writes N] [--json FILE]";
+[--big-posts N] [--big-threads N] [--entries N] [--writes N] [--live-nodes N,N] [--json FILE]";
 
 fn parse_args() -> Result<Args> {
     let mut a = Args {
@@ -65,6 +72,7 @@ fn parse_args() -> Result<Args> {
             entries: 1_000,
             writes: 200,
         },
+        live_nodes: vec![5, 20],
         json: None,
     };
     let mut it = std::env::args().skip(1);
@@ -92,6 +100,15 @@ fn parse_args() -> Result<Args> {
                 );
             }
             "--json" => a.json = Some(it.next().context("--json FILE")?),
+            "--live-nodes" => {
+                set.push("--live-nodes".into());
+                a.live_nodes = it
+                    .next()
+                    .context("--live-nodes N,N")?
+                    .split(',')
+                    .map(|s| s.trim().parse())
+                    .collect::<Result<_, _>>()?;
+            }
             // Child modes of W3 (see big.rs): one process per cold open.
             "--child-open" => {
                 big::child_open(&it.next().context("--child-open DIR")?)?;
@@ -124,6 +141,9 @@ fn parse_args() -> Result<Args> {
         }
         if !keep("--writes") {
             a.big.writes = 10;
+        }
+        if !keep("--live-nodes") {
+            a.live_nodes = vec![5];
         }
     }
     Ok(a)
@@ -433,28 +453,83 @@ async fn propagate(n: usize, posts: usize, rows: &mut Vec<Row>) -> Result<()> {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut rng = StdRng::seed_from_u64(2);
     let mut times = Vec::new();
+    // When each node emitted its first change event of the thread since the post: the event
+    // the app's screens redraw on, sent once the change is stored. One task per node stamps
+    // it as it arrives, so the stamp never waits for the measuring loop, and the loop reads
+    // no thread while the nodes work on the two cores they share.
+    let seen: Arc<Mutex<Vec<Option<Instant>>>> = Arc::new(Mutex::new(vec![None; n]));
+    let mut stampers = tokio::task::JoinSet::new();
+    for (i, m) in nodes.iter().enumerate() {
+        let mut rx = m.subscribe();
+        let seen = seen.clone();
+        stampers.spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(NodeEvent::ThreadChanged { thread, .. }) if thread == t => {
+                        let now = Instant::now();
+                        if let Ok(mut s) = seen.lock() {
+                            s[i].get_or_insert(now);
+                        }
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => break,
+                }
+            }
+        });
+    }
+    // Mean arrival time of the first, second, … node to show a post (ms).
+    let mut spread = vec![0.0; n];
     for k in 0..posts {
         let author = rng.random_range(0..n);
+        if let Ok(mut s) = seen.lock() {
+            s.fill(None);
+        }
         let started = Instant::now();
         nodes[author].reply(&t, &format!("post {k}"), None)?;
-        let want = k + 1;
         let deadline = started + Duration::from_secs(20);
-        loop {
-            let all = nodes.iter().all(|m| {
-                m.thread(&t)
-                    .map(|t| t.replies.len() >= want)
-                    .unwrap_or(false)
-            });
-            if all {
-                break;
+        let arrivals = loop {
+            let all: Option<Vec<Instant>> =
+                seen.lock().ok().and_then(|s| s.iter().copied().collect());
+            if let Some(all) = all {
+                // Make sure each event was this post (outside the timing): a node whose
+                // event was about something else waits for its next one.
+                let mut stale = false;
+                for (i, m) in nodes.iter().enumerate() {
+                    if !m.thread(&t).is_ok_and(|t| t.replies.len() > k) {
+                        stale = true;
+                        if let Ok(mut s) = seen.lock() {
+                            s[i] = None;
+                        }
+                    }
+                }
+                if !stale {
+                    break all;
+                }
             }
             if Instant::now() > deadline {
                 bail!("post {k} did not reach all {n} nodes within 20 s");
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
+        };
+        let mut ms: Vec<f64> = arrivals
+            .iter()
+            .map(|a| a.saturating_duration_since(started).as_secs_f64() * 1000.0)
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        for (s, x) in spread.iter_mut().zip(&ms) {
+            *s += x / posts as f64;
         }
-        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        times.push(ms.last().copied().unwrap_or_default());
     }
+    stampers.shutdown().await;
+    eprintln!(
+        "W2 {n} nodes: mean time for the 1st, 2nd, … node to show a post (ms): {}",
+        spread
+            .iter()
+            .map(|x| format!("{x:.1}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     for o in &online {
         o.shutdown().await;
     }
@@ -537,11 +612,9 @@ fn main() -> Result<()> {
         }
         if args.runs("W2") {
             let posts = if args.quick { 5 } else { 100 };
-            let r = propagate(5, posts, &mut rows).await;
-            failed(&mut rows, "W2 live propagation to 5 nodes", r);
-            if !args.quick {
-                let r = propagate(20, posts, &mut rows).await;
-                failed(&mut rows, "W2 live propagation to 20 nodes", r);
+            for &n in &args.live_nodes {
+                let r = propagate(n, posts, &mut rows).await;
+                failed(&mut rows, &format!("W2 live propagation to {n} nodes"), r);
             }
         }
     });

@@ -1,26 +1,36 @@
 //! Live updates: when a member writes, its node announces the document's new heads on the
-//! community's gossip topic; a node that sees heads it lacks pulls them over a sync session
-//! about that one document with the announcer. A node that pulled new heads announces them in
-//! turn (its own write or not, a change is a change), so later pulls can go to any node that
-//! has them. Announcements are signed and small (a document id and its heads, never
-//! changes); everything they point to is verified by the sync session as usual.
+//! community's gossip topic, and carries the changes at those heads in the announcement when
+//! they fit (they usually do: one post is a few hundred bytes). A node that receives it
+//! verifies the carried changes exactly as a sync session would (signature, membership, right
+//! to write) and applies them: no round trip at all. Only when it lacks their dependencies, or
+//! nothing was carried, does it pull the document over a sync session about that one document
+//! with the announcer. Gossip relays the announcement through the swarm; a node that applied
+//! a carried change does not announce it again. A node that had to pull new heads announces
+//! them in turn, so later pulls can go to any node that has them.
 //!
 //! At most one pull per document runs at a time: announcements that arrive meanwhile are
-//! remembered (the newest per document), and checked again when the pull ends.
+//! remembered (the newest per document and announcer), and checked again when the pull ends.
+//! An announcement that fails a check (bad encoding, signature, or a carried change that
+//! verification refuses) is dropped and recorded in the sync log against the peer that
+//! signed it (or, unsigned, the neighbour that relayed it).
 
 use std::collections::{HashMap, HashSet};
+use std::io::{Read, Write};
 
+use automerge::{Automerge, ChangeHash, ReadDoc};
 use commonplace_base::{CommunityId, DocId, MemberId, Signature, SigningDomain, Timestamp};
-use commonplace_model::DocKind;
-use commonplace_net::{Announcer, LiveEvent, Network, PeerTicket};
+use commonplace_model::{DocKind, DocRef, RejectReason, SignedChange, new_document};
+use commonplace_net::{Announcer, LiveEvent, MAX_ANNOUNCEMENT, Network, PeerTicket};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tracing::{debug, warn};
 
-use crate::{Node, NodeEvent};
+use crate::node::{doc_write, row_of};
+use crate::{Node, NodeEvent, SyncRecord};
 
-/// "Document `doc` of `community` now has these heads", signed by `from`.
+/// "Document `doc` of `community` now has these heads", signed by `from`; with the changes at
+/// those heads when they fit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Announcement {
     community: CommunityId,
@@ -32,6 +42,111 @@ struct Announcement {
     /// Where to reach the announcer (a `PeerTicket`; empty if unknown): the node that pulls
     /// may not have met it yet. Used only for the announcer's own id.
     addr: Vec<u8>,
+    /// The changes at `heads`, each with its own change signature, as a postcard
+    /// `Vec<SignedChange>` (see [`Carried`]); empty when they did not fit.
+    carried: Carried,
+}
+
+/// An announcement as nodes sent it before they carried changes: the same fields up to
+/// `addr`. Still read, so a node that has not been updated is not taken for a hostile one.
+#[derive(Debug, Clone, Deserialize)]
+struct HeadsOnly {
+    community: CommunityId,
+    doc: DocId,
+    kind: DocKind,
+    heads: Vec<[u8; 32]>,
+    from: MemberId,
+    at: Timestamp,
+    addr: Vec<u8>,
+}
+
+impl Announcement {
+    fn decode(body: &[u8]) -> Option<Announcement> {
+        if let Ok(a) = postcard::from_bytes::<Announcement>(body) {
+            return Some(a);
+        }
+        let h: HeadsOnly = postcard::from_bytes(body).ok()?;
+        Some(Announcement {
+            community: h.community,
+            doc: h.doc,
+            kind: h.kind,
+            heads: h.heads,
+            from: h.from,
+            at: h.at,
+            addr: h.addr,
+            carried: Carried::default(),
+        })
+    }
+}
+
+/// Changes carried in an announcement: a postcard-encoded `Vec<SignedChange>`, raw DEFLATE
+/// compressed when that is shorter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Carried {
+    deflated: bool,
+    #[serde(with = "serde_bytes")]
+    bytes: Vec<u8>,
+}
+
+/// Most changes one announcement may carry.
+const MAX_CARRIED_CHANGES: usize = 16;
+/// Most bytes carried changes may inflate to: far more than fits a 4 KiB announcement
+/// uncompressed, far less than a decompression bomb would.
+const MAX_CARRIED_INFLATED: usize = 256 << 10;
+
+impl Carried {
+    fn pack(changes: &[SignedChange]) -> Option<Carried> {
+        if changes.is_empty() {
+            return Some(Carried::default());
+        }
+        let raw = postcard::to_stdvec(changes).ok()?;
+        let mut enc = flate2::write::DeflateEncoder::new(
+            Vec::with_capacity(raw.len()),
+            flate2::Compression::default(),
+        );
+        let deflated = enc.write_all(&raw).and_then(|()| enc.finish()).ok()?;
+        Some(if deflated.len() < raw.len() {
+            Carried {
+                deflated: true,
+                bytes: deflated,
+            }
+        } else {
+            Carried {
+                deflated: false,
+                bytes: raw,
+            }
+        })
+    }
+
+    fn unpack(&self) -> Result<Vec<SignedChange>, String> {
+        if self.bytes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let inflated;
+        let raw = if self.deflated {
+            let mut out = Vec::new();
+            flate2::read::DeflateDecoder::new(self.bytes.as_slice())
+                .take(MAX_CARRIED_INFLATED as u64 + 1)
+                .read_to_end(&mut out)
+                .map_err(|e| format!("carried changes do not inflate: {e}"))?;
+            if out.len() > MAX_CARRIED_INFLATED {
+                return Err("carried changes inflate past the limit".into());
+            }
+            inflated = out;
+            &inflated
+        } else {
+            &self.bytes
+        };
+        let changes: Vec<SignedChange> =
+            postcard::from_bytes(raw).map_err(|e| format!("carried changes do not decode: {e}"))?;
+        if changes.len() > MAX_CARRIED_CHANGES {
+            return Err(format!(
+                "{} carried changes, at most {MAX_CARRIED_CHANGES} allowed",
+                changes.len()
+            ));
+        }
+        Ok(changes)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,46 +155,230 @@ struct SignedAnnouncement {
     signature: Signature,
 }
 
+/// What a received announcement leads to.
+#[derive(Debug)]
+enum Heard {
+    /// Nothing new, not for us, or from ourselves.
+    Nothing,
+    /// Its carried changes were verified and stored; the document now has `heads`.
+    Applied { doc: DocId, heads: Vec<[u8; 32]> },
+    /// It names heads we lack and carried none we could use: pull them.
+    Pull(Announcement),
+    /// It failed a check: `peer` is who signed it (or relayed it, if its signature failed).
+    Refused {
+        peer: MemberId,
+        community: CommunityId,
+        reason: String,
+    },
+}
+
 impl Node {
+    /// The signed announcement of `doc`'s current heads, carrying the changes at those heads
+    /// when the whole stays under [`MAX_ANNOUNCEMENT`].
     fn announcement(&self, community: CommunityId, doc: DocId, addr: Vec<u8>) -> Option<Vec<u8>> {
         let rec = self.store().doc_record(&doc).ok()??;
-        let a = Announcement {
+        let mut a = Announcement {
             community,
             doc,
             kind: rec.kind,
-            heads: rec.heads,
+            heads: rec.heads.clone(),
             from: self.member_id(),
             at: Timestamp::now(),
             addr,
+            carried: Carried::default(),
         };
-        let body = postcard::to_stdvec(&a).ok()?;
+        let changes = self.head_changes(&doc, &rec, &a.heads).unwrap_or_default();
+        if !changes.is_empty()
+            && let Some(carried) = Carried::pack(&changes)
+        {
+            a.carried = carried;
+            if let Some(full) = self.sign_announcement(&a)
+                && full.len() <= MAX_ANNOUNCEMENT
+            {
+                return Some(full);
+            }
+            // Too large to carry: announce the heads alone, receivers pull.
+            a.carried = Carried::default();
+        }
+        self.sign_announcement(&a)
+    }
+
+    fn sign_announcement(&self, a: &Announcement) -> Option<Vec<u8>> {
+        let body = postcard::to_stdvec(a).ok()?;
         let signature = self.secret_key().sign(SigningDomain::Announcement, &body);
         postcard::to_stdvec(&SignedAnnouncement { body, signature }).ok()
     }
 
-    /// Checks an announcement and says whether it names heads we lack.
-    fn wants(&self, bytes: &[u8]) -> Option<Announcement> {
-        let s: SignedAnnouncement = postcard::from_bytes(bytes).ok()?;
-        let a: Announcement = postcard::from_bytes(&s.body).ok()?;
-        a.from
-            .verify(SigningDomain::Announcement, &s.body, &s.signature)
-            .ok()?;
-        if a.from == self.member_id() || !self.may_sync(&a.community, &a.from).ok()? {
+    /// The changes at `heads` with their stored signatures; none if any head lacks one (the
+    /// receiver then pulls, as without carried changes).
+    fn head_changes(
+        &self,
+        doc: &DocId,
+        rec: &commonplace_store::DocRecord,
+        heads: &[[u8; 32]],
+    ) -> Option<Vec<SignedChange>> {
+        if heads.len() > MAX_CARRIED_CHANGES {
             return None;
         }
-        let ours = self
+        let signatures = self.store().signatures(doc, heads).ok()?;
+        let mut cache = self.lock_docs();
+        let d = self.loaded(&mut cache, doc, rec).ok()?;
+        heads
+            .iter()
+            .zip(signatures)
+            .map(|(h, s)| {
+                Some(SignedChange {
+                    bytes: d.get_change_by_hash(&ChangeHash(*h))?.raw_bytes().to_vec(),
+                    signature: Some(s?),
+                })
+            })
+            .collect()
+    }
+
+    /// Checks an announcement relayed by `via`; applies the changes it carries if they are
+    /// new and pass verification, or says to pull what it names.
+    fn hear(&self, bytes: &[u8], via: MemberId, topic: CommunityId) -> Heard {
+        // Gossip passes messages on before anyone checks them, so `via` may be an honest
+        // relay: the record says so rather than accusing it.
+        let relayed = |reason: String| Heard::Refused {
+            peer: via,
+            community: topic,
+            reason: format!("relayed an announcement that {reason} (its author is unknown)"),
+        };
+        let Ok(s) = postcard::from_bytes::<SignedAnnouncement>(bytes) else {
+            return relayed("does not decode".into());
+        };
+        let Some(a) = Announcement::decode(&s.body) else {
+            return relayed("does not decode".into());
+        };
+        if a.from
+            .verify(SigningDomain::Announcement, &s.body, &s.signature)
+            .is_err()
+        {
+            return relayed(format!(
+                "claims to be from {} with a bad signature",
+                a.from.short()
+            ));
+        }
+        if a.community != topic || a.from == self.member_id() {
+            return Heard::Nothing;
+        }
+        if !self.may_sync(&a.community, &a.from).unwrap_or(false) {
+            return Heard::Nothing;
+        }
+        if !self.lacks_changes(&a.doc, a.kind, &a.community, &a.heads) {
+            return Heard::Nothing;
+        }
+        let refused = |reason: String| Heard::Refused {
+            peer: a.from,
+            community: a.community,
+            reason,
+        };
+        let changes = match a.carried.unpack() {
+            Ok(c) => c,
+            Err(e) => return refused(format!("announcement refused: {e}")),
+        };
+        if changes.is_empty() {
+            return Heard::Pull(a);
+        }
+        match self.apply_carried(&a, &changes) {
+            Ok(Some(heads)) => Heard::Applied { doc: a.doc, heads },
+            Ok(None) => Heard::Nothing,
+            Err(RejectReason::MissingDependency { .. }) => Heard::Pull(a),
+            Err(e) => refused(format!("announcement refused: {e}")),
+        }
+    }
+
+    /// Verifies carried changes of the announced document and stores them durably, exactly
+    /// as a sync session stores what it receives. Returns the new heads, or `None` if the
+    /// changes were known (or the document is not one of ours to take).
+    fn apply_carried(
+        &self,
+        a: &Announcement,
+        changes: &[SignedChange],
+    ) -> Result<Option<Vec<[u8; 32]>>, RejectReason> {
+        let store_err = |e: String| RejectReason::Malformed {
+            doc: a.doc,
+            detail: format!("could not store it here: {e}"),
+        };
+        let doc_ref = if a.kind == DocKind::Community {
+            DocRef::community(a.community)
+        } else {
+            DocRef {
+                community: a.community,
+                kind: a.kind,
+                id: a.doc,
+            }
+        };
+        if doc_ref.id != a.doc {
+            return Err(RejectReason::KindMismatch {
+                doc: a.doc,
+                known: "thread, entry or event",
+                claimed: DocKind::Community.as_str(),
+            });
+        }
+        let Some(community) = self
+            .store()
+            .community(&a.community)
+            .map_err(|e| store_err(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        // The document lock for the whole check and commit, as a sync frame holds it: no
+        // other writer can move the document between our read of it and our commit.
+        let mut cache = self.lock_docs();
+        let rec = self
             .store()
             .doc_record(&a.doc)
-            .ok()?
-            .map(|r| r.heads)
-            .unwrap_or_default();
-        let known: HashSet<[u8; 32]> = ours.into_iter().collect();
-        if a.heads.iter().all(|h| known.contains(h)) {
-            return None;
+            .map_err(|e| store_err(e.to_string()))?;
+        let mut working: Automerge = match &rec {
+            Some(r) if r.kind != a.kind || r.community != a.community => {
+                return Err(RejectReason::KindMismatch {
+                    doc: a.doc,
+                    known: r.kind.as_str(),
+                    claimed: a.kind.as_str(),
+                });
+            }
+            Some(r) => self
+                .loaded(&mut cache, &a.doc, r)
+                .map_err(|e| store_err(e.to_string()))?
+                .clone(),
+            None => new_document(&self.actor()),
+        };
+        let verified = commonplace_model::verify::verify_and_apply(
+            &doc_ref,
+            &mut working,
+            changes,
+            &community.roster,
+            &community.genesis.founder,
+        )?;
+        if verified.changes.is_empty() {
+            return Ok(None);
         }
-        // Heads we do not hold as heads may still be older changes we have.
-        let missing = self.lacks_changes(&a.doc, a.kind, &a.community, &a.heads);
-        missing.then_some(a)
+        let (write, event) = doc_write(
+            &doc_ref,
+            &working,
+            rec.as_ref(),
+            &verified.changes,
+            &verified.hashes,
+            // The schema check's read of the document, for its index row: one read, not two.
+            verified.read.clone().map(|r| row_of(&doc_ref, &working, r)),
+        )
+        .map_err(|e| store_err(e.to_string()))?;
+        let heads = write.heads.clone();
+        // Not durable yet: the actor flushes within `FLUSH_AFTER`, and a crash before that
+        // loses only what the next sync brings again. One flush for a burst of announcements
+        // instead of a disk sync for each keeps the disk off every change's path.
+        self.store()
+            .commit_eventually(&commonplace_store::Commit {
+                docs: vec![write],
+                meta: Vec::new(),
+            })
+            .map_err(|e| store_err(e.to_string()))?;
+        cache.put(a.doc, working);
+        drop(cache);
+        self.emit(event);
+        Ok(Some(heads))
     }
 
     fn lacks_changes(
@@ -95,16 +394,22 @@ impl Node {
         if rec.kind != kind || rec.community != *community {
             return false;
         }
+        if heads.iter().all(|h| rec.heads.contains(h)) {
+            return false;
+        }
+        // Heads we do not hold as heads may still be older changes we have.
         let mut cache = self.lock_docs();
         let Ok(d) = self.loaded(&mut cache, doc, &rec) else {
             return true;
         };
-        heads.iter().any(|h| {
-            d.get_change_meta_by_hash(&automerge::ChangeHash(*h))
-                .is_none()
-        })
+        heads
+            .iter()
+            .any(|h| d.get_change_meta_by_hash(&ChangeHash(*h)).is_none())
     }
 }
+
+/// How long changes applied from announcements may stay in the store without a disk sync.
+const FLUSH_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Most announcements remembered per document while it is being pulled.
 const MAX_WAITING: usize = 16;
@@ -124,9 +429,10 @@ impl Live {
         node: Node,
         network: Network,
         met: mpsc::UnboundedReceiver<(MemberId, CommunityId)>,
+        log: crate::online::SyncLog,
     ) -> Live {
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(run(node, network, stopped, met));
+        let task = tokio::spawn(run(node, network, stopped, met, log));
         Live {
             stop: Some(stop),
             task: Some(task),
@@ -156,6 +462,7 @@ async fn run(
     network: Network,
     mut stopped: oneshot::Receiver<()>,
     mut met: mpsc::UnboundedReceiver<(MemberId, CommunityId)>,
+    log: crate::online::SyncLog,
 ) {
     let mut events = node.subscribe();
     let (inbox_tx, mut inbox) = mpsc::channel::<(CommunityId, LiveEvent)>(1024);
@@ -168,6 +475,11 @@ async fn run(
     let mut again: HashMap<(CommunityId, DocId), Vec<(Announcement, MemberId)>> = HashMap::new();
     // Members already asked onto a community's topic.
     let mut joined: HashSet<(MemberId, CommunityId)> = HashSet::new();
+    // Documents whose newest heads came carried in an announcement: gossip has already
+    // spread that announcement, so the change they bring is not announced again.
+    let mut heard: HashMap<DocId, Vec<[u8; 32]>> = HashMap::new();
+    // When the changes applied from announcements since the last flush must be on disk.
+    let mut flush_at: Option<tokio::time::Instant> = None;
 
     for c in node.community_ids().unwrap_or_default() {
         subscribe(
@@ -193,6 +505,11 @@ async fn run(
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(_) => break,
                 };
+                if let Some(heads) = heard.remove(&doc)
+                    && node.store().doc_record(&doc).ok().flatten().is_some_and(|r| r.heads == heads)
+                {
+                    continue;
+                }
                 if !announcers.contains_key(&community) {
                     subscribe(&node, &network, community, &mut announcers, &mut listeners, &inbox_tx).await;
                 }
@@ -202,6 +519,10 @@ async fn run(
                 {
                     debug!("announcement not sent: {e}");
                 }
+            }
+            () = sleep_until(flush_at), if flush_at.is_some() => {
+                flush_at = None;
+                flush(&node).await;
             }
             Some((peer, community)) = met.recv() => {
                 // Every session ends with word of it; join a member to the topic once. (Joining
@@ -222,9 +543,36 @@ async fn run(
             Some((community, ev)) = inbox.recv() => {
                 let LiveEvent::Message { content, via } = ev else { continue };
                 let n = node.clone();
-                let wanted = tokio::task::spawn_blocking(move || n.wants(&content)).await.ok().flatten();
-                let Some(a) = wanted else { continue };
-                if a.community != community { continue; }
+                let outcome = tokio::task::spawn_blocking(move || n.hear(&content, via, community))
+                    .await
+                    .unwrap_or(Heard::Nothing);
+                let a = match outcome {
+                    Heard::Nothing => continue,
+                    Heard::Applied { doc, heads } => {
+                        heard.insert(doc, heads);
+                        flush_at.get_or_insert_with(|| tokio::time::Instant::now() + FLUSH_AFTER);
+                        continue;
+                    }
+                    Heard::Refused { peer, community, reason } => {
+                        warn!(peer = %peer.short(), "{reason}");
+                        let n = node.clone();
+                        let log = log.clone();
+                        let _ = tokio::task::spawn_blocking(move || {
+                            crate::online::record(&n, &log, SyncRecord {
+                                peer,
+                                community,
+                                at: Timestamp::now(),
+                                ok: false,
+                                changes_received: 0,
+                                changes_sent: 0,
+                                error: Some(reason),
+                            });
+                        })
+                        .await;
+                        continue;
+                    }
+                    Heard::Pull(a) => a,
+                };
                 // The announcer says where it is; believe it only about itself (the TLS
                 // handshake checks the key anyway).
                 if let Ok(t) = PeerTicket::from_bytes(&a.addr)
@@ -271,6 +619,26 @@ async fn run(
     }
     listeners.shutdown().await;
     syncs.shutdown().await;
+    if flush_at.is_some() {
+        flush(&node).await;
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Makes what announcements brought durable.
+async fn flush(node: &Node) {
+    let n = node.clone();
+    match tokio::task::spawn_blocking(move || n.store().flush()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => warn!("could not flush changes received live: {e}"),
+        Err(e) => warn!("could not flush changes received live: {e}"),
+    }
 }
 
 async fn subscribe(
@@ -351,4 +719,366 @@ fn spawn_pull(
         }
         (community, doc)
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use automerge::transaction::Transactable;
+    use commonplace_base::SecretKey;
+    use commonplace_model::{ActivityKind, Role};
+
+    use super::*;
+    use crate::{NewCommunity, NewThread, Profile};
+
+    /// Ana founds a community with Bea and Mal as members; Bea and Mal hold it (from a
+    /// bundle, no network); Ana opened a thread that both hold too.
+    struct World {
+        ana: Node,
+        bea: Node,
+        mal: Node,
+        community: CommunityId,
+        thread: DocId,
+        _dir: tempfile::TempDir,
+    }
+
+    fn world() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let node =
+            |name: &str| Node::init(Profile::at(dir.path().join(name)), name, None, None).unwrap();
+        let (ana, bea, mal) = (node("ana"), node("bea"), node("mal"));
+        let community = ana
+            .create_community(&NewCommunity {
+                name: "Engineers".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        for (n, name) in [(&bea, "Bea"), (&mal, "Mal")] {
+            ana.add_member(&community, &n.member_id(), name, Role::Member)
+                .unwrap();
+        }
+        let thread = ana
+            .create_thread(
+                &community,
+                &NewThread {
+                    activity: ActivityKind::Request,
+                    title: "Anyone at the conference?".into(),
+                    body: "Meet at the coffee stand.".into(),
+                    tags: vec![],
+                },
+            )
+            .unwrap();
+        let bundle = ana.export(&community).unwrap();
+        bea.import(&bundle).unwrap();
+        mal.import(&bundle).unwrap();
+        World {
+            ana,
+            bea,
+            mal,
+            community,
+            thread,
+            _dir: dir,
+        }
+    }
+
+    fn decode(bytes: &[u8]) -> Announcement {
+        let s: SignedAnnouncement = postcard::from_bytes(bytes).unwrap();
+        postcard::from_bytes(&s.body).unwrap()
+    }
+
+    /// Signs `a` as the holder of `key` would.
+    fn seal(a: &Announcement, key: &SecretKey) -> Vec<u8> {
+        let body = postcard::to_stdvec(a).unwrap();
+        let signature = key.sign(SigningDomain::Announcement, &body);
+        postcard::to_stdvec(&SignedAnnouncement { body, signature }).unwrap()
+    }
+
+    fn replies(n: &Node, t: &DocId) -> usize {
+        n.thread(t).unwrap().replies.len()
+    }
+
+    #[test]
+    fn a_carried_change_is_applied_without_a_pull() {
+        let w = world();
+        let mut events = w.bea.subscribe();
+        w.ana.reply(&w.thread, "On my way.", None).unwrap();
+        let bytes = w
+            .ana
+            .announcement(w.community, w.thread, Vec::new())
+            .unwrap();
+        assert!(bytes.len() <= MAX_ANNOUNCEMENT);
+        let a = decode(&bytes);
+        assert_eq!(
+            a.carried.unpack().unwrap().len(),
+            1,
+            "the new reply rides along"
+        );
+
+        // Bea has no network at all: what she gets, she gets from the announcement.
+        match w.bea.hear(&bytes, w.mal.member_id(), w.community) {
+            Heard::Applied { doc, heads } => {
+                assert_eq!(doc, w.thread);
+                assert_eq!(heads, a.heads);
+            }
+            other => panic!("expected the change to be applied, got {other:?}"),
+        }
+        assert_eq!(replies(&w.bea, &w.thread), 1);
+        assert!(matches!(
+            events.try_recv(),
+            Ok(NodeEvent::ThreadChanged { thread, .. }) if thread == w.thread
+        ));
+        // Hearing it again changes nothing.
+        assert!(matches!(
+            w.bea.hear(&bytes, w.mal.member_id(), w.community),
+            Heard::Nothing
+        ));
+        // Flushed, it is still there after reopening the profile.
+        w.bea.store().flush().unwrap();
+        let World {
+            bea, thread, _dir, ..
+        } = w;
+        let profile = bea.profile().clone();
+        drop(bea);
+        let bea = Node::open(profile).unwrap();
+        assert_eq!(replies(&bea, &thread), 1);
+    }
+
+    #[test]
+    fn a_new_thread_is_carried_and_a_gap_falls_back_to_a_pull() {
+        let w = world();
+        let t = w
+            .ana
+            .create_thread(
+                &w.community,
+                &NewThread {
+                    activity: ActivityKind::Story,
+                    title: "What happened at the workshop".into(),
+                    body: "A long story.".into(),
+                    tags: vec![],
+                },
+            )
+            .unwrap();
+        let first = w.ana.announcement(w.community, t, Vec::new()).unwrap();
+        w.ana.reply(&t, "And then some.", None).unwrap();
+        let second = w.ana.announcement(w.community, t, Vec::new()).unwrap();
+        // The reply alone depends on the thread's creation, which Bea lacks: pull.
+        assert!(matches!(
+            w.bea.hear(&second, w.ana.member_id(), w.community),
+            Heard::Pull(a) if a.doc == t
+        ));
+        assert!(w.bea.thread(&t).is_err());
+        // In order, both apply.
+        assert!(matches!(
+            w.bea.hear(&first, w.ana.member_id(), w.community),
+            Heard::Applied { .. }
+        ));
+        assert!(matches!(
+            w.bea.hear(&second, w.ana.member_id(), w.community),
+            Heard::Applied { .. }
+        ));
+        assert_eq!(replies(&w.bea, &t), 1);
+    }
+
+    #[test]
+    fn a_forged_carried_change_is_refused_and_nothing_is_stored() {
+        let w = world();
+        w.ana.reply(&w.thread, "On my way.", None).unwrap();
+        let honest = decode(
+            &w.ana
+                .announcement(w.community, w.thread, Vec::new())
+                .unwrap(),
+        );
+        let mut changes = honest.carried.unpack().unwrap();
+        assert_eq!(changes.len(), 1);
+        let before = w.bea.store().doc_record(&w.thread).unwrap().unwrap().heads;
+
+        // Mal, a member, passes Ana's change on with a signature of his own making, in an
+        // announcement he signs himself.
+        let mal_key = w.mal.secret_key().clone();
+        let doc_ref = DocRef {
+            community: w.community,
+            kind: DocKind::Thread,
+            id: w.thread,
+        };
+        let hash = automerge::Change::from_bytes(changes[0].bytes.clone())
+            .unwrap()
+            .hash();
+        changes[0].signature = Some(doc_ref.sign(&mal_key, &hash));
+        let mut forged = honest.clone();
+        forged.from = w.mal.member_id();
+        forged.carried = Carried::pack(&changes).unwrap();
+        match w
+            .bea
+            .hear(&seal(&forged, &mal_key), w.ana.member_id(), w.community)
+        {
+            Heard::Refused { peer, reason, .. } => {
+                assert_eq!(peer, w.mal.member_id(), "the signer is blamed");
+                assert!(reason.contains("forged or damaged signature"), "{reason}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(
+            w.bea.store().doc_record(&w.thread).unwrap().unwrap().heads,
+            before
+        );
+        assert_eq!(replies(&w.bea, &w.thread), 0);
+
+        // The change's bytes altered under Ana's own signature: refused too.
+        let mut changes = honest.carried.unpack().unwrap();
+        let last = changes[0].bytes.len() - 1;
+        changes[0].bytes[last] ^= 1;
+        let mut tampered = honest.clone();
+        tampered.from = w.mal.member_id();
+        tampered.carried = Carried::pack(&changes).unwrap();
+        assert!(matches!(
+            w.bea.hear(&seal(&tampered, &mal_key), w.ana.member_id(), w.community),
+            Heard::Refused { peer, .. } if peer == w.mal.member_id()
+        ));
+        assert_eq!(replies(&w.bea, &w.thread), 0);
+
+        // An announcement whose own signature is forged: refused, blamed on the relay.
+        let mut claimed = honest.clone();
+        claimed.heads = vec![[7; 32]];
+        let bad = seal(&claimed, &mal_key); // says it is from Ana, signed by Mal
+        assert!(matches!(
+            w.bea.hear(&bad, w.mal.member_id(), w.community),
+            Heard::Refused { peer, .. } if peer == w.mal.member_id()
+        ));
+        // Garbage: refused, blamed on the relay.
+        assert!(matches!(
+            w.bea
+                .hear(b"\x01\x02garbage", w.mal.member_id(), w.community),
+            Heard::Refused { .. }
+        ));
+        assert_eq!(replies(&w.bea, &w.thread), 0);
+
+        // And the honest announcement still applies afterwards.
+        let bytes = w
+            .ana
+            .announcement(w.community, w.thread, Vec::new())
+            .unwrap();
+        assert!(matches!(
+            w.bea.hear(&bytes, w.mal.member_id(), w.community),
+            Heard::Applied { .. }
+        ));
+        assert_eq!(replies(&w.bea, &w.thread), 1);
+    }
+
+    #[test]
+    fn a_member_may_not_carry_a_change_to_what_is_not_theirs() {
+        let w = world();
+        // Mal edits Ana's thread title in his own copy (the local write path does not stop
+        // him from writing into his own store by hand) and announces it.
+        let doc_ref = DocRef {
+            community: w.community,
+            kind: DocKind::Thread,
+            id: w.thread,
+        };
+        let mut doc = {
+            let mut cache = w.mal.lock_docs();
+            let rec = w.mal.store().doc_record(&w.thread).unwrap().unwrap();
+            w.mal.loaded(&mut cache, &w.thread, &rec).unwrap().clone()
+        };
+        let mut tx = doc.transaction();
+        tx.put(automerge::ROOT, "title", "Mine now").unwrap();
+        let hash = tx.commit().0.unwrap();
+        let change = doc.get_change_by_hash(&hash).unwrap().raw_bytes().to_vec();
+        let signature = doc_ref.sign(w.mal.secret_key(), &hash);
+        let a = Announcement {
+            community: w.community,
+            doc: w.thread,
+            kind: DocKind::Thread,
+            heads: vec![hash.0],
+            from: w.mal.member_id(),
+            at: Timestamp::now(),
+            addr: Vec::new(),
+            carried: Carried::pack(&[SignedChange {
+                bytes: change,
+                signature: Some(signature),
+            }])
+            .unwrap(),
+        };
+        match w.bea.hear(
+            &seal(&a, w.mal.secret_key()),
+            w.mal.member_id(),
+            w.community,
+        ) {
+            Heard::Refused { peer, reason, .. } => {
+                assert_eq!(peer, w.mal.member_id());
+                assert!(reason.contains("not theirs to change"), "{reason}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(
+            w.bea.thread(&w.thread).unwrap().title,
+            "Anyone at the conference?"
+        );
+    }
+
+    #[test]
+    fn an_announcement_without_carried_changes_is_pulled() {
+        let w = world();
+        w.ana.reply(&w.thread, "On my way.", None).unwrap();
+        let a = decode(
+            &w.ana
+                .announcement(w.community, w.thread, Vec::new())
+                .unwrap(),
+        );
+        // As a node from before carried changes sends it: the body ends after `addr`.
+        #[derive(Serialize)]
+        struct Old<'a>(
+            &'a CommunityId,
+            &'a DocId,
+            &'a DocKind,
+            &'a Vec<[u8; 32]>,
+            &'a MemberId,
+            &'a Timestamp,
+            &'a Vec<u8>,
+        );
+        let body = postcard::to_stdvec(&Old(
+            &a.community,
+            &a.doc,
+            &a.kind,
+            &a.heads,
+            &a.from,
+            &a.at,
+            &a.addr,
+        ))
+        .unwrap();
+        let signature = w.ana.secret_key().sign(SigningDomain::Announcement, &body);
+        let bytes = postcard::to_stdvec(&SignedAnnouncement { body, signature }).unwrap();
+        assert!(matches!(
+            w.bea.hear(&bytes, w.ana.member_id(), w.community),
+            Heard::Pull(p) if p.doc == w.thread && p.heads == a.heads
+        ));
+        assert_eq!(replies(&w.bea, &w.thread), 0);
+    }
+
+    #[test]
+    fn carried_changes_are_bounded() {
+        let bomb = Carried {
+            deflated: true,
+            bytes: {
+                let mut enc =
+                    flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+                enc.write_all(&vec![0u8; MAX_CARRIED_INFLATED * 4]).unwrap();
+                enc.finish().unwrap()
+            },
+        };
+        assert!(bomb.bytes.len() < MAX_ANNOUNCEMENT);
+        assert!(bomb.unpack().unwrap_err().contains("limit"));
+        let many: Vec<SignedChange> = (0..=MAX_CARRIED_CHANGES)
+            .map(|_| SignedChange {
+                bytes: vec![1],
+                signature: None,
+            })
+            .collect();
+        assert!(Carried::pack(&many).unwrap().unpack().is_err());
+        let round = vec![SignedChange {
+            bytes: b"some change bytes some change bytes".to_vec(),
+            signature: None,
+        }];
+        assert_eq!(Carried::pack(&round).unwrap().unpack().unwrap(), round);
+    }
 }

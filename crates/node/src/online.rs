@@ -30,11 +30,27 @@ pub struct SyncRecord {
     pub error: Option<String>,
 }
 
+/// Recent syncs (and refused live announcements), newest last; at most 1,000.
+pub(crate) type SyncLog = Arc<Mutex<Vec<SyncRecord>>>;
+
+/// Records the outcome of a sync, or a refused announcement, in the store (for `status`) and
+/// the in-memory log.
+pub(crate) fn record(node: &Node, log: &SyncLog, record: SyncRecord) {
+    if let Err(e) = node.record_sync(&record.peer, &record.community, &record) {
+        warn!("could not record the sync: {e}");
+    }
+    if let Ok(mut log) = log.lock() {
+        log.push(record);
+        let excess = log.len().saturating_sub(1000);
+        log.drain(..excess);
+    }
+}
+
 /// The node's service to the network layer.
 #[derive(Debug, Clone)]
 struct Service {
     node: Node,
-    log: Arc<Mutex<Vec<SyncRecord>>>,
+    log: SyncLog,
     met: crate::live::MetSender,
 }
 
@@ -66,7 +82,7 @@ impl SyncService for Service {
         community: &CommunityId,
         outcome: &Result<SyncReport, NetError>,
     ) {
-        let record = SyncRecord {
+        let entry = SyncRecord {
             peer: *peer,
             community: *community,
             at: Timestamp::now(),
@@ -87,14 +103,7 @@ impl SyncService for Service {
             ),
             Err(e) => warn!(peer = %peer.short(), "sync failed: {e}"),
         }
-        if let Err(e) = self.node.record_sync(peer, community, &record) {
-            warn!("could not record the sync: {e}");
-        }
-        if let Ok(mut log) = self.log.lock() {
-            log.push(record);
-            let excess = log.len().saturating_sub(1000);
-            log.drain(..excess);
-        }
+        record(&self.node, &self.log, entry);
     }
 }
 
@@ -103,7 +112,7 @@ impl SyncService for Service {
 pub struct Online {
     node: Node,
     network: Network,
-    log: Arc<Mutex<Vec<SyncRecord>>>,
+    log: SyncLog,
     live: Arc<tokio::sync::Mutex<crate::live::Live>>,
     local: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
     /// Peers that failed: how many times in a row, and when to try again.
@@ -169,7 +178,7 @@ impl Online {
                 network.remember(t.0);
             }
         }
-        let live = crate::live::Live::start(node.clone(), network.clone(), met_rx);
+        let live = crate::live::Live::start(node.clone(), network.clone(), met_rx, log.clone());
         let mut online = Online {
             node,
             network,

@@ -431,3 +431,87 @@ async fn a_peer_that_failed_waits_out_its_backoff_unless_failures_are_forgotten(
         o.shutdown().await;
     }
 }
+
+/// A change small enough to ride in its announcement reaches every node with no sync
+/// session at all; garbage on the topic is refused and recorded, and live updates go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_carried_post_needs_no_pull_and_garbage_on_the_topic_is_recorded() {
+    let root = tempfile::tempdir().unwrap();
+    let nodes: Vec<Node> = (0..5)
+        .map(|i| node(root.path(), &format!("n{i}")))
+        .collect();
+    let c = community(&nodes).await;
+    let t = nodes[0]
+        .create_thread(
+            &c,
+            &NewThread {
+                activity: ActivityKind::Request,
+                title: "Anyone at the conference?".into(),
+                body: "Meet at the coffee stand.".into(),
+                tags: vec![],
+            },
+        )
+        .unwrap();
+    let mut online = Vec::new();
+    for n in &nodes {
+        online.push(Online::start(n.clone(), loopback()).await.unwrap());
+    }
+    for o in &online[1..] {
+        o.sync_with(online[0].addr(), c).await.unwrap();
+    }
+    // Wait until a first post has reached everyone: the swarm has formed.
+    nodes[2].reply(&t, "First.", None).unwrap();
+    for (i, n) in nodes.iter().enumerate() {
+        eventually(&format!("the first reply reaching node {i}"), || {
+            n.thread(&t).map(|t| t.replies.len() == 1).unwrap_or(false)
+        })
+        .await;
+    }
+    let sessions: Vec<usize> = online.iter().map(|o| o.recent_syncs().len()).collect();
+    nodes[3].reply(&t, "Second, carried.", None).unwrap();
+    for (i, n) in nodes.iter().enumerate() {
+        eventually(&format!("the second reply reaching node {i}"), || {
+            n.thread(&t).map(|t| t.replies.len() == 2).unwrap_or(false)
+        })
+        .await;
+    }
+    let after: Vec<usize> = online.iter().map(|o| o.recent_syncs().len()).collect();
+    assert_eq!(
+        sessions, after,
+        "no node pulled: the change came in the announcement"
+    );
+
+    // Node 4 puts garbage on the community's topic.
+    let (announcer, _listener) = online[4]
+        .network()
+        .subscribe(&c, nodes.iter().map(Node::member_id).collect())
+        .await
+        .unwrap();
+    announcer
+        .announce(b"not an announcement".to_vec())
+        .await
+        .unwrap();
+    for (i, o) in online.iter().enumerate().take(4) {
+        eventually(&format!("node {i} recording the refusal"), || {
+            o.recent_syncs().iter().any(|r| {
+                !r.ok
+                    && r.changes_received == 0
+                    && r.error
+                        .as_deref()
+                        .is_some_and(|e| e.contains("relayed an announcement that does not decode"))
+            })
+        })
+        .await;
+    }
+    // Live updates go on.
+    nodes[1].reply(&t, "Third.", None).unwrap();
+    for (i, n) in nodes.iter().enumerate() {
+        eventually(&format!("the third reply reaching node {i}"), || {
+            n.thread(&t).map(|t| t.replies.len() == 3).unwrap_or(false)
+        })
+        .await;
+    }
+    for o in &online {
+        o.shutdown().await;
+    }
+}

@@ -439,8 +439,26 @@ impl Store {
     /// Applies a commit atomically and durably: when this returns `Ok`, every write in it is on
     /// disk; when it returns `Err`, none is.
     pub fn commit(&self, commit: &Commit) -> Result<(), StoreError> {
+        self.commit_with(commit, Durability::Immediate)
+    }
+
+    /// Applies a commit atomically but not yet durably: readers see it at once, and it reaches
+    /// the disk with the next durable commit ([`Store::commit`] or [`Store::flush`]). A crash
+    /// before that loses it (and anything else not yet durable) as a whole, never in part.
+    /// For what can be had again, such as changes received from a peer; never for the
+    /// member's own writes, which are acknowledged only once on disk.
+    pub fn commit_eventually(&self, commit: &Commit) -> Result<(), StoreError> {
+        self.commit_with(commit, Durability::None)
+    }
+
+    /// Makes every earlier [`Store::commit_eventually`] durable.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.commit(&Commit::default())
+    }
+
+    fn commit_with(&self, commit: &Commit, durability: Durability) -> Result<(), StoreError> {
         let mut tx = self.db.begin_write()?;
-        tx.set_durability(Durability::Immediate)
+        tx.set_durability(durability)
             .map_err(|e| StoreError::Database(e.to_string()))?;
         {
             let mut meta = tx.open_table(META)?;
