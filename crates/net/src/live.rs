@@ -20,8 +20,11 @@ pub const GOSSIP_MAX_MESSAGE: usize = 4096;
 pub enum LiveEvent {
     /// An announcement, and the neighbour that passed it on (not necessarily its author).
     Message { content: Vec<u8>, via: MemberId },
-    /// A neighbour joined or left the topic.
-    Neighbors,
+    /// A member's node became our neighbour on the topic: what either of us wrote before the
+    /// link existed did not travel over it.
+    NeighborUp(MemberId),
+    /// A neighbour left the topic.
+    NeighborDown,
     /// We fell behind and missed messages; a full sync catches up.
     Lagged,
 }
@@ -87,7 +90,11 @@ impl Listener {
                         via,
                     }
                 }
-                Ok(Event::NeighborUp(_) | Event::NeighborDown(_)) => LiveEvent::Neighbors,
+                Ok(Event::NeighborUp(id)) => match MemberId::from_bytes(*id.as_bytes()) {
+                    Ok(m) => LiveEvent::NeighborUp(m),
+                    Err(_) => continue,
+                },
+                Ok(Event::NeighborDown(_)) => LiveEvent::NeighborDown,
                 Ok(Event::Lagged) => LiveEvent::Lagged,
                 Err(_) => return None,
             });

@@ -480,6 +480,9 @@ async fn run(
     let mut heard: HashMap<DocId, Vec<[u8; 32]>> = HashMap::new();
     // When the changes applied from announcements since the last flush must be on disk.
     let mut flush_at: Option<tokio::time::Instant> = None;
+    // Catch-up sessions with new neighbours, one per neighbour and community at a time.
+    let mut catchups: JoinSet<(MemberId, CommunityId)> = JoinSet::new();
+    let mut catching_up: HashSet<(MemberId, CommunityId)> = HashSet::new();
 
     for c in node.community_ids().unwrap_or_default() {
         subscribe(
@@ -540,7 +543,32 @@ async fn run(
                     None => subscribe(&node, &network, community, &mut announcers, &mut listeners, &inbox_tx).await,
                 }
             }
+            Some(done) = catchups.join_next(), if !catchups.is_empty() => {
+                if let Ok(key) = done {
+                    catching_up.remove(&key);
+                }
+            }
             Some((community, ev)) = inbox.recv() => {
+                // A new link in the swarm: announcements sent before it existed did not cross
+                // it (gossip keeps no history), so the two ends run one session over the
+                // community — the one with the smaller id starts it, so there is one, and a
+                // session between equal nodes is two short hellos.
+                if let LiveEvent::NeighborUp(peer) = ev {
+                    if node.member_id() < peer && catching_up.insert((peer, community)) {
+                        let network = network.clone();
+                        catchups.spawn(async move {
+                            if let Ok(id) = iroh::EndpointId::from_bytes(peer.as_bytes())
+                                && let Err(e) = network
+                                    .sync_scoped(iroh::EndpointAddr::new(id), community, None)
+                                    .await
+                            {
+                                debug!(peer = %peer.short(), "catch-up with a new neighbour failed: {e}");
+                            }
+                            (peer, community)
+                        });
+                    }
+                    continue;
+                }
                 let LiveEvent::Message { content, via } = ev else { continue };
                 let n = node.clone();
                 let outcome = tokio::task::spawn_blocking(move || n.hear(&content, via, community))
