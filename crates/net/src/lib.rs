@@ -27,7 +27,7 @@ use thiserror::Error;
 
 /// The ALPN of the sync protocol; its number follows `commonplace_sync::PROTOCOL_VERSION`, so
 /// peers that cannot understand each other's frames do not connect at all.
-pub const SYNC_ALPN: &[u8] = b"commonplace/sync/2";
+pub const SYNC_ALPN: &[u8] = b"commonplace/sync/3";
 /// The ALPN of the join protocol: one request (an invitation), one answer.
 pub const JOIN_ALPN: &[u8] = b"commonplace/join/1";
 /// Largest join request or answer.

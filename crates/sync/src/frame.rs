@@ -6,12 +6,16 @@
 //! more than that.
 //!
 //! In memory a [`Frame::Sync`] holds its changes as a list of [`SignedChange`]s; on the wire
-//! they travel as one batch: the changes, each behind its LEB128 length, concatenated and
-//! DEFLATE-compressed together (changes of one document share actors, dependencies and much
-//! text), and beside the batch only the signatures there are, by position. Decoding inflates
-//! at most [`MAX_CHANGE_BYTES`]: a batch that would inflate to more is refused, so a small
-//! frame cannot make us allocate much.
+//! they travel as one batch: each change chunk without its header (magic bytes, checksum,
+//! type, length: the receiver rebuilds them), its dependencies on earlier changes of the
+//! batch as back references instead of 32-byte hashes, all concatenated and DEFLATE-compressed
+//! together (changes of one document share actors and much text), and beside the batch only
+//! the signatures there are, by position. The receiver rebuilds every change byte for byte,
+//! so the hashes the signatures cover are computed from what it will apply. Decoding inflates
+//! at most [`MAX_CHANGE_BYTES`], and the rebuilt changes may add up to no more: a batch that
+//! would exceed that is refused, so a small frame cannot make us allocate much.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use commonplace_base::{CommunityId, DocId, Signature};
@@ -22,7 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::FrameError;
 
 /// The protocol version in [`Frame::Hello`].
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 /// Largest frame body accepted.
 pub const MAX_FRAME_BYTES: usize = 16 << 20;
 /// Most changes one frame may carry.
@@ -197,21 +201,145 @@ fn read_leb(input: &[u8], at: &mut usize) -> Option<u64> {
     None
 }
 
+/// The magic bytes that open every Automerge chunk.
+const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+/// Automerge's chunk type of an (uncompressed) change.
+const CHUNK_CHANGE: u8 = 1;
+
+/// A batch entry holding a change's bytes as they are.
+const ENTRY_VERBATIM: u8 = 0;
+/// A batch entry holding a change chunk without its header, its dependencies by position
+/// where they are earlier changes of the batch.
+const ENTRY_CHANGE: u8 = 1;
+
+/// A dependency given by its hash (a back reference is the distance to an earlier change).
+const DEP_HASH: u64 = 0;
+
+fn leb_len(n: u64) -> usize {
+    let mut out = Vec::with_capacity(10);
+    write_leb(&mut out, n);
+    out.len()
+}
+
+/// Automerge's hash of a chunk: SHA-256 over its type, its LEB128 length and its data.
+fn chunk_hash(chunk_type: u8, data_len: usize, parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    let mut head = Vec::with_capacity(11);
+    head.push(chunk_type);
+    write_leb(&mut head, data_len as u64);
+    h.update(&head);
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+/// A change chunk split into what the batch sends: its dependencies and the rest of its data.
+/// `None` when the bytes are not a change chunk that [`rebuild_change`] gives back exactly
+/// (those travel verbatim).
+struct SplitChange<'a> {
+    hash: [u8; 32],
+    deps: Vec<[u8; 32]>,
+    rest: &'a [u8],
+}
+
+fn split_change(bytes: &[u8]) -> Option<SplitChange<'_>> {
+    let body_at = 9;
+    if bytes.get(..4)? != CHUNK_MAGIC || *bytes.get(8)? != CHUNK_CHANGE {
+        return None;
+    }
+    let mut at = body_at;
+    let len = usize::try_from(read_leb(bytes, &mut at)?).ok()?;
+    // Only minimal encodings, so that the rebuilt header is byte for byte the same.
+    if at - body_at != leb_len(len as u64) || bytes.len() - at != len {
+        return None;
+    }
+    let data = &bytes[at..];
+    let mut d = 0usize;
+    let ndeps = usize::try_from(read_leb(data, &mut d)?).ok()?;
+    if d != leb_len(ndeps as u64) || ndeps > data.len() / 32 {
+        return None;
+    }
+    let mut deps = Vec::with_capacity(ndeps);
+    for _ in 0..ndeps {
+        let h: [u8; 32] = data.get(d..d + 32)?.try_into().ok()?;
+        deps.push(h);
+        d += 32;
+    }
+    let hash = chunk_hash(CHUNK_CHANGE, len, &[data]);
+    if bytes[4..8] != hash[..4] {
+        return None;
+    }
+    Some(SplitChange {
+        hash,
+        deps,
+        rest: &data[d..],
+    })
+}
+
+/// Rebuilds a change chunk from its dependencies and the rest of its data; returns the bytes
+/// and the change's hash.
+fn rebuild_change(deps: &[[u8; 32]], rest: &[u8]) -> (Vec<u8>, [u8; 32]) {
+    let mut deps_part = Vec::with_capacity(10 + deps.len() * 32);
+    write_leb(&mut deps_part, deps.len() as u64);
+    for d in deps {
+        deps_part.extend_from_slice(d);
+    }
+    let len = deps_part.len() + rest.len();
+    let hash = chunk_hash(CHUNK_CHANGE, len, &[&deps_part, rest]);
+    let mut out = Vec::with_capacity(9 + leb_len(len as u64) + len);
+    out.extend_from_slice(&CHUNK_MAGIC);
+    out.extend_from_slice(&hash[..4]);
+    out.push(CHUNK_CHANGE);
+    write_leb(&mut out, len as u64);
+    out.extend_from_slice(&deps_part);
+    out.extend_from_slice(rest);
+    (out, hash)
+}
+
+fn malformed(what: &str) -> FrameError {
+    FrameError::Malformed(what.into())
+}
+
 impl WireChanges {
     fn pack(changes: &[SignedChange]) -> Result<WireChanges, FrameError> {
         if changes.len() > MAX_CHANGES_PER_FRAME {
             return Err(FrameError::TooManyChanges(changes.len()));
         }
-        let mut raw = Vec::with_capacity(changes.iter().map(|c| c.bytes.len() + 3).sum());
+        let mut raw = Vec::with_capacity(changes.iter().map(|c| c.bytes.len()).sum());
         let mut signatures = Vec::new();
+        let mut position: HashMap<[u8; 32], usize> = HashMap::with_capacity(changes.len());
+        let mut total = 0usize;
         for (i, c) in changes.iter().enumerate() {
-            write_leb(&mut raw, c.bytes.len() as u64);
-            raw.extend_from_slice(&c.bytes);
+            total += c.bytes.len();
+            match split_change(&c.bytes) {
+                Some(split) => {
+                    raw.push(ENTRY_CHANGE);
+                    write_leb(&mut raw, split.deps.len() as u64);
+                    for d in &split.deps {
+                        match position.get(d) {
+                            Some(p) => write_leb(&mut raw, (i - p) as u64),
+                            None => {
+                                write_leb(&mut raw, DEP_HASH);
+                                raw.extend_from_slice(d);
+                            }
+                        }
+                    }
+                    write_leb(&mut raw, split.rest.len() as u64);
+                    raw.extend_from_slice(split.rest);
+                    position.insert(split.hash, i);
+                }
+                None => {
+                    raw.push(ENTRY_VERBATIM);
+                    write_leb(&mut raw, c.bytes.len() as u64);
+                    raw.extend_from_slice(&c.bytes);
+                }
+            }
             if let Some(s) = c.signature {
                 signatures.push((i as u32, s));
             }
         }
-        if raw.len() > MAX_CHANGE_BYTES {
+        if total > MAX_CHANGE_BYTES || raw.len() > MAX_CHANGE_BYTES {
             return Err(FrameError::ChangesTooLarge);
         }
         let (encoding, data) = if raw.len() < COMPRESS_FROM {
@@ -257,38 +385,100 @@ impl WireChanges {
         if raw.len() > MAX_CHANGE_BYTES {
             return Err(FrameError::ChangesTooLarge);
         }
-        let mut changes = Vec::with_capacity(count.min(raw.len()));
-        let mut at = 0usize;
-        for _ in 0..count {
-            let len = read_leb(&raw, &mut at)
+        let truncated = || malformed("truncated change batch");
+        let read_len = |at: &mut usize| -> Result<usize, FrameError> {
+            read_leb(&raw, at)
                 .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| FrameError::Malformed("truncated change batch".into()))?;
-            let end = at
-                .checked_add(len)
-                .filter(|e| *e <= raw.len())
-                .ok_or_else(|| FrameError::Malformed("truncated change batch".into()))?;
+                .ok_or_else(truncated)
+        };
+        let mut changes: Vec<SignedChange> = Vec::with_capacity(count.min(raw.len()));
+        // The hash of every change so far, for back references.
+        let mut hashes: Vec<Option<[u8; 32]>> = Vec::with_capacity(count.min(raw.len()));
+        // Rebuilt changes are larger than their entries (a back reference of one byte becomes
+        // 32): bound what they add up to as the inflated batch is bounded.
+        let mut total = 0usize;
+        let mut at = 0usize;
+        for i in 0..count {
+            let form = *raw.get(at).ok_or_else(truncated)?;
+            at += 1;
+            let (bytes, hash) = match form {
+                ENTRY_VERBATIM => {
+                    let len = read_len(&mut at)?;
+                    let end = at
+                        .checked_add(len)
+                        .filter(|e| *e <= raw.len())
+                        .ok_or_else(truncated)?;
+                    let bytes = raw[at..end].to_vec();
+                    at = end;
+                    (bytes, None)
+                }
+                ENTRY_CHANGE => {
+                    let ndeps = read_len(&mut at)?;
+                    // Each dependency takes at least one byte of the batch.
+                    if ndeps > raw.len() - at {
+                        return Err(truncated());
+                    }
+                    let mut deps = Vec::with_capacity(ndeps);
+                    for _ in 0..ndeps {
+                        let tag = read_leb(&raw, &mut at).ok_or_else(truncated)?;
+                        if tag == DEP_HASH {
+                            let h: [u8; 32] = raw
+                                .get(at..at + 32)
+                                .and_then(|h| h.try_into().ok())
+                                .ok_or_else(truncated)?;
+                            at += 32;
+                            deps.push(h);
+                        } else {
+                            let back = usize::try_from(tag)
+                                .ok()
+                                .and_then(|t| i.checked_sub(t))
+                                .and_then(|p| hashes.get(p).copied().flatten())
+                                .ok_or_else(|| {
+                                    malformed("a dependency names no earlier change of the batch")
+                                })?;
+                            deps.push(back);
+                        }
+                    }
+                    let len = read_len(&mut at)?;
+                    let end = at
+                        .checked_add(len)
+                        .filter(|e| *e <= raw.len())
+                        .ok_or_else(truncated)?;
+                    if total + 16 + ndeps * 32 + len > MAX_CHANGE_BYTES {
+                        return Err(FrameError::ChangesTooLarge);
+                    }
+                    let (bytes, hash) = rebuild_change(&deps, &raw[at..end]);
+                    at = end;
+                    (bytes, Some(hash))
+                }
+                other => {
+                    return Err(FrameError::Malformed(format!(
+                        "unknown change entry form {other}"
+                    )));
+                }
+            };
+            total += bytes.len();
+            if total > MAX_CHANGE_BYTES {
+                return Err(FrameError::ChangesTooLarge);
+            }
+            hashes.push(hash);
             changes.push(SignedChange {
-                bytes: raw[at..end].to_vec(),
+                bytes,
                 signature: None,
             });
-            at = end;
         }
         if at != raw.len() {
-            return Err(FrameError::Malformed(
-                "bytes left over after the change batch".into(),
-            ));
+            return Err(malformed("bytes left over after the change batch"));
         }
         let mut last: Option<u32> = None;
         for (i, s) in self.signatures {
             if last.is_some_and(|l| i <= l) {
-                return Err(FrameError::Malformed(
-                    "signatures out of order in the change batch".into(),
-                ));
+                return Err(malformed("signatures out of order in the change batch"));
             }
             last = Some(i);
-            let c = changes.get_mut(i as usize).ok_or_else(|| {
-                FrameError::Malformed("a signature names no change of the batch".into())
-            })?;
+            let c = changes
+                .get_mut(i as usize)
+                .ok_or_else(|| malformed("a signature names no change of the batch"))?;
             c.signature = Some(s);
         }
         Ok(changes)
@@ -620,6 +810,132 @@ mod tests {
         assert_eq!(
             frame(MAX_CHANGES_PER_FRAME as u32 + 1, encoding, data, vec![]),
             Err(FrameError::TooManyChanges(MAX_CHANGES_PER_FRAME + 1))
+        );
+    }
+
+    /// Real Automerge changes: a chain by one actor, a fork by another, and a merge with two
+    /// dependencies; in an order where every dependency comes first.
+    fn real_changes(n: usize) -> Vec<SignedChange> {
+        use automerge::transaction::Transactable;
+        let mut a = automerge::Automerge::new();
+        a.set_actor(automerge::ActorId::from([1u8; 48].as_slice()));
+        let mut b = a.fork().with_actor(automerge::ActorId::from([2u8; 48].as_slice()));
+        for (doc, who) in [(&mut a, "a"), (&mut b, "b")] {
+            for i in 0..n {
+                let mut tx = doc.transaction();
+                tx.put(automerge::ROOT, format!("{who}{i}"), "z".repeat(290))
+                    .unwrap();
+                tx.commit();
+            }
+        }
+        a.merge(&mut b).unwrap();
+        let mut tx = a.transaction();
+        tx.put(automerge::ROOT, "merged", true).unwrap();
+        tx.commit();
+        a.get_changes(&[])
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| change(c.raw_bytes().to_vec(), (i % 7 == 0).then_some(i as u8)))
+            .collect()
+    }
+
+    #[test]
+    fn real_changes_are_rebuilt_byte_for_byte_and_dependencies_shrink() {
+        let list = real_changes(30);
+        assert!(list.iter().any(|c| split_change(&c.bytes).is_some_and(|s| s.deps.len() == 2)));
+        let w = WireChanges::pack(&list).unwrap();
+        let back = w.clone().unpack().unwrap();
+        assert_eq!(back, list);
+        for c in &back {
+            let parsed = automerge::Change::from_bytes(c.bytes.clone()).unwrap();
+            assert_eq!(split_change(&c.bytes).unwrap().hash, parsed.hash().0);
+        }
+        // Before compression, every dependency inside the batch costs one byte, not 32, and
+        // no change carries its header.
+        let raw: usize = list.iter().map(|c| c.bytes.len()).sum();
+        let mut stored = w;
+        stored.data = {
+            let mut out = Vec::new();
+            flate2::read::DeflateDecoder::new(stored.data.as_slice())
+                .read_to_end(&mut out)
+                .unwrap();
+            out
+        };
+        assert!(stored.data.len() + 30 * (list.len() - 2) < raw, "{} of {raw}", stored.data.len());
+        stored.encoding = STORED;
+        assert_eq!(stored.unpack().unwrap(), list);
+        // A batch that starts halfway through carries the dependencies it lacks as hashes.
+        let tail = list[list.len() / 2..].to_vec();
+        assert_eq!(WireChanges::pack(&tail).unwrap().unpack().unwrap(), tail);
+    }
+
+    #[test]
+    fn bad_back_references_are_refused() {
+        let list = real_changes(3);
+        let split = split_change(&list[1].bytes).unwrap();
+        let entry = |ndeps: u64, deps: &[u64]| {
+            let mut raw = vec![ENTRY_CHANGE];
+            write_leb(&mut raw, ndeps);
+            for d in deps {
+                write_leb(&mut raw, *d);
+            }
+            write_leb(&mut raw, split.rest.len() as u64);
+            raw.extend_from_slice(split.rest);
+            raw
+        };
+        let unpack = |count: u32, raw: Vec<u8>| {
+            WireChanges {
+                count,
+                encoding: STORED,
+                data: raw,
+                signatures: vec![],
+            }
+            .unpack()
+        };
+        // The first change of a batch has nothing to refer back to; nor may a reference reach
+        // past the start, or refer to a change that travelled verbatim.
+        assert!(matches!(unpack(1, entry(1, &[1])), Err(FrameError::Malformed(_))));
+        let two = [entry(0, &[]), entry(1, &[2])].concat();
+        assert!(matches!(unpack(2, two), Err(FrameError::Malformed(_))));
+        let mut verbatim = vec![ENTRY_VERBATIM];
+        write_leb(&mut verbatim, 3);
+        verbatim.extend_from_slice(b"abc");
+        let after_verbatim = [verbatim, entry(1, &[1])].concat();
+        assert!(matches!(unpack(2, after_verbatim), Err(FrameError::Malformed(_))));
+        // More dependencies claimed than the batch has bytes; an unknown entry form.
+        assert!(matches!(unpack(1, entry(1 << 40, &[])), Err(FrameError::Malformed(_))));
+        assert!(matches!(unpack(1, vec![9, 0]), Err(FrameError::Malformed(_))));
+        // A good reference rebuilds the change the sender had.
+        let good = [entry(0, &[]), entry(1, &[1])].concat();
+        let back = unpack(2, good).unwrap();
+        let first = split_change(&back[0].bytes).unwrap();
+        assert_eq!(split_change(&back[1].bytes).unwrap().deps, vec![first.hash]);
+    }
+
+    #[test]
+    fn back_references_cannot_rebuild_more_than_the_limit() {
+        // One byte per dependency in the batch, 32 rebuilt: a small frame must not become
+        // more than the limit of rebuilt changes.
+        let n = MAX_CHANGE_BYTES / 32 + 1;
+        let mut raw = vec![ENTRY_CHANGE, 0, 0, ENTRY_CHANGE];
+        write_leb(&mut raw, n as u64);
+        raw.extend(std::iter::repeat_n(1u8, n));
+        raw.push(0);
+        let data = deflate(&raw).unwrap();
+        let bytes = raw_sync_frame(
+            DocId::from_bytes([1; 16]),
+            DocKind::Thread,
+            vec![],
+            2,
+            DEFLATE,
+            data,
+            vec![],
+        )
+        .unwrap();
+        assert!(bytes.len() < 1 << 20, "{}", bytes.len());
+        assert_eq!(
+            Frame::decode_body(&bytes[4..]),
+            Err(FrameError::ChangesTooLarge)
         );
     }
 
