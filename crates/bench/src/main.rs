@@ -21,7 +21,9 @@
 mod amrepo;
 mod big;
 
-use std::path::Path;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,7 +34,7 @@ use commonplace_base::{CommunityId, DocId};
 use commonplace_model::bundle;
 use commonplace_model::{ActivityKind, Role};
 use commonplace_node::{
-    NetConfig, NewCommunity, NewThread, Node, NodeEvent, Online, Profile, RelayConfig,
+    NetConfig, NewCommunity, NewThread, Node, NodeEvent, Online, PeerTicket, Profile, RelayConfig,
 };
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -112,6 +114,18 @@ fn parse_args() -> Result<Args> {
             // Child modes of W3 (see big.rs): one process per cold open.
             "--child-open" => {
                 big::child_open(&it.next().context("--child-open DIR")?)?;
+                std::process::exit(0);
+            }
+            // Child modes of W1: one process per node.
+            "--child-serve" => {
+                child_serve(&it.next().context("--child-serve DIR")?)?;
+                std::process::exit(0);
+            }
+            "--child-sync" => {
+                let dir = it.next().context("--child-sync DIR COMMUNITY ADDR")?;
+                let c = it.next().context("--child-sync DIR COMMUNITY ADDR")?;
+                let addr = it.next().context("--child-sync DIR COMMUNITY ADDR")?;
+                child_sync(&dir, &c, &addr)?;
                 std::process::exit(0);
             }
             "--child-load" => {
@@ -252,10 +266,6 @@ pub fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
 fn node(root: &Path, name: &str) -> Result<Node> {
     Ok(Node::init(Profile::at(root.join(name)), name, None, None)?)
 }
@@ -361,20 +371,51 @@ async fn converge(args: &Args, rows: &mut Vec<Row>) -> Result<()> {
         }
     }
     let limit = limit_sync(documents(&ana, &c)?, documents(&bea, &c)?)?;
-    let a = Online::start(ana.clone(), loopback()).await?;
-    let b = Online::start(bea.clone(), loopback()).await?;
-    reset_peak_rss();
-    let started = Instant::now();
-    let report = b.sync_with(a.addr(), c).await?;
-    let took = started.elapsed();
-    let rss = peak_rss_mb();
-    a.shutdown().await;
-    b.shutdown().await;
+    // Each node in its own process, as two members' machines: the peak RSS is per node.
+    drop((ana, bea));
+    let me = std::env::current_exe()?;
+    let (ana_dir, bea_dir) = (root.path().join("ana"), root.path().join("bea"));
+    let mut responder = Command::new(&me)
+        .arg("--child-serve")
+        .arg(&ana_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let mut answers = BufReader::new(responder.stdout.take().context("no stdout")?);
+    let mut addr = String::new();
+    answers.read_line(&mut addr)?;
+    if addr.trim().is_empty() {
+        bail!("the responding node did not start");
+    }
+    let dialer = Command::new(&me)
+        .arg("--child-sync")
+        .arg(&bea_dir)
+        .arg(c.to_string())
+        .arg(addr.trim())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .output()?;
+    // Closing its input tells the responder to stop and report.
+    drop(responder.stdin.take());
+    let mut line = String::new();
+    answers.read_line(&mut line)?;
+    responder.wait()?;
+    if !dialer.status.success() {
+        bail!("the dialling node failed");
+    }
+    let report: Value = serde_json::from_slice(&dialer.stdout)?;
+    let served: Value = serde_json::from_str(&line).context("the responding node's report")?;
+    let ana = Node::open(Profile::at(ana_dir))?;
+    let bea = Node::open(Profile::at(bea_dir))?;
     let same = ana.threads(&c, &Default::default())? == bea.threads(&c, &Default::default())?;
     if !same {
         bail!("the two members did not converge");
     }
-    let wire = report.bytes_sent + report.bytes_received;
+    let num = |v: &Value, k: &str| v[k].as_f64().unwrap_or(0.0);
+    let took = Duration::from_secs_f64(num(&report, "secs"));
+    let rss = (num(&report, "rss_mb"), num(&served, "rss_mb"));
+    let wire = num(&report, "bytes_sent") + num(&report, "bytes_received");
     let name = format!(
         "W1 converge {}+{} posts, {} threads × {base} posts",
         args.posts, args.posts, args.threads
@@ -400,21 +441,69 @@ async fn converge(args: &Args, rows: &mut Vec<Row>) -> Result<()> {
     rows.push(am_row(Row::new(&name, b, wire as f64), &am, |r| {
         r["bytes"].as_f64()
     }));
-    rows.push(
-        am_row(
-            Row::new(&name, "peak RSS, both nodes in one process (MB)", rss),
-            &am,
-            |r| {
-                Some(
-                    r["rss_server_mb"]
-                        .as_f64()?
-                        .max(r["rss_client_mb"].as_f64()?),
-                )
-            },
-        )
-        .target("< 100 MB per node"),
-    );
+    for (who, mb) in [("dialling node", rss.0), ("responding node", rss.1)] {
+        rows.push(
+            am_row(
+                Row::new(&name, &format!("peak RSS, {who} (MB)"), mb),
+                &am,
+                |r| {
+                    Some(
+                        r["rss_server_mb"]
+                            .as_f64()?
+                            .max(r["rss_client_mb"].as_f64()?),
+                    )
+                },
+            )
+            .target("< 100 MB per node"),
+        );
+    }
     Ok(())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// `--child-serve DIR`: W1's responding node. Goes online, prints its address, serves until
+/// its input closes, then prints its peak RSS.
+fn child_serve(dir: &str) -> Result<()> {
+    let node = Node::open(Profile::at(PathBuf::from(dir)))?;
+    runtime()?.block_on(async {
+        let online = Online::start(node, loopback()).await?;
+        println!("{}", PeerTicket(online.addr()));
+        // Wait for the parent to close our input (blocking read, off the async threads).
+        tokio::task::spawn_blocking(|| {
+            let mut sink = String::new();
+            while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}
+        })
+        .await?;
+        online.shutdown().await;
+        println!("{}", json!({ "rss_mb": peak_rss_mb() }));
+        Ok(())
+    })
+}
+
+/// `--child-sync DIR COMMUNITY ADDR`: W1's dialling node. Syncs the community with the node
+/// at ADDR and prints the time, the frame bytes and its peak RSS.
+fn child_sync(dir: &str, community: &str, addr: &str) -> Result<()> {
+    let node = Node::open(Profile::at(PathBuf::from(dir)))?;
+    let c: CommunityId = community.parse().context("community id")?;
+    let addr: PeerTicket = addr.parse().context("peer address")?;
+    runtime()?.block_on(async {
+        let online = Online::start(node, loopback()).await?;
+        let started = Instant::now();
+        let report = online.sync_with(addr.0, c).await?;
+        let secs = started.elapsed().as_secs_f64();
+        online.shutdown().await;
+        println!(
+            "{}",
+            json!({ "secs": secs, "bytes_sent": report.bytes_sent,
+                    "bytes_received": report.bytes_received, "rss_mb": peak_rss_mb() })
+        );
+        Ok(())
+    })
 }
 
 /// A row whose reference is an automerge-repo figure, or says why there is none.
