@@ -415,6 +415,12 @@ async fn converge(args: &Args, rows: &mut Vec<Row>) -> Result<()> {
     let num = |v: &Value, k: &str| v[k].as_f64().unwrap_or(0.0);
     let took = Duration::from_secs_f64(num(&report, "secs"));
     let rss = (num(&report, "rss_mb"), num(&served, "rss_mb"));
+    eprintln!(
+        "W1: converged in {:.3} s; CPU seconds: dialling node {:.3}, responding node {:.3}",
+        took.as_secs_f64(),
+        num(&report, "cpu_s"),
+        num(&served, "cpu_s")
+    );
     let wire = num(&report, "bytes_sent") + num(&report, "bytes_received");
     let name = format!(
         "W1 converge {}+{} posts, {} threads × {base} posts",
@@ -460,6 +466,52 @@ async fn converge(args: &Args, rows: &mut Vec<Row>) -> Result<()> {
     Ok(())
 }
 
+/// CPU seconds this process has used so far (user + system, all threads).
+fn cpu_secs() -> f64 {
+    // /proc/self/stat: fields 14 and 15 (after the command name in parentheses) in ticks.
+    let text = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = text.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .map(|v| v.parse::<f64>().unwrap_or(0.0))
+        .collect();
+    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
+}
+
+/// With `COMMONPLACE_BENCH_PERF=DIR`, a W1 child records itself with `perf` into DIR.
+fn perf_self(role: &str) -> Option<std::process::Child> {
+    let dir = std::env::var_os("COMMONPLACE_BENCH_PERF")?;
+    let out = PathBuf::from(dir).join(format!("{role}.perf"));
+    let child = Command::new("perf")
+        .args([
+            "record",
+            "-F",
+            "999",
+            "-g",
+            "--call-graph",
+            "dwarf,16384",
+            "-o",
+        ])
+        .arg(out)
+        .arg("-p")
+        .arg(std::process::id().to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    std::thread::sleep(Duration::from_secs(2));
+    Some(child)
+}
+
+fn stop_perf(p: Option<std::process::Child>) {
+    if let Some(mut p) = p {
+        let _ = Command::new("kill")
+            .args(["-INT", &p.id().to_string()])
+            .status();
+        let _ = p.wait();
+    }
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -472,6 +524,8 @@ fn child_serve(dir: &str) -> Result<()> {
     let node = Node::open(Profile::at(PathBuf::from(dir)))?;
     runtime()?.block_on(async {
         let online = Online::start(node, loopback()).await?;
+        let perf = perf_self("serve");
+        let cpu = cpu_secs();
         println!("{}", PeerTicket(online.addr()));
         // Wait for the parent to close our input (blocking read, off the async threads).
         tokio::task::spawn_blocking(|| {
@@ -479,8 +533,10 @@ fn child_serve(dir: &str) -> Result<()> {
             while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}
         })
         .await?;
+        let cpu = cpu_secs() - cpu;
+        stop_perf(perf);
         online.shutdown().await;
-        println!("{}", json!({ "rss_mb": peak_rss_mb() }));
+        println!("{}", json!({ "rss_mb": peak_rss_mb(), "cpu_s": cpu }));
         Ok(())
     })
 }
@@ -493,14 +549,19 @@ fn child_sync(dir: &str, community: &str, addr: &str) -> Result<()> {
     let addr: PeerTicket = addr.parse().context("peer address")?;
     runtime()?.block_on(async {
         let online = Online::start(node, loopback()).await?;
+        let perf = perf_self("sync");
+        let cpu = cpu_secs();
         let started = Instant::now();
         let report = online.sync_with(addr.0, c).await?;
         let secs = started.elapsed().as_secs_f64();
+        let cpu = cpu_secs() - cpu;
+        stop_perf(perf);
         online.shutdown().await;
         println!(
             "{}",
             json!({ "secs": secs, "bytes_sent": report.bytes_sent,
-                    "bytes_received": report.bytes_received, "rss_mb": peak_rss_mb() })
+                    "bytes_received": report.bytes_received, "rss_mb": peak_rss_mb(),
+                    "cpu_s": cpu })
         );
         Ok(())
     })

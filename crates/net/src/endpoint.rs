@@ -12,7 +12,7 @@ use iroh::{Endpoint, EndpointAddr, RelayMode, RelayUrl, SecretKey};
 use tracing::{debug, info, warn};
 
 use crate::stream::{
-    IDLE_TIMEOUT, ReadFailure, read_frame, read_frame_sized, write_frame, write_frame_sized,
+    FrameStream, IDLE_TIMEOUT, ReadFailure, read_frame, write_frame, write_frame_sized,
 };
 use crate::{JOIN_ALPN, MAX_JOIN_BYTES, NetError, SYNC_ALPN, SyncService};
 
@@ -418,11 +418,15 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// After a failed write: the peer's refusal, if one is waiting in the stream.
-async fn peer_reason(recv: &mut RecvStream, peer: &MemberId) -> Option<NetError> {
+async fn peer_reason(
+    frames: &mut FrameStream,
+    recv: &mut RecvStream,
+    peer: &MemberId,
+) -> Option<NetError> {
     let deadline = std::time::Duration::from_secs(2);
     for _ in 0..64 {
-        match tokio::time::timeout(deadline, read_frame(recv)).await {
-            Ok(Ok(Frame::Refuse { reason })) => {
+        match tokio::time::timeout(deadline, frames.next(recv)).await {
+            Ok(Ok((Frame::Refuse { reason }, _))) => {
                 return Some(NetError::Session {
                     peer: peer.short(),
                     source: SessionError::Refused(reason),
@@ -487,12 +491,15 @@ async fn drive(
     let writer = Writer::spawn(send);
     let mut pending = first;
     let mut bytes_received = 0u64;
+    let mut frames = FrameStream::default();
     let failure = loop {
-        let mut failed = None;
-        for frame in std::mem::take(&mut pending) {
+        // The frames that arrived together go to the session together: it verifies them one
+        // by one and stores what they carry with one durable write.
+        if !pending.is_empty() {
+            let batch = std::mem::take(&mut pending);
             let svc = service.clone();
             let (s, res) = blocking(move || {
-                let r = svc.receive(&mut session, frame);
+                let r = svc.receive_batch(&mut session, batch);
                 (session, r)
             })
             .await?;
@@ -500,29 +507,24 @@ async fn drive(
             match res {
                 Ok(out) => {
                     if !writer.send(out) {
-                        failed = Some(None);
-                        break;
+                        break Some(None);
                     }
                 }
                 Err(source) => {
                     if !matches!(source, SessionError::Refused(_)) {
                         writer.send(vec![source.refusal()]);
                     }
-                    failed = Some(Some(NetError::Session {
+                    break Some(Some(NetError::Session {
                         peer: peer.short(),
                         source,
                     }));
-                    break;
                 }
             }
-        }
-        if let Some(f) = failed {
-            break Some(f);
         }
         if session.is_done() {
             break None;
         }
-        let frame = match tokio::time::timeout(idle, read_frame_sized(&mut recv)).await {
+        let (frame, first_len) = match tokio::time::timeout(idle, frames.next(&mut recv)).await {
             Err(_) => {
                 writer.send(vec![Frame::Refuse {
                     reason: "no progress for too long".into(),
@@ -534,7 +536,7 @@ async fn drive(
             }
             Ok(Ok((f, n))) => {
                 bytes_received += n as u64;
-                f
+                (f, n)
             }
             Ok(Err(ReadFailure::Frame(e))) => {
                 let source = SessionError::Frame(e);
@@ -557,7 +559,12 @@ async fn drive(
                 }));
             }
         };
+        let more = frames.ready(&mut recv, &frame, first_len).await;
         pending.push(frame);
+        for (f, n) in more {
+            bytes_received += n as u64;
+            pending.push(f);
+        }
     };
     let (mut send, written) = writer.close().await;
     let _ = send.finish();
@@ -579,7 +586,7 @@ async fn drive(
             };
             // A failed write usually means the peer ended the session and said why.
             if matches!(err, NetError::Stream { .. })
-                && let Some(reason) = peer_reason(&mut recv, &peer).await
+                && let Some(reason) = peer_reason(&mut frames, &mut recv, &peer).await
             {
                 return Err(reason);
             }
@@ -589,12 +596,12 @@ async fn drive(
             let bytes_sent = match written {
                 Ok(n) => n,
                 Err(detail) => {
-                    return Err(peer_reason(&mut recv, &peer)
-                        .await
-                        .unwrap_or(NetError::Stream {
+                    return Err(peer_reason(&mut frames, &mut recv, &peer).await.unwrap_or(
+                        NetError::Stream {
                             peer: peer.short(),
                             detail,
-                        }));
+                        },
+                    ));
                 }
             };
             // Wait (briefly) for the peer to finish too, so our last frames are not cut off

@@ -47,6 +47,19 @@ pub trait SyncService: Send + Sync + 'static {
     ) -> Result<(Session, Frame), SessionError>;
     /// Feeds a frame to a session; returns the frames to send.
     fn receive(&self, session: &mut Session, frame: Frame) -> Result<Vec<Frame>, SessionError>;
+    /// Feeds frames that arrived together to a session, in order; returns the frames to send
+    /// in reply to all of them. A service may store what they carry with one durable write.
+    fn receive_batch(
+        &self,
+        session: &mut Session,
+        frames: Vec<Frame>,
+    ) -> Result<Vec<Frame>, SessionError> {
+        let mut out = Vec::new();
+        for f in frames {
+            out.extend(self.receive(session, f)?);
+        }
+        Ok(out)
+    }
     /// Handles a join request from `peer` (the bytes are the node's business); returns the
     /// answer to send, or a refusal the holder reads.
     fn admit(&self, peer: &MemberId, request: &[u8]) -> Result<Vec<u8>, String>;

@@ -72,6 +72,14 @@ impl SyncService for Service {
         self.node.sync_receive(session, frame)
     }
 
+    fn receive_batch(
+        &self,
+        session: &mut Session,
+        frames: Vec<Frame>,
+    ) -> Result<Vec<Frame>, SessionError> {
+        self.node.sync_receive_batch(session, frames)
+    }
+
     fn admit(&self, peer: &MemberId, request: &[u8]) -> Result<Vec<u8>, String> {
         self.node.admit(peer, request)
     }

@@ -13,11 +13,32 @@ use crate::node::{doc_write, row_of};
 use crate::{Node, NodeError, NodeEvent};
 
 /// The profile's store and loaded documents, as a sync session sees them. Holds the node's
-/// document lock for as long as it lives: one frame's worth of work.
+/// document lock for as long as it lives: one batch of frames' worth of work.
+///
+/// Commits are held back until [`Replica::flush`], so that the documents a batch of frames
+/// changed cost one durable write together. Until then the updated documents live only in
+/// the cache; anything that reads a document with a held-back write (or the roster, when the
+/// community document has one) flushes first, so nothing ever reads past what is pending, and
+/// a failed flush drops those documents from the cache.
 pub(crate) struct NodeReplica<'a> {
     node: &'a Node,
     cache: MutexGuard<'a, crate::node::DocCache>,
+    /// Writes held back until the next flush, with the events they raise.
+    pending: Vec<(commonplace_store::DocWrite, NodeEvent)>,
     events: Vec<NodeEvent>,
+}
+
+impl NodeReplica<'_> {
+    fn is_pending(&self, doc: &DocId) -> bool {
+        self.pending.iter().any(|(w, _)| w.doc.id == *doc)
+    }
+
+    fn flush_if(&mut self, doc: &DocId) -> Result<(), ReplicaError> {
+        if self.is_pending(doc) {
+            self.flush()?;
+        }
+        Ok(())
+    }
 }
 
 fn replica_err(e: impl std::fmt::Display) -> ReplicaError {
@@ -26,6 +47,7 @@ fn replica_err(e: impl std::fmt::Display) -> ReplicaError {
 
 impl Replica for NodeReplica<'_> {
     fn community(&mut self, id: &CommunityId) -> Result<Option<(Genesis, Roster)>, ReplicaError> {
+        self.flush_if(&DocRef::community(*id).id)?;
         Ok(self
             .node
             .store()
@@ -35,6 +57,7 @@ impl Replica for NodeReplica<'_> {
     }
 
     fn manifest(&mut self, id: &CommunityId) -> Result<Vec<DocHeads>, ReplicaError> {
+        self.flush()?;
         Ok(self
             .node
             .store()
@@ -54,6 +77,7 @@ impl Replica for NodeReplica<'_> {
         id: &CommunityId,
         doc: &DocId,
     ) -> Result<Vec<DocHeads>, ReplicaError> {
+        self.flush()?;
         let community_doc = DocRef::community(*id).id;
         let mut out = Vec::new();
         for d in [community_doc, *doc] {
@@ -72,6 +96,7 @@ impl Replica for NodeReplica<'_> {
     }
 
     fn doc(&mut self, doc: &DocRef) -> Result<&mut Automerge, ReplicaError> {
+        self.flush_if(&doc.id)?;
         match self.node.store().doc_record(&doc.id).map_err(replica_err)? {
             Some(rec) => {
                 if rec.kind != doc.kind || rec.community != doc.community {
@@ -104,6 +129,7 @@ impl Replica for NodeReplica<'_> {
         doc: &DocRef,
         hashes: &[ChangeHash],
     ) -> Result<Vec<Option<Signature>>, ReplicaError> {
+        self.flush_if(&doc.id)?;
         let raw: Vec<[u8; 32]> = hashes.iter().map(|h| h.0).collect();
         self.node
             .store()
@@ -117,6 +143,8 @@ impl Replica for NodeReplica<'_> {
         verified: &Verified,
         updated: Automerge,
     ) -> Result<(), ReplicaError> {
+        // A second write to the same document builds on the first: make that one durable.
+        self.flush_if(&doc.id)?;
         let rec = self.node.store().doc_record(&doc.id).map_err(replica_err)?;
         let (write, event) = doc_write(
             doc,
@@ -127,16 +155,33 @@ impl Replica for NodeReplica<'_> {
             verified.read.clone().map(|r| row_of(doc, &updated, r)),
         )
         .map_err(replica_err)?;
-        self.node
-            .store()
-            .commit(&commonplace_store::Commit {
-                docs: vec![write],
-                meta: Vec::new(),
-            })
-            .map_err(replica_err)?;
         self.cache.put(doc.id, updated);
-        self.events.push(event);
+        self.pending.push((write, event));
         Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ReplicaError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let (docs, events): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.pending).into_iter().unzip();
+        let result = self.node.store().commit(&commonplace_store::Commit {
+            docs,
+            meta: Vec::new(),
+        });
+        match result {
+            Ok(()) => {
+                self.events.extend(events);
+                Ok(())
+            }
+            Err(e) => {
+                // The cache must not hold what the store does not; documents reload from it.
+                drop(events);
+                self.cache.docs.clear();
+                Err(replica_err(e))
+            }
+        }
     }
 }
 
@@ -145,11 +190,16 @@ impl Node {
         NodeReplica {
             node: self,
             cache: self.lock_docs(),
+            pending: Vec::new(),
             events: Vec::new(),
         }
     }
 
-    fn finish(&self, replica: NodeReplica<'_>) {
+    fn finish(&self, mut replica: NodeReplica<'_>) {
+        // Sessions flush before they answer; this only catches a path that did not.
+        if let Err(e) = replica.flush() {
+            tracing::warn!("sync: could not store changes: {e}");
+        }
         let events = replica.events;
         drop(replica.cache);
         for e in events {
@@ -207,6 +257,20 @@ impl Node {
     ) -> Result<Vec<Frame>, SessionError> {
         let mut r = self.replica();
         let out = session.receive(frame, &mut r);
+        self.finish(r);
+        out
+    }
+
+    /// Feeds frames from the peer that arrived together to a session; returns the frames to
+    /// send back. What they carry is verified frame by frame and durably stored, in one
+    /// write, before this returns.
+    pub fn sync_receive_batch(
+        &self,
+        session: &mut Session,
+        frames: Vec<Frame>,
+    ) -> Result<Vec<Frame>, SessionError> {
+        let mut r = self.replica();
+        let out = session.receive_batch(frames, &mut r);
         self.finish(r);
         out
     }

@@ -819,7 +819,9 @@ mod tests {
         use automerge::transaction::Transactable;
         let mut a = automerge::Automerge::new();
         a.set_actor(automerge::ActorId::from([1u8; 48].as_slice()));
-        let mut b = a.fork().with_actor(automerge::ActorId::from([2u8; 48].as_slice()));
+        let mut b = a
+            .fork()
+            .with_actor(automerge::ActorId::from([2u8; 48].as_slice()));
         for (doc, who) in [(&mut a, "a"), (&mut b, "b")] {
             for i in 0..n {
                 let mut tx = doc.transaction();
@@ -842,7 +844,10 @@ mod tests {
     #[test]
     fn real_changes_are_rebuilt_byte_for_byte_and_dependencies_shrink() {
         let list = real_changes(30);
-        assert!(list.iter().any(|c| split_change(&c.bytes).is_some_and(|s| s.deps.len() == 2)));
+        assert!(
+            list.iter()
+                .any(|c| split_change(&c.bytes).is_some_and(|s| s.deps.len() == 2))
+        );
         let w = WireChanges::pack(&list).unwrap();
         let back = w.clone().unpack().unwrap();
         assert_eq!(back, list);
@@ -861,7 +866,11 @@ mod tests {
                 .unwrap();
             out
         };
-        assert!(stored.data.len() + 30 * (list.len() - 2) < raw, "{} of {raw}", stored.data.len());
+        assert!(
+            stored.data.len() + 30 * (list.len() - 2) < raw,
+            "{} of {raw}",
+            stored.data.len()
+        );
         stored.encoding = STORED;
         assert_eq!(stored.unpack().unwrap(), list);
         // A batch that starts halfway through carries the dependencies it lacks as hashes.
@@ -894,17 +903,29 @@ mod tests {
         };
         // The first change of a batch has nothing to refer back to; nor may a reference reach
         // past the start, or refer to a change that travelled verbatim.
-        assert!(matches!(unpack(1, entry(1, &[1])), Err(FrameError::Malformed(_))));
+        assert!(matches!(
+            unpack(1, entry(1, &[1])),
+            Err(FrameError::Malformed(_))
+        ));
         let two = [entry(0, &[]), entry(1, &[2])].concat();
         assert!(matches!(unpack(2, two), Err(FrameError::Malformed(_))));
         let mut verbatim = vec![ENTRY_VERBATIM];
         write_leb(&mut verbatim, 3);
         verbatim.extend_from_slice(b"abc");
         let after_verbatim = [verbatim, entry(1, &[1])].concat();
-        assert!(matches!(unpack(2, after_verbatim), Err(FrameError::Malformed(_))));
+        assert!(matches!(
+            unpack(2, after_verbatim),
+            Err(FrameError::Malformed(_))
+        ));
         // More dependencies claimed than the batch has bytes; an unknown entry form.
-        assert!(matches!(unpack(1, entry(1 << 40, &[])), Err(FrameError::Malformed(_))));
-        assert!(matches!(unpack(1, vec![9, 0]), Err(FrameError::Malformed(_))));
+        assert!(matches!(
+            unpack(1, entry(1 << 40, &[])),
+            Err(FrameError::Malformed(_))
+        ));
+        assert!(matches!(
+            unpack(1, vec![9, 0]),
+            Err(FrameError::Malformed(_))
+        ));
         // A good reference rebuilds the change the sender had.
         let good = [entry(0, &[]), entry(1, &[1])].concat();
         let back = unpack(2, good).unwrap();

@@ -62,13 +62,20 @@ pub trait Replica {
         doc: &DocRef,
         hashes: &[ChangeHash],
     ) -> Result<Vec<Option<Signature>>, ReplicaError>;
-    /// Durably stores verified changes and replaces the document with `updated`.
+    /// Stores verified changes and replaces the document with `updated`; durably at the
+    /// latest when the next [`Replica::flush`] returns.
     fn commit(
         &mut self,
         doc: &DocRef,
         verified: &Verified,
         updated: Automerge,
     ) -> Result<(), ReplicaError>;
+    /// Makes every commit since the last flush durable. A replica may hold commits back until
+    /// then, so that the changes of many documents cost one durable write; a session flushes
+    /// before it hands back any frame to send.
+    fn flush(&mut self) -> Result<(), ReplicaError> {
+        Ok(())
+    }
 }
 
 /// Most documents one hello may announce (a community of thousands of members with years of
@@ -233,6 +240,42 @@ impl Session {
     /// Handles one frame from the peer and returns the frames to send in reply. An error ends
     /// the session: send the returned [`SessionError::refusal`] frame and close.
     pub fn receive(
+        &mut self,
+        frame: Frame,
+        replica: &mut impl Replica,
+    ) -> Result<Vec<Frame>, SessionError> {
+        self.receive_batch(vec![frame], replica)
+    }
+
+    /// Handles frames from the peer that arrived together, in order, and returns the frames
+    /// to send in reply to all of them. What they carry is verified frame by frame, as
+    /// [`Session::receive`] does, and made durable with one [`Replica::flush`] before this
+    /// returns. On an error, what earlier frames carried is still flushed (it was verified);
+    /// nothing of the refused frame, or of later ones, is stored.
+    pub fn receive_batch(
+        &mut self,
+        frames: Vec<Frame>,
+        replica: &mut impl Replica,
+    ) -> Result<Vec<Frame>, SessionError> {
+        let mut out = Vec::new();
+        for frame in frames {
+            match self.receive_one(frame, replica) {
+                Ok(more) => out.extend(more),
+                Err(e) => {
+                    // Best effort: the session ends with `e` whatever the flush says.
+                    let _ = replica.flush();
+                    return Err(e);
+                }
+            }
+        }
+        if let Err(e) = replica.flush() {
+            self.phase = Phase::Failed;
+            return Err(e.into());
+        }
+        Ok(out)
+    }
+
+    fn receive_one(
         &mut self,
         frame: Frame,
         replica: &mut impl Replica,
