@@ -96,7 +96,11 @@ impl Replica for NodeReplica<'_> {
     }
 
     fn doc(&mut self, doc: &DocRef) -> Result<&mut Automerge, ReplicaError> {
-        self.flush_if(&doc.id)?;
+        // A document with a write held back is in the cache as updated, unless the cache was
+        // reset since: then it must be stored before it is loaded again.
+        if !self.cache.docs.contains_key(&doc.id) {
+            self.flush_if(&doc.id)?;
+        }
         match self.node.store().doc_record(&doc.id).map_err(replica_err)? {
             Some(rec) => {
                 if rec.kind != doc.kind || rec.community != doc.community {
@@ -129,12 +133,21 @@ impl Replica for NodeReplica<'_> {
         doc: &DocRef,
         hashes: &[ChangeHash],
     ) -> Result<Vec<Option<Signature>>, ReplicaError> {
-        self.flush_if(&doc.id)?;
         let raw: Vec<[u8; 32]> = hashes.iter().map(|h| h.0).collect();
-        self.node
+        let mut found = self
+            .node
             .store()
             .signatures(&doc.id, &raw)
-            .map_err(replica_err)
+            .map_err(replica_err)?;
+        // Changes held back for the next flush are not in the store yet.
+        for (w, _) in self.pending.iter().filter(|(w, _)| w.doc.id == doc.id) {
+            for (h, c) in w.hashes.iter().zip(&w.changes) {
+                if let Some(i) = hashes.iter().position(|x| x.0 == *h) {
+                    found[i] = found[i].or(c.signature);
+                }
+            }
+        }
+        Ok(found)
     }
 
     fn commit(

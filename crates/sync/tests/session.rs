@@ -588,3 +588,164 @@ fn heads_of(r: &mut MemoryReplica, doc: &DocRef) -> Vec<ChangeHash> {
         .map(|(_, d)| d.get_heads())
         .unwrap_or_default()
 }
+
+/// A replica that holds commits back until `flush`, as the node's does: the updated
+/// document is what `doc` gives at once (the node's cache), its changes are stored later.
+struct Deferred {
+    inner: MemoryReplica,
+    held: Vec<(DocRef, commonplace_model::verify::Verified, Automerge)>,
+    flushes: usize,
+}
+
+impl Deferred {
+    fn flush_if(&mut self, id: &DocId) {
+        if self.held.iter().any(|(d, _, _)| d.id == *id) {
+            self.flush().unwrap();
+        }
+    }
+}
+
+impl Replica for Deferred {
+    fn community(
+        &mut self,
+        id: &commonplace_base::CommunityId,
+    ) -> Result<Option<(Genesis, commonplace_model::Roster)>, commonplace_sync::ReplicaError> {
+        self.flush_if(&DocRef::community(*id).id);
+        self.inner.community(id)
+    }
+    fn manifest(
+        &mut self,
+        id: &commonplace_base::CommunityId,
+    ) -> Result<Vec<commonplace_sync::DocHeads>, commonplace_sync::ReplicaError> {
+        self.flush()?;
+        self.inner.manifest(id)
+    }
+    fn doc(&mut self, doc: &DocRef) -> Result<&mut Automerge, commonplace_sync::ReplicaError> {
+        if let Some(i) = self.held.iter().position(|(d, _, _)| d.id == doc.id) {
+            return Ok(&mut self.held[i].2);
+        }
+        self.inner.doc(doc)
+    }
+    fn signatures(
+        &mut self,
+        doc: &DocRef,
+        hashes: &[ChangeHash],
+    ) -> Result<Vec<Option<Signature>>, commonplace_sync::ReplicaError> {
+        let mut found = self.inner.signatures(doc, hashes)?;
+        for (_, v, _) in self.held.iter().filter(|(d, _, _)| d.id == doc.id) {
+            for (h, c) in v.hashes.iter().zip(&v.changes) {
+                if let Some(i) = hashes.iter().position(|x| x == h) {
+                    found[i] = found[i].or(c.signature);
+                }
+            }
+        }
+        Ok(found)
+    }
+    fn commit(
+        &mut self,
+        doc: &DocRef,
+        verified: &commonplace_model::verify::Verified,
+        updated: Automerge,
+    ) -> Result<(), commonplace_sync::ReplicaError> {
+        self.flush_if(&doc.id);
+        self.held.push((*doc, verified.clone(), updated));
+        Ok(())
+    }
+    fn flush(&mut self) -> Result<(), commonplace_sync::ReplicaError> {
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        for (doc, verified, updated) in std::mem::take(&mut self.held) {
+            self.inner.commit(&doc, &verified, updated)?;
+        }
+        self.flushes += 1;
+        Ok(())
+    }
+}
+
+/// Runs a session where each side takes everything the other sent in one turn as one batch.
+fn run_batched(
+    w: &World,
+    a: &mut Deferred,
+    b: &mut MemoryReplica,
+    mut filter: impl FnMut(Vec<Frame>) -> Vec<Frame>,
+) -> Result<(Session, Session), SessionError> {
+    let c = w.genesis.community_id();
+    let (mut sa, ha) = Session::start(c, w.bea.id(), a).unwrap();
+    let (mut sb, hb) = Session::start(c, w.ana.id(), b).unwrap();
+    let (mut to_a, mut to_b) = (vec![hb], vec![ha]);
+    for _ in 0..1_000 {
+        if to_a.is_empty() && to_b.is_empty() {
+            break;
+        }
+        let batch: Vec<Frame> = std::mem::take(&mut to_b).into_iter().map(wire).collect();
+        if !batch.is_empty() {
+            to_a.extend(sb.receive_batch(batch, b)?);
+        }
+        let batch: Vec<Frame> = filter(std::mem::take(&mut to_a).into_iter().map(wire).collect());
+        if !batch.is_empty() {
+            to_b.extend(sa.receive_batch(batch, a)?);
+        }
+    }
+    Ok((sa, sb))
+}
+
+#[test]
+fn frames_received_together_are_stored_with_one_flush() {
+    let mut rng = StdRng::seed_from_u64(21);
+    let (w, a) = world(&mut rng);
+    let mut a = Deferred {
+        inner: a,
+        held: Vec::new(),
+        flushes: 0,
+    };
+    let mut b = MemoryReplica::default();
+    run_batched(&w, &mut a, &mut b, |f| f).unwrap();
+    let threads: Vec<DocRef> = (0..8)
+        .map(|i| new_thread(&mut b, &w, &w.bea, &mut rng, &format!("T{i}")))
+        .collect();
+    for t in &threads {
+        for i in 0..5 {
+            reply(&mut b, &w.bea, t, &mut rng, &format!("reply {i}"));
+        }
+    }
+    let (flushes, commits) = (a.flushes, a.inner.commits);
+    let (sa, sb) = run_batched(&w, &mut a, &mut b, |f| f).unwrap();
+    assert!(sa.is_done() && sb.is_done());
+    assert_eq!(heads(&mut a.inner), heads(&mut b));
+    // Eight documents changed; their frames came in one batch, stored with one flush.
+    assert_eq!(a.inner.commits - commits, 8);
+    assert_eq!(a.flushes - flushes, 1);
+    assert!(a.held.is_empty());
+}
+
+#[test]
+fn a_refused_frame_in_a_batch_keeps_what_came_before_it() {
+    let mut rng = StdRng::seed_from_u64(22);
+    let (w, a) = world(&mut rng);
+    let mut a = Deferred {
+        inner: a,
+        held: Vec::new(),
+        flushes: 0,
+    };
+    let mut b = MemoryReplica::default();
+    run_batched(&w, &mut a, &mut b, |f| f).unwrap();
+    let honest = new_thread(&mut b, &w, &w.bea, &mut rng, "honest");
+    let mallory = Member::new(66, &mut rng);
+    let spam = new_thread(&mut b, &w, &mallory, &mut rng, "spam");
+    // The spam's frame last in its batch, after the honest document's.
+    let order = |mut frames: Vec<Frame>| {
+        frames.sort_by_key(|f| matches!(f, Frame::Sync { doc, .. } if *doc == spam.id));
+        frames
+    };
+    let err = run_batched(&w, &mut a, &mut b, order).unwrap_err();
+    assert!(err.to_string().contains("not a member"), "{err}");
+    assert!(a.held.is_empty());
+    assert!(a.inner.docs.contains_key(&honest.id));
+    assert!(
+        a.inner
+            .docs
+            .get(&spam.id)
+            .is_none_or(|(_, d)| d.get_heads().is_empty())
+    );
+}
