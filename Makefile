@@ -9,9 +9,11 @@ test-quick:
 e2e:
 	scripts/e2e.sh
 # The automerge-repo references need Node and the pinned packages; without them those
-# references are reported as skipped.
+# references are reported as skipped. npm 11 refuses `npm ci` for this lock file (it wants
+# every platform's optional cbor-extract build listed): `npm install` then installs the same
+# pinned versions.
 bench:
-	if command -v npm >/dev/null; then (cd bench/automerge-repo && npm ci --no-audit --no-fund); fi
+	if command -v npm >/dev/null; then (cd bench/automerge-repo && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund --no-save)); fi
 	cargo build --release --locked -p commonplace-cli -p commonplace-bench
 	$${CARGO_TARGET_DIR:-target}/release/commonplace-bench --json target/bench.json
 bench-quick:
