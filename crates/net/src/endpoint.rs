@@ -276,9 +276,11 @@ impl Network {
         }
         .await;
         if result.is_err() {
-            // A failed session may leave the connection in any state: start afresh next time.
+            // A failed session may leave the connection in any state: the next session opens
+            // a new one. It is not closed here: other sessions (a live pull, a catch-up with a
+            // new gossip neighbour) may be running on it, and a failure of this one is no
+            // reason to cut theirs; it closes when the last of them lets go of it.
             self.forget_connection(&conn);
-            conn.close(0u32.into(), b"failed");
         }
         self.service.finished(&peer, &community, &result);
         result
@@ -321,16 +323,18 @@ impl Network {
             peer: peer_label.clone(),
             detail: e.to_string(),
         })?;
+        // Connections are never closed from here: sessions may be running on any of them (two
+        // sessions that dialled at once each made one). One dropped from the cache closes when
+        // its last session lets go of it.
         if let Ok(mut c) = self.conns.lock() {
             c.retain(|_, c| c.close_reason().is_none());
-            if c.len() >= MAX_CACHED_CONNECTIONS
-                && let Some(k) = c.keys().next().copied()
-                && let Some(old) = c.remove(&k)
-            {
-                old.close(0u32.into(), b"done");
-            }
-            if let Some(old) = c.insert(id, conn.clone()) {
-                old.close(0u32.into(), b"replaced");
+            if !c.contains_key(&id) {
+                if c.len() >= MAX_CACHED_CONNECTIONS
+                    && let Some(k) = c.keys().next().copied()
+                {
+                    c.remove(&k);
+                }
+                c.insert(id, conn.clone());
             }
         }
         Ok((conn, send, recv))

@@ -64,6 +64,25 @@ struct IdentityRecord {
     organisation: Option<String>,
 }
 
+impl IdentityRecord {
+    fn new(name: &str, region: Option<&str>, organisation: Option<&str>) -> Self {
+        IdentityRecord {
+            name: name.trim().to_owned(),
+            region: clean(region),
+            organisation: clean(organisation),
+        }
+    }
+
+    fn encode(&self) -> Result<Vec<u8>, NodeError> {
+        postcard::to_stdvec(self).map_err(|e| {
+            NodeError::Invalid(SchemaError::Input {
+                field: "identity",
+                problem: e.to_string(),
+            })
+        })
+    }
+}
+
 /// A new community's charter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -215,17 +234,8 @@ impl Node {
         let mut rng = rand::rng();
         let member = key.member_id();
         let actor = actor::new_actor(&member, &mut rng);
-        let record = IdentityRecord {
-            name: name.trim().to_owned(),
-            region: clean(region),
-            organisation: clean(organisation),
-        };
-        let record_bytes = postcard::to_stdvec(&record).map_err(|e| {
-            NodeError::Invalid(SchemaError::Input {
-                field: "identity",
-                problem: e.to_string(),
-            })
-        })?;
+        let record = IdentityRecord::new(name, region, organisation);
+        let record_bytes = record.encode()?;
         // The database first: if the key file cannot be written, no half identity remains.
         store.commit(&Commit {
             docs: Vec::new(),
@@ -311,17 +321,8 @@ impl Node {
         organisation: Option<&str>,
     ) -> Result<Identity, NodeError> {
         commonplace_model::validate::line("your name", name, 120)?;
-        let record = IdentityRecord {
-            name: name.trim().to_owned(),
-            region: clean(region),
-            organisation: clean(organisation),
-        };
-        let bytes = postcard::to_stdvec(&record).map_err(|e| {
-            NodeError::Invalid(SchemaError::Input {
-                field: "identity",
-                problem: e.to_string(),
-            })
-        })?;
+        let record = IdentityRecord::new(name, region, organisation);
+        let bytes = record.encode()?;
         let me = self.member_id();
         for c in self.community_ids()? {
             let roster = self.community(&c)?.roster;

@@ -21,6 +21,16 @@ fn node(root: &std::path::Path, name: &str) -> Node {
     Node::init(Profile::at(root.join(name)), name, None, None).unwrap()
 }
 
+/// Five nodes in temporary profiles and the community they share (the first founded it).
+async fn five() -> (tempfile::TempDir, Vec<Node>, commonplace_base::CommunityId) {
+    let root = tempfile::tempdir().unwrap();
+    let nodes: Vec<Node> = (0..5)
+        .map(|i| node(root.path(), &format!("n{i}")))
+        .collect();
+    let c = community(&nodes).await;
+    (root, nodes, c)
+}
+
 /// A community founded by the first node with every other node as a member, with `posts`
 /// replies by each member written while offline.
 async fn community(nodes: &[Node]) -> commonplace_base::CommunityId {
@@ -116,11 +126,7 @@ async fn two_peers_sync_over_quic() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_peers_converge_after_writing_offline() {
-    let root = tempfile::tempdir().unwrap();
-    let nodes: Vec<Node> = (0..5)
-        .map(|i| node(root.path(), &format!("n{i}")))
-        .collect();
-    let c = community(&nodes).await;
+    let (_root, nodes, c) = five().await;
     let online: Vec<Online> = {
         let mut v = Vec::new();
         for n in &nodes {
@@ -349,11 +355,7 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_reaches_five_online_peers_without_a_manual_sync() {
-    let root = tempfile::tempdir().unwrap();
-    let nodes: Vec<Node> = (0..5)
-        .map(|i| node(root.path(), &format!("n{i}")))
-        .collect();
-    let c = community(&nodes).await;
+    let (_root, nodes, c) = five().await;
     let mut online = Vec::new();
     for n in &nodes {
         online.push(Online::start(n.clone(), loopback()).await.unwrap());
@@ -437,11 +439,7 @@ async fn a_peer_that_failed_waits_out_its_backoff_unless_failures_are_forgotten(
 /// session at all; garbage on the topic is refused and recorded, and live updates go on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_carried_post_needs_no_pull_and_garbage_on_the_topic_is_recorded() {
-    let root = tempfile::tempdir().unwrap();
-    let nodes: Vec<Node> = (0..5)
-        .map(|i| node(root.path(), &format!("n{i}")))
-        .collect();
-    let c = community(&nodes).await;
+    let (_root, nodes, c) = five().await;
     let t = nodes[0]
         .create_thread(
             &c,
