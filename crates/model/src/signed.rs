@@ -55,3 +55,43 @@ pub struct SignedChange {
     /// The signer's signature over [`DocRef::change_message`].
     pub signature: Option<Signature>,
 }
+
+/// The signatures a batch of one document's changes needs, given each change's stored
+/// signature: per actor, the signature of its newest change in the batch vouches for the
+/// actor's earlier ones (each change's hash commits to its ancestors, and an actor's changes
+/// form a chain), so only that one goes along. Where the newest has no stored signature,
+/// every stored signature of that actor goes along. Sync frames and exported bundles both
+/// carry exactly these; a receiver checks every signature it gets.
+pub fn vouching_signatures(
+    changes: &[automerge::Change],
+    sigs: &[Option<Signature>],
+) -> Vec<Option<Signature>> {
+    use std::collections::HashMap;
+    let mut newest: HashMap<&[u8], (u64, usize)> = HashMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        let e = newest
+            .entry(c.actor_id().to_bytes())
+            .or_insert((c.seq(), i));
+        if c.seq() >= e.0 {
+            *e = (c.seq(), i);
+        }
+    }
+    let newest_signed: HashMap<&[u8], bool> = newest
+        .iter()
+        .map(|(a, (_, i))| (*a, sigs.get(*i).copied().flatten().is_some()))
+        .collect();
+    changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let actor = c.actor_id().to_bytes();
+            let is_newest = newest.get(actor).is_some_and(|(_, n)| *n == i);
+            let keep = is_newest || !newest_signed.get(actor).copied().unwrap_or(false);
+            if keep {
+                sigs.get(i).copied().flatten()
+            } else {
+                None
+            }
+        })
+        .collect()
+}

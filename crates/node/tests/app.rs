@@ -281,3 +281,64 @@ fn a_member_updates_their_own_profile_and_other_members_accept_it() {
     assert!(bea.update_profile("  ", None, None).is_err());
     assert_eq!(bea.identity().unwrap().name, "Bea Okafor");
 }
+
+#[test]
+fn an_export_signs_each_actors_newest_change_and_every_copy_verifies() {
+    use commonplace_model::bundle;
+    let (dir, ana, c) = setup();
+    let bea = Node::init(Profile::at(dir.path().join("bea")), "Bea", None, None).unwrap();
+    let cy = Node::init(Profile::at(dir.path().join("cy")), "Cy", None, None).unwrap();
+    let dan = Node::init(Profile::at(dir.path().join("dan")), "Dan", None, None).unwrap();
+    for (who, name) in [(&bea, "Bea"), (&cy, "Cy"), (&dan, "Dan")] {
+        ana.add_member(&c, &who.member_id(), name, Role::Member)
+            .unwrap();
+    }
+    let t = ana
+        .create_thread(
+            &c,
+            &NewThread {
+                activity: ActivityKind::Request,
+                title: "Night shifts".into(),
+                body: "How do you hand over?".into(),
+                tags: vec![],
+            },
+        )
+        .unwrap();
+    for k in 0..5 {
+        ana.reply(&t, &format!("Ana {k}"), None).unwrap();
+    }
+    bea.import(&ana.export(&c).unwrap()).unwrap();
+    for k in 0..4 {
+        bea.reply(&t, &format!("Bea {k}"), None).unwrap();
+    }
+    // Bea holds Ana's earlier changes without their signatures (vouched for by Ana's newest),
+    // and her export carries one signature per actor and document.
+    let exported = bea.export(&c).unwrap();
+    let body = bundle::decode(&exported).unwrap().body;
+    let thread = body.docs.iter().find(|d| d.id == t).unwrap();
+    assert_eq!(thread.changes.len(), 1 + 5 + 4);
+    let signed = thread
+        .changes
+        .iter()
+        .filter(|c| c.signature.is_some())
+        .count();
+    assert_eq!(signed, 2, "Ana's newest and Bea's newest");
+    // A third member verifies all of it, and so does Ana.
+    cy.import(&exported).unwrap();
+    assert_eq!(cy.thread(&t).unwrap().replies.len(), 9);
+    ana.import(&exported).unwrap();
+    assert_eq!(ana.thread(&t).unwrap().replies.len(), 9);
+    // The signatures that remain are checked: a flipped byte refuses the whole bundle.
+    let mut forged = body.clone();
+    let doc = forged.docs.iter_mut().find(|d| d.id == t).unwrap();
+    doc.changes
+        .iter_mut()
+        .find_map(|c| c.signature.as_mut())
+        .unwrap()
+        .0[9] ^= 1;
+    let err = dan
+        .import(&bundle::encode(&forged, bea.secret_key()).unwrap())
+        .unwrap_err();
+    assert!(err.to_string().contains("signature"), "{err}");
+    assert!(dan.communities().unwrap().is_empty(), "nothing was stored");
+}

@@ -474,7 +474,11 @@ impl Store {
             let mut entries = tx.open_table(ENTRIES)?;
             let mut events = tx.open_table(EVENTS)?;
             let mut activity = tx.open_table(ACTIVITY)?;
-            for w in &commit.docs {
+            // In key order: a large commit (an import) then fills each B-tree from left to
+            // right instead of splitting pages all over it.
+            let mut writes: Vec<&DocWrite> = commit.docs.iter().collect();
+            writes.sort_by_key(|w| w.doc.id);
+            for w in writes {
                 let id = w.doc.id.as_bytes();
                 let mut rec = match docs.get(id.as_slice())? {
                     Some(v) => decode::<DocRecord>("document record", v.value())?,

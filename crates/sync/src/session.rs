@@ -27,7 +27,9 @@ use automerge::sync::{Capability, ChunkList, Message, State, SyncDoc};
 use automerge::{Automerge, Change, ChangeHash};
 use commonplace_base::{CommunityId, DocId, MemberId, Signature};
 use commonplace_model::verify::{self, Verified};
-use commonplace_model::{DocKind, DocRef, Genesis, RejectReason, Roster, SignedChange};
+use commonplace_model::{
+    DocKind, DocRef, Genesis, RejectReason, Roster, SignedChange, vouching_signatures,
+};
 
 use crate::frame::{DocDigest, DocHeads, Frame, MAX_CHANGES_PER_FRAME, PROTOCOL_VERSION};
 use crate::{ReplicaError, SessionError};
@@ -695,38 +697,15 @@ impl Session {
     }
 }
 
-/// Pairs changes with the signatures they need: per actor, the signature of its newest change
-/// in the batch vouches for the rest (each change's hash commits to its ancestors). Where the
-/// newest has no stored signature, every stored signature of that actor goes along.
+/// Pairs changes with the signatures they need (see
+/// [`vouching_signatures`]).
 fn attach_signatures(changes: &[Change], sigs: &[Option<Signature>]) -> Vec<SignedChange> {
-    let mut newest: HashMap<&[u8], (u64, usize)> = HashMap::new();
-    for (i, c) in changes.iter().enumerate() {
-        let e = newest
-            .entry(c.actor_id().to_bytes())
-            .or_insert((c.seq(), i));
-        if c.seq() >= e.0 {
-            *e = (c.seq(), i);
-        }
-    }
-    let newest_signed: HashMap<&[u8], bool> = newest
-        .iter()
-        .map(|(a, (_, i))| (*a, sigs.get(*i).copied().flatten().is_some()))
-        .collect();
     changes
         .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let actor = c.actor_id().to_bytes();
-            let is_newest = newest.get(actor).is_some_and(|(_, n)| *n == i);
-            let keep = is_newest || !newest_signed.get(actor).copied().unwrap_or(false);
-            SignedChange {
-                bytes: c.raw_bytes().to_vec(),
-                signature: if keep {
-                    sigs.get(i).copied().flatten()
-                } else {
-                    None
-                },
-            }
+        .zip(vouching_signatures(changes, sigs))
+        .map(|(c, signature)| SignedChange {
+            bytes: c.raw_bytes().to_vec(),
+            signature,
         })
         .collect()
 }
