@@ -140,6 +140,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
         node: RwLock::new(node.clone()),
         online: tokio::sync::RwLock::new(None),
     });
+    let on_exit = state.clone();
     tauri::Builder::default()
         .manage(state.clone())
         .invoke_handler(commands::handler())
@@ -149,8 +150,19 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
             }
             Ok(())
         })
-        .run(tauri::generate_context!())
-        .context("running the app")?;
+        .build(tauri::generate_context!())
+        .context("starting the app")?
+        .run(move |_, event| {
+            // The process ends without dropping the node: save the fresh snapshots that
+            // dropping it would (the next start then loads the documents without replaying
+            // the changes written since their last snapshot).
+            if let tauri::RunEvent::Exit = event
+                && let Ok(node) = on_exit.node()
+                && let Err(e) = node.compact()
+            {
+                tracing::warn!(error = %e, "could not save fresh snapshots on exit");
+            }
+        });
     Ok(())
 }
 

@@ -41,6 +41,49 @@ pub(crate) struct DocCache {
 
 const CACHE_DOCS: usize = 256;
 
+/// A loaded document with this many stored changes after its snapshot gets a fresh snapshot
+/// when the node closes (or [`Node::compact`] runs), so the next start loads it without
+/// replaying them. Writes take a snapshot only every `SNAPSHOT_EVERY` changes, keeping the
+/// member's posts fast; closing is where the rest of that work is cheap to do.
+const COMPACT_TAIL: u64 = 8;
+
+impl Inner {
+    fn compact(&self, cache: &DocCache) -> Result<usize, NodeError> {
+        let mut snapshots = Vec::new();
+        for (id, doc) in &cache.docs {
+            let Some(rec) = self.store.doc_record(id)? else {
+                continue;
+            };
+            if rec.changes.saturating_sub(rec.snapshot_upto) < COMPACT_TAIL {
+                continue;
+            }
+            // Only a document that is exactly what the store holds (a failed write drops its
+            // document from the cache, but check rather than trust that).
+            let heads: Vec<[u8; 32]> = doc.get_heads().iter().map(|h| h.0).collect();
+            if heads != rec.heads {
+                continue;
+            }
+            snapshots.push((*id, rec.changes, doc.save_nocompress()));
+        }
+        Ok(self.store.put_snapshots(&snapshots)?)
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let cache = match self.docs.get_mut() {
+            Ok(c) => std::mem::take(c),
+            // A writer panicked: its document may hold an uncommitted change; save nothing.
+            Err(_) => return,
+        };
+        match self.compact(&cache) {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(documents = n, "saved fresh snapshots on close"),
+            Err(e) => tracing::warn!(error = %e, "could not save fresh snapshots on close"),
+        }
+    }
+}
+
 /// Who this profile is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -1013,6 +1056,14 @@ impl Node {
     }
 
     // ---- internals ---------------------------------------------------------------------
+
+    /// Saves a fresh snapshot of every loaded document with `COMPACT_TAIL` or more stored
+    /// changes after its snapshot, in one durable write; returns how many. The node does this
+    /// when it closes; an always-on node can call it when idle.
+    pub fn compact(&self) -> Result<usize, NodeError> {
+        let cache = self.lock_docs();
+        self.inner.compact(&cache)
+    }
 
     pub(crate) fn lock_docs(&self) -> MutexGuard<'_, DocCache> {
         // A panic while holding the lock leaves at worst a document with an uncommitted

@@ -342,3 +342,60 @@ fn an_export_signs_each_actors_newest_change_and_every_copy_verifies() {
     assert!(err.to_string().contains("signature"), "{err}");
     assert!(dan.communities().unwrap().is_empty(), "nothing was stored");
 }
+
+#[test]
+fn closing_the_node_snapshots_documents_with_a_long_tail() {
+    let (dir, ana, c) = setup();
+    let new_thread = |title: &str| {
+        ana.create_thread(
+            &c,
+            &NewThread {
+                activity: ActivityKind::Story,
+                title: title.into(),
+                body: "It was late.".into(),
+                tags: vec![],
+            },
+        )
+        .unwrap()
+    };
+    let long = new_thread("The night bus");
+    let short = new_thread("The early train");
+    for k in 0..12 {
+        ana.reply(&long, &format!("reply {k}"), None).unwrap();
+    }
+    for k in 0..3 {
+        ana.reply(&short, &format!("reply {k}"), None).unwrap();
+    }
+    let before = ana.thread(&long).unwrap();
+    let db = ana.profile().db_path();
+    let profile = ana.profile().clone();
+    drop(ana);
+    {
+        let store = commonplace_store::Store::open(&db).unwrap();
+        let rec = store.doc_record(&long).unwrap().unwrap();
+        assert_eq!(
+            rec.snapshot_upto, rec.changes,
+            "12 changes after the snapshot: saved"
+        );
+        assert!(store.load_doc(&long).unwrap().unwrap().tail.is_empty());
+        let rec = store.doc_record(&short).unwrap().unwrap();
+        assert_eq!(
+            rec.changes - rec.snapshot_upto,
+            3,
+            "3 changes: left as they are"
+        );
+        assert_eq!(
+            store.changes(&long).unwrap().len(),
+            13,
+            "the change log is kept whole"
+        );
+    }
+    // The next start reads the same thread from the new snapshot, and writes on.
+    let ana = Node::open(profile).unwrap();
+    assert_eq!(ana.thread(&long).unwrap(), before);
+    ana.reply(&long, "one more", None).unwrap();
+    assert_eq!(ana.thread(&long).unwrap().replies.len(), 13);
+    // Nothing is due now; an explicit compaction writes nothing.
+    assert_eq!(ana.compact().unwrap(), 0);
+    let _ = dir;
+}

@@ -418,6 +418,44 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces documents' snapshots with newer ones, in one durable transaction: `(doc, n,
+    /// bytes)` is a saved document holding exactly the first `n` stored changes. A snapshot
+    /// is taken only where the document still has `n` changes (nothing was stored since it
+    /// was saved) and it covers more than the stored one; the others are skipped. Returns how
+    /// many were taken. Snapshots are a cache of the change log, so this changes no content.
+    pub fn put_snapshots(&self, snapshots: &[(DocId, u64, Vec<u8>)]) -> Result<usize, StoreError> {
+        if snapshots.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.db.begin_write()?;
+        tx.set_durability(Durability::Immediate)
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        let mut taken = 0;
+        {
+            let mut docs = tx.open_table(DOCS)?;
+            let mut snaps = tx.open_table(SNAPSHOTS)?;
+            for (id, covers, bytes) in snapshots {
+                let key = id.as_bytes().as_slice();
+                let Some(mut rec) = docs
+                    .get(key)?
+                    .map(|v| decode::<DocRecord>("document record", v.value()))
+                    .transpose()?
+                else {
+                    continue;
+                };
+                if rec.changes != *covers || rec.snapshot_upto >= *covers {
+                    continue;
+                }
+                snaps.insert(key, bytes.as_slice())?;
+                rec.snapshot_upto = *covers;
+                docs.insert(key, encode(&rec)?.as_slice())?;
+                taken += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(taken)
+    }
+
     fn index_rows<T: DeserializeOwned>(
         &self,
         table: redb::TableDefinition<&[u8], &[u8]>,

@@ -491,6 +491,39 @@ fn a_real_document_round_trips_through_snapshot_and_tail() {
     assert_eq!(summaries.len(), 1);
     assert_eq!(summaries[0].replies, 6);
 
+    // A fresh snapshot is taken only when it covers exactly the stored changes and more than
+    // the stored one; then the document loads with no tail.
+    let full = doc.save_nocompress();
+    assert_eq!(
+        store
+            .put_snapshots(&[
+                (doc_ref.id, 6, full.clone()),
+                (DocId::from_bytes([0x31; 16]), 7, full.clone()),
+            ])
+            .unwrap(),
+        0,
+        "stale or unknown documents are skipped"
+    );
+    assert_eq!(store.load_doc(&doc_ref.id).unwrap().unwrap().tail.len(), 3);
+    assert_eq!(
+        store
+            .put_snapshots(&[(doc_ref.id, 7, full.clone())])
+            .unwrap(),
+        1
+    );
+    let compacted = store.load_doc(&doc_ref.id).unwrap().unwrap();
+    assert_eq!(compacted.record.snapshot_upto, 7);
+    assert!(compacted.tail.is_empty());
+    assert_eq!(compacted.record.heads, loaded.record.heads);
+    let back = Automerge::load(&compacted.snapshot.unwrap()).unwrap();
+    assert_eq!(back.get_heads(), doc.get_heads());
+    assert_eq!(store.put_snapshots(&[(doc_ref.id, 7, full)]).unwrap(), 0);
+    assert_eq!(
+        store.changes(&doc_ref.id).unwrap().len(),
+        7,
+        "the log is kept"
+    );
+
     // Every stored signature is there and verifies.
     let hashes: Vec<[u8; 32]> = written.iter().map(|h| h.0).collect();
     let sigs = store.signatures(&doc_ref.id, &hashes).unwrap();
