@@ -1,5 +1,8 @@
 //! Live updates: one iroh-gossip topic per community. Messages are small signed
-//! announcements (see the node); the changes themselves travel over sync sessions.
+//! announcements (see the node), carrying the announced changes when they fit.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use commonplace_base::{CommunityId, MemberId};
@@ -33,9 +36,18 @@ pub enum LiveEvent {
 #[derive(Debug, Clone)]
 pub struct Announcer {
     sender: GossipSender,
+    /// How many direct neighbours the topic has, as its [`Listener`] last saw.
+    neighbours: Arc<AtomicUsize>,
 }
 
 impl Announcer {
+    /// Whether the topic has a direct neighbour now. Gossip keeps no history, so an
+    /// announcement made without one reaches nobody; a neighbour that arrives later gets a
+    /// catch-up session instead. Known only while the topic's [`Listener`] is read.
+    pub fn has_neighbours(&self) -> bool {
+        self.neighbours.load(Ordering::Relaxed) > 0
+    }
+
     /// Broadcasts one announcement to the community's swarm.
     pub async fn announce(&self, content: Vec<u8>) -> Result<(), NetError> {
         if content.len() > MAX_ANNOUNCEMENT {
@@ -73,6 +85,7 @@ impl Announcer {
 #[derive(Debug)]
 pub struct Listener {
     receiver: GossipReceiver,
+    neighbours: Arc<AtomicUsize>,
 }
 
 impl Listener {
@@ -80,6 +93,8 @@ impl Listener {
     pub async fn next(&mut self) -> Option<LiveEvent> {
         loop {
             let ev = self.receiver.next().await?;
+            self.neighbours
+                .store(self.receiver.neighbors().count(), Ordering::Relaxed);
             return Some(match ev {
                 Ok(Event::Received(m)) => {
                     let Ok(via) = MemberId::from_bytes(*m.delivered_from.as_bytes()) else {
@@ -124,7 +139,17 @@ impl Network {
                 detail: e.to_string(),
             })?;
         let (sender, receiver) = topic.split();
-        Ok((Announcer { sender }, Listener { receiver }))
+        let neighbours = Arc::new(AtomicUsize::new(0));
+        Ok((
+            Announcer {
+                sender,
+                neighbours: neighbours.clone(),
+            },
+            Listener {
+                receiver,
+                neighbours,
+            },
+        ))
     }
 }
 

@@ -516,8 +516,15 @@ async fn run(
                 if !announcers.contains_key(&community) {
                     subscribe(&node, &network, community, &mut announcers, &mut listeners, &inbox_tx).await;
                 }
+                // With no neighbour on the topic an announcement reaches nobody (gossip keeps
+                // no history; a neighbour that arrives later gets a catch-up session), so it
+                // is not built: after a sync that changed many documents, that was a few
+                // percent of the node's CPU.
+                let Some(a) = announcers.get(&community).filter(|a| a.has_neighbours()) else {
+                    continue;
+                };
                 let addr = PeerTicket(network.addr()).to_bytes();
-                if let (Some(a), Some(bytes)) = (announcers.get(&community), node.announcement(community, doc, addr))
+                if let Some(bytes) = node.announcement(community, doc, addr)
                     && let Err(e) = a.announce(bytes).await
                 {
                     debug!("announcement not sent: {e}");
