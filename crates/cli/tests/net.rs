@@ -119,7 +119,10 @@ fn invite_join_serve_and_sync_between_processes() {
         "30s",
     ]);
     assert_eq!(summary[0]["ok"], true);
-    assert!(summary[0]["sent"].as_u64().unwrap() >= 1);
+    // The reply travels in this session, or in the catch-up session the two nodes start when
+    // gossip links them a moment earlier (the summary counts only this one); either way Ana
+    // holds it below.
+    assert!(summary[0]["sent"].as_u64().is_some(), "{summary}");
     // Status remembers the peer and the sync.
     let status = bea.json(&["status"]);
     assert_eq!(status["peers"][0]["member_id"], ana.id.as_str());
