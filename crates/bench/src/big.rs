@@ -22,7 +22,7 @@ use commonplace_base::{
 use commonplace_model::bundle::{self, BundleBody, BundleDoc};
 use commonplace_model::{
     ActivityKind, DocKind, DocRef, EntryKind, SignedChange, entry, new_document, thread,
-    vouching_signatures,
+    with_vouching_signatures,
 };
 use commonplace_node::{NewCommunity, Node, NodeEvent, Profile};
 use rand::rngs::StdRng;
@@ -210,21 +210,7 @@ pub fn run(sizes: Sizes, rows: &mut Vec<Row>) -> Result<()> {
     for d in &docs {
         // Each actor's newest change signed, as `Node::export` writes a bundle (every change
         // was signed when written; the newest signature vouches for the rest).
-        let decoded = d
-            .changes
-            .iter()
-            .map(|c| Change::from_bytes(c.bytes.clone()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let sigs: Vec<_> = d.changes.iter().map(|c| c.signature).collect();
-        let changes = d
-            .changes
-            .iter()
-            .zip(vouching_signatures(&decoded, &sigs))
-            .map(|(c, signature)| SignedChange {
-                bytes: c.bytes.clone(),
-                signature,
-            })
-            .collect();
+        let changes = with_vouching_signatures(d.changes.clone())?;
         body.docs.push(BundleDoc {
             id: d.doc.id,
             kind: d.doc.kind,

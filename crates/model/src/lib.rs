@@ -58,7 +58,7 @@ pub use error::{BundleError, RejectReason, SchemaError};
 pub use event::{Event, EventDetails, EventSummary, Rsvp};
 pub use kinds::{ActivityKind, DocKind, EntryKind, EventKind, Role, RsvpStatus};
 pub use settings::LevelThresholds;
-pub use signed::{DocRef, SignedChange, vouching_signatures};
+pub use signed::{DocRef, SignedChange, vouching_signatures, with_vouching_signatures};
 pub use thread::{Post, Thread, ThreadSummary};
 
 /// The schema version this code writes and the newest it reads.

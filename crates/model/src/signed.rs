@@ -95,3 +95,19 @@ pub fn vouching_signatures(
         })
         .collect()
 }
+
+/// One document's stored changes with only the signatures [`vouching_signatures`] keeps, as a
+/// bundle carries them.
+pub fn with_vouching_signatures(
+    mut changes: Vec<SignedChange>,
+) -> Result<Vec<SignedChange>, automerge::LoadChangeError> {
+    let decoded = changes
+        .iter()
+        .map(|c| automerge::Change::from_bytes(c.bytes.clone()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sigs: Vec<_> = changes.iter().map(|c| c.signature).collect();
+    for (c, s) in changes.iter_mut().zip(vouching_signatures(&decoded, &sigs)) {
+        c.signature = s;
+    }
+    Ok(changes)
+}

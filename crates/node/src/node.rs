@@ -869,7 +869,14 @@ impl Node {
             docs.push(BundleDoc {
                 id,
                 kind: rec.kind,
-                changes: with_vouching_signatures(self.inner.store.changes(&id)?)?,
+                // Each actor's newest change signed, vouching for its earlier ones.
+                changes: commonplace_model::with_vouching_signatures(
+                    self.inner.store.changes(&id)?,
+                )
+                .map_err(|e| StoreError::Corrupt {
+                    what: "change",
+                    detail: e.to_string(),
+                })?,
             });
         }
         let body = BundleBody {
@@ -1530,29 +1537,6 @@ impl Node {
     pub(crate) fn shared_now(&self, community: &CommunityId) -> (String, Vec<u8>) {
         (pending_key(community), 0u64.to_le_bytes().to_vec())
     }
-}
-
-/// A document's stored changes as a bundle carries them: each actor's newest change signed,
-/// vouching for its earlier ones (the signatures a sync frame would carry too).
-fn with_vouching_signatures(
-    mut changes: Vec<commonplace_model::SignedChange>,
-) -> Result<Vec<commonplace_model::SignedChange>, NodeError> {
-    let decoded = changes
-        .iter()
-        .map(|c| Change::from_bytes(c.bytes.clone()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| StoreError::Corrupt {
-            what: "change",
-            detail: e.to_string(),
-        })?;
-    let sigs: Vec<_> = changes.iter().map(|c| c.signature).collect();
-    for (c, s) in changes
-        .iter_mut()
-        .zip(commonplace_model::vouching_signatures(&decoded, &sigs))
-    {
-        c.signature = s;
-    }
-    Ok(changes)
 }
 
 fn thread_ref(rec: &DocRecord, id: &DocId) -> DocRef {
