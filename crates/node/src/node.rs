@@ -1062,7 +1062,7 @@ impl Node {
         })
     }
 
-    // ---- internals ---------------------------------------------------------------------
+    // ---- upkeep ------------------------------------------------------------------------
 
     /// Saves a fresh snapshot of every loaded document with `COMPACT_TAIL` or more stored
     /// changes after its snapshot, in one durable write; returns how many. The node does this
@@ -1071,6 +1071,8 @@ impl Node {
         let cache = self.lock_docs();
         self.inner.compact(&cache)
     }
+
+    // ---- internals ---------------------------------------------------------------------
 
     pub(crate) fn lock_docs(&self) -> MutexGuard<'_, DocCache> {
         // A panic while holding the lock leaves at worst a document with an uncommitted
