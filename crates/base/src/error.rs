@@ -14,9 +14,9 @@ pub enum ParseIdError {
         text: String,
         expected: usize,
     },
-    /// The bytes are not a valid ed25519 public key.
-    #[error("'{text}' is not a valid member id: not an ed25519 public key")]
-    NotAKey { text: String },
+    /// The bytes are not a public key a member can have.
+    #[error("'{text}' is not a valid member id: {why}")]
+    NotAKey { text: String, why: SignatureError },
 }
 
 /// A signature did not verify.
@@ -27,8 +27,15 @@ pub enum SignatureError {
     #[error("signature does not verify")]
     Invalid,
     /// The signer's key bytes are not a valid public key.
-    #[error("signer key is not a valid ed25519 public key")]
+    #[error("not a valid ed25519 public key")]
     BadKey,
+    /// The key is a small-order or mixed-order point: signatures for it can be forged, or
+    /// verify under one check and fail under another. No honest member has such a key.
+    #[error("the key is a weak ed25519 key (small or mixed order), which no member can have")]
+    WeakKey,
+    /// The key's bytes are not the canonical encoding of its point.
+    #[error("the key is not canonically encoded")]
+    NonCanonicalKey,
 }
 
 /// A key file could not be read.

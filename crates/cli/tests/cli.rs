@@ -326,6 +326,12 @@ fn local_rules_and_clear_errors() {
     assert!(err.contains("only coordinators may add members"), "{err}");
     let err = bea.fails(&["thread", "resolve", &t]);
     assert!(err.contains("author or a coordinator"), "{err}");
+    // Weak keys (here the identity point and all-zero bytes, both of small order) are never
+    // members: anyone could forge their signatures.
+    for weak in [format!("ae{}", "a".repeat(50)), "a".repeat(52)] {
+        let err = ana.fails(&["member", "add", &weak, "--name", "Nobody"]);
+        assert!(err.contains("not a valid member id"), "{err}");
+    }
     // The last coordinator cannot step down.
     let err = ana.fails(&["member", "role", &ana.id, "member"]);
     assert!(err.contains("at least one coordinator"), "{err}");
