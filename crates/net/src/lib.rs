@@ -23,9 +23,7 @@ mod ticket;
 pub use endpoint::{LocalPeer, NetConfig, Network, RelayConfig, SyncReport};
 pub use gate::{GOSSIP_REFUSED, GOSSIP_REFUSED_REASON};
 pub use iroh::EndpointAddr;
-pub use live::{
-    Announcer, GOSSIP_MAX_MESSAGE, Listener, LiveEvent, MAX_ANNOUNCEMENT, topic_of,
-};
+pub use live::{Announcer, GOSSIP_MAX_MESSAGE, Listener, LiveEvent, MAX_ANNOUNCEMENT, topic_of};
 pub use stream::{IDLE_TIMEOUT, read_frame, write_frame};
 pub use ticket::PeerTicket;
 
