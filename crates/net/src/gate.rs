@@ -134,6 +134,8 @@ impl EndpointHooks for GossipGate {
         // Remembered before the check: a removal that lands between the two is either seen by
         // the check or finds the link in the list when it rechecks.
         if let Ok(mut links) = self.links.lock() {
+            // Pruned of closed links here too, so the list stays as long as the open ones.
+            links.retain(|(_, w)| w.upgrade().is_some_and(|c| c.close_reason().is_none()));
             links.push((peer, conn.weak_handle()));
         }
         if self.allows(peer).await {
