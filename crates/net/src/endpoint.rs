@@ -88,6 +88,8 @@ pub struct Network {
     gossip: iroh_gossip::Gossip,
     lookup: iroh::address_lookup::MemoryLookup,
     service: Arc<dyn SyncServiceDebug>,
+    /// Admits members only as gossip neighbours, and drops those who stop being members.
+    gate: crate::gate::GossipGate,
     idle: std::time::Duration,
     /// Connections we dialled, kept open for the next session with the same peer: a live
     /// pull then costs one new stream instead of a QUIC handshake.
@@ -98,7 +100,7 @@ pub struct Network {
 const MAX_CACHED_CONNECTIONS: usize = 256;
 
 /// `SyncService` with `Debug`, for the router's handler.
-trait SyncServiceDebug: SyncService + std::fmt::Debug {}
+pub(crate) trait SyncServiceDebug: SyncService + std::fmt::Debug {}
 impl<T: SyncService + std::fmt::Debug> SyncServiceDebug for T {}
 
 fn member_of(id: iroh::EndpointId) -> Result<MemberId, NetError> {
@@ -125,12 +127,15 @@ impl Network {
                 RelayMode::custom([url])
             }
         };
+        let service: Arc<dyn SyncServiceDebug> = service;
+        let gate = crate::gate::GossipGate::new(service.clone());
         // No address lookup services: peers are found through invite tickets, known addresses
         // and the local network, never through a third party's DNS.
         let mut builder = Endpoint::builder(presets::Minimal)
             .secret_key(SecretKey::from_bytes(&secret))
             .alpns(vec![SYNC_ALPN.to_vec(), JOIN_ALPN.to_vec()])
-            .relay_mode(relay_mode);
+            .relay_mode(relay_mode)
+            .hooks(gate.clone());
         if let Some(addr) = config.bind {
             builder = builder
                 .clear_ip_transports()
@@ -159,7 +164,6 @@ impl Network {
         let gossip = iroh_gossip::Gossip::builder()
             .max_message_size(crate::live::GOSSIP_MAX_MESSAGE)
             .spawn(endpoint.clone());
-        let service: Arc<dyn SyncServiceDebug> = service;
         let router = Router::builder(endpoint.clone())
             .accept(
                 SYNC_ALPN,
@@ -168,6 +172,7 @@ impl Network {
                     idle: config.idle_timeout,
                 },
             )
+            // Gossip links pass the gate (an endpoint hook) before gossip sees them.
             .accept(iroh_gossip::ALPN, gossip.clone())
             .accept(
                 JOIN_ALPN,
@@ -185,6 +190,7 @@ impl Network {
             gossip,
             lookup,
             service,
+            gate,
             idle: config.idle_timeout,
             conns: Arc::default(),
         })
@@ -197,6 +203,19 @@ impl Network {
 
     pub(crate) fn gossip(&self) -> &iroh_gossip::Gossip {
         &self.gossip
+    }
+
+    /// Closes the gossip links of peers who are no longer active members of any community this
+    /// node holds (ask after a roster changed); returns them. Gossip drops them as neighbours,
+    /// and they cannot link again: every gossip connection, in or out, asks
+    /// [`SyncService::may_gossip`] first.
+    pub async fn recheck_gossip_links(&self) -> Vec<MemberId> {
+        self.gate.recheck().await
+    }
+
+    /// Peers with an open gossip link to this node (on any topic).
+    pub fn gossip_links(&self) -> Vec<MemberId> {
+        self.gate.neighbours()
     }
 
     /// Members' nodes found on the local network, as they appear. `None` when local discovery

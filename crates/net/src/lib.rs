@@ -6,18 +6,24 @@
 //! member's key is the endpoint's key, so `Connection::remote_id()` — authenticated by TLS —
 //! is the peer's member id.
 //!
+//! Gossip (live updates) links only members' nodes: an endpoint hook refuses every gossip
+//! connection, in or out, with a peer the [`SyncService`] does not call a member, and
+//! [`Network::recheck_gossip_links`] drops the links of peers who were removed.
+//!
 //! One connection carries one bidirectional stream per session; connections we dial are kept
 //! for the next session with the same peer. Frames are length-prefixed with a hard size
 //! limit; a session with no frame for [`IDLE_TIMEOUT`] ends.
 
 mod endpoint;
+mod gate;
 mod live;
 mod stream;
 mod ticket;
 
 pub use endpoint::{LocalPeer, NetConfig, Network, RelayConfig, SyncReport};
+pub use gate::{GOSSIP_REFUSED, GOSSIP_REFUSED_REASON};
 pub use iroh::EndpointAddr;
-pub use live::{Announcer, GOSSIP_MAX_MESSAGE, Listener, LiveEvent, MAX_ANNOUNCEMENT};
+pub use live::{Announcer, GOSSIP_MAX_MESSAGE, Listener, LiveEvent, MAX_ANNOUNCEMENT, topic_of};
 pub use stream::{IDLE_TIMEOUT, read_frame, write_frame};
 pub use ticket::PeerTicket;
 
@@ -37,6 +43,11 @@ pub const MAX_JOIN_BYTES: usize = 64 * 1024;
 pub trait SyncService: Send + Sync + 'static {
     /// Whether `peer` may sync `community` with us.
     fn may_sync(&self, community: &CommunityId, peer: &MemberId) -> bool;
+    /// Whether `peer` may be a gossip neighbour of ours: an active member of some community we
+    /// hold. Asked for every gossip connection, in and out, and again for every open one when
+    /// [`Network::recheck_gossip_links`] runs. (One connection carries every topic the two
+    /// nodes share, so this cannot be asked per community.)
+    fn may_gossip(&self, peer: &MemberId) -> bool;
     /// Starts a session (about one document of the community only, with `scope`); returns
     /// it and our hello.
     fn start(

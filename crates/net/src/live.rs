@@ -11,6 +11,12 @@ use iroh_gossip::api::{Event, GossipReceiver, GossipSender};
 use n0_future::StreamExt;
 use sha2_free_topic::topic_for;
 
+/// The gossip topic of a community (derived from its id, not secret: the gossip gate, not the
+/// topic, keeps non-members out).
+pub fn topic_of(community: &CommunityId) -> [u8; 32] {
+    topic_for(community)
+}
+
 use crate::{NetError, Network};
 
 /// Largest announcement payload: gossip's frame limit less its own overhead, with margin.

@@ -501,11 +501,22 @@ async fn run(
             _ = &mut stopped => break,
             ev = events.recv() => {
                 let (community, doc) = match ev {
-                    Ok(e) => match changed_doc(&e) {
-                        Some(d) => d,
-                        None => continue,
-                    },
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Ok(e) => {
+                        // A roster changed: whoever was removed is dropped as a gossip
+                        // neighbour before anything new is announced.
+                        if matches!(e, NodeEvent::CommunityChanged { .. }) {
+                            network.recheck_gossip_links().await;
+                        }
+                        match changed_doc(&e) {
+                            Some(d) => d,
+                            None => continue,
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        // A missed event may have been a removal.
+                        network.recheck_gossip_links().await;
+                        continue;
+                    }
                     Err(_) => break,
                 };
                 if let Some(heads) = heard.remove(&doc)

@@ -59,6 +59,10 @@ impl SyncService for Service {
         self.node.may_sync(community, peer).unwrap_or(false)
     }
 
+    fn may_gossip(&self, peer: &MemberId) -> bool {
+        self.node.may_gossip(peer).unwrap_or(false)
+    }
+
     fn start(
         &self,
         community: &CommunityId,

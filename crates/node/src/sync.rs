@@ -228,6 +228,16 @@ impl Node {
             .is_some_and(|c| c.roster.role_of(peer).is_some()))
     }
 
+    /// Whether `peer` may be a gossip neighbour: an active member (any role) of some community
+    /// this profile holds. Gossip carries new posts, so nobody else may link.
+    pub fn may_gossip(&self, peer: &MemberId) -> Result<bool, NodeError> {
+        Ok(self
+            .store()
+            .communities()?
+            .iter()
+            .any(|c| c.roster.role_of(peer).is_some()))
+    }
+
     /// Starts a sync session about `community` with `peer`; returns it and the hello to send.
     pub fn start_sync(
         &self,
