@@ -542,7 +542,8 @@ mod tests {
     /// signature of R = identity and s = 0 verified for any message under batch verification.
     #[test]
     fn a_signature_for_the_identity_key_cannot_be_forged() {
-        let identity: [u8; 32] = unhex("0100000000000000000000000000000000000000000000000000000000000000");
+        let identity: [u8; 32] =
+            unhex("0100000000000000000000000000000000000000000000000000000000000000");
         let mut forged = [0u8; 64];
         forged[..32].copy_from_slice(&identity);
         assert!(verify_raw(&identity, b"a thread nobody signed", &forged).is_err());

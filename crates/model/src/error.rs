@@ -42,6 +42,12 @@ pub enum RejectReason {
     /// The change bytes do not decode as an Automerge change.
     #[error("a change in document {doc} is malformed: {detail}")]
     Malformed { doc: DocId, detail: String },
+    /// The changes apply, but Automerge would not reproduce them byte for byte when the
+    /// document is saved and loaded again: stored, they would make it unreadable.
+    #[error(
+        "document {doc} would not load back after these changes, so they are refused: {detail}"
+    )]
+    NotReproducible { doc: DocId, detail: String },
     /// The change's actor id does not name a signer.
     #[error("change {hash} in document {doc} has an actor id that names no signer")]
     BadActor { doc: DocId, hash: String },

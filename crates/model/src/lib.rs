@@ -64,6 +64,21 @@ pub use thread::{Post, Thread, ThreadSummary};
 /// The schema version this code writes and the newest it reads.
 pub const SCHEMA_VERSION: i64 = 1;
 
+/// Loads a saved document (as [`automerge::Automerge::save`] wrote it) with the text
+/// encoding every document uses. Automerge re-derives every change from the saved form and
+/// checks its hash, so this fails on a document holding a change Automerge does not
+/// reproduce byte for byte (see `verify`, which refuses such changes).
+pub fn load_document(
+    bytes: &[u8],
+    actor: &[u8],
+) -> Result<automerge::Automerge, automerge::AutomergeError> {
+    Ok(automerge::Automerge::load_with_options(
+        bytes,
+        automerge::LoadOptions::new().text_encoding(automerge::TextEncoding::UnicodeCodePoint),
+    )?
+    .with_actor(automerge::ActorId::from(actor)))
+}
+
 /// A fresh document whose text positions count Unicode code points.
 pub fn new_document(actor: &[u8]) -> automerge::Automerge {
     automerge::Automerge::new_with_encoding(automerge::TextEncoding::UnicodeCodePoint)

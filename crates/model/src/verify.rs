@@ -20,7 +20,9 @@
 //!    say what a document is are set once. All of this is decided from signed data only, so
 //!    honest peers reach the same verdict whatever order changes arrive in (for the limits of
 //!    that, see `docs/threat-model.md`);
-//! 4. schema: the document still reads as its kind afterwards.
+//! 4. schema: the document still reads as its kind afterwards;
+//! 5. reproducibility: the document saves and loads back to the same heads, so no change is
+//!    stored that Automerge would re-encode differently (which would make it unloadable).
 //!
 //! One bad change rejects the whole batch. Verification works on a copy; the caller stores the
 //! result only when everything passed.
@@ -140,8 +142,8 @@ pub fn prepare(
     })
 }
 
-/// Step two: checks the signatures of every batch in one ed25519 batch verification (much
-/// cheaper per signature than one verification per document), and that every unsigned change
+/// Step two: checks the signatures of every batch together (spread over the machine's cores
+/// for a large import, see [`verify_many`]), and that every unsigned change
 /// is vouched for by a signed later change of its actor. The first bad signature refuses all.
 /// The checked batches come back in the order given.
 pub fn check_signatures(batches: Vec<Prepared>) -> Result<Vec<Checked>, RejectReason> {
@@ -311,6 +313,7 @@ pub fn apply_checked(
             read
         }
     };
+    reloads(doc, working, &ordered)?;
     Ok(Verified {
         hashes: ordered.iter().map(|c| c.change.hash()).collect(),
         changes: ordered
@@ -322,6 +325,53 @@ pub fn apply_checked(
             .collect(),
         signers,
         read: Some(read),
+    })
+}
+
+/// Checks that the document, with the batch applied, saves and loads back to the same heads.
+///
+/// Automerge accepts a change whose columns it would encode differently (a member can sign
+/// any bytes); saving the document re-encodes every change from its ops, and loading then
+/// finds hashes that no longer match the heads and refuses the whole document. So a change
+/// is accepted only if Automerge reproduces it exactly, which this round trip decides (it
+/// also covers what a per-change re-encoding would miss, such as ops or predecessors in an
+/// order the saved form does not keep). The cost is one save and load of the document per
+/// batch; see docs/benchmarks.md.
+fn reloads(doc: &DocRef, working: &Automerge, ordered: &[Incoming]) -> Result<(), RejectReason> {
+    let round_trip = guarded(doc, "save and load", || {
+        let saved = working.save_nocompress();
+        crate::load_document(&saved, working.get_actor().to_bytes()).map(|d| d.get_heads())
+    })?;
+    let mut want = working.get_heads();
+    want.sort();
+    let problem = match round_trip {
+        Ok(mut heads) => {
+            heads.sort();
+            if heads == want {
+                return Ok(());
+            }
+            "it loads back with other heads".to_owned()
+        }
+        Err(e) => e.to_string(),
+    };
+    // Name the change where re-encoding alone shows it; otherwise the batch as a whole.
+    let culprit = ordered.iter().find(|c| {
+        guarded(doc, "re-encode", || {
+            Change::from(c.change.decode()).raw_bytes() != c.change.raw_bytes()
+        })
+        .unwrap_or(true)
+    });
+    let detail = match culprit {
+        Some(c) => format!(
+            "change {} signed by {} is not encoded as Automerge encodes it ({problem})",
+            c.change.hash(),
+            c.signer
+        ),
+        None => problem,
+    };
+    Err(RejectReason::NotReproducible {
+        doc: doc.id,
+        detail,
     })
 }
 

@@ -1827,3 +1827,120 @@ fn a_removed_members_later_change_is_refused() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Every accepted change leaves its document loadable
+// ---------------------------------------------------------------------------------------------
+
+/// The document saves and loads back to the same heads (what a snapshot needs), and replays
+/// from its changes alone to the same heads (what a change log needs); both read as a thread.
+fn assert_loadable(doc: &Automerge, tref: &DocRef, what: &str) {
+    let mut want = doc.get_heads();
+    want.sort();
+    let reloaded = commonplace_model::load_document(&doc.save(), &[7; 16])
+        .unwrap_or_else(|e| panic!("{what}: the snapshot does not load: {e}"));
+    let mut heads = reloaded.get_heads();
+    heads.sort();
+    assert_eq!(heads, want, "{what}: the snapshot loads with other heads");
+    let mut replayed = commonplace_model::new_document(&[7; 16]);
+    replayed.apply_changes(doc.get_changes(&[])).unwrap();
+    let mut heads = replayed.get_heads();
+    heads.sort();
+    assert_eq!(heads, want, "{what}: the change log replays to other heads");
+    for d in [&reloaded, &replayed] {
+        thread::read(d, tref.id).unwrap_or_else(|e| panic!("{what}: unreadable: {e}"));
+    }
+}
+
+/// Carl's reply with `alterations` applied to its bytes (position, xor mask) and re-signed by
+/// Carl, if it still parses as a change.
+fn altered_by_carl(
+    fx: &CommunityFixture,
+    tref: &DocRef,
+    reply: &SignedChange,
+    alterations: &[(usize, u8)],
+) -> Option<SignedChange> {
+    let mut bytes = reply.bytes.clone();
+    // Past the magic bytes and checksum: the hash covers the rest.
+    for (at, mask) in alterations {
+        let at = 8 + at % (bytes.len() - 8);
+        bytes[at] ^= (*mask).max(1);
+    }
+    let change = Change::from_bytes(bytes.clone()).ok()?;
+    Some(SignedChange {
+        bytes,
+        signature: Some(tref.sign(&fx.cast.carl.key, &change.hash())),
+    })
+}
+
+/// The hostile test's poisoned document: a member-signed change that Automerge applies but
+/// re-encodes differently when the document is saved. Each accepted variant, judged by a
+/// peer that has nothing yet and by one that holds the thread from a snapshot, must leave the
+/// document loadable from its snapshot and from its log on both.
+fn judge_altered(fx: &CommunityFixture, alterations: &[(usize, u8)]) -> bool {
+    let (tref, _, changes) = ben_and_carl_thread(fx);
+    let Some(altered) = altered_by_carl(fx, &tref, &changes[1], alterations) else {
+        return false;
+    };
+    // A peer with nothing: the thread and the altered reply in one batch.
+    let mut fresh = Automerge::new();
+    let first = verify_doc(
+        fx,
+        &tref,
+        &mut fresh,
+        &[changes[0].clone(), altered.clone()],
+    );
+    if first.is_ok() {
+        assert_loadable(&fresh, &tref, "new peer");
+    }
+    // A peer that holds the opening post, loaded from its snapshot.
+    let mut holder = Automerge::new();
+    verify_doc(fx, &tref, &mut holder, &changes[..1]).unwrap();
+    let mut holder = commonplace_model::load_document(&holder.save(), &[8; 16]).unwrap();
+    let second = verify_doc(fx, &tref, &mut holder, std::slice::from_ref(&altered));
+    assert_eq!(first.is_ok(), second.is_ok(), "the two peers disagree");
+    if second.is_ok() {
+        assert_loadable(&holder, &tref, "holder");
+    }
+    first.is_ok()
+}
+
+#[test]
+fn every_re_signed_bit_flip_that_is_accepted_leaves_the_thread_loadable() {
+    let fx = community_fixture();
+    let (_, _, changes) = ben_and_carl_thread(&fx);
+    let len = changes[1].bytes.len();
+    let (mut judged, mut accepted) = (0, 0);
+    for at in 8..len {
+        for bit in [0x01u8, 0x02, 0x10, 0x80] {
+            let mut bytes = changes[1].bytes.clone();
+            bytes[at] ^= bit;
+            if Change::from_bytes(bytes).is_err() {
+                continue;
+            }
+            judged += 1;
+            if judge_altered(&fx, &[(at - 8, bit)]) {
+                accepted += 1;
+            }
+        }
+    }
+    assert!(judged > 100, "only {judged} flips parsed");
+    eprintln!("{judged} re-signed flips judged, {accepted} accepted, every accepted one loadable");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 400,
+        rng_seed: RngSeed::Fixed(0x0bad_c0de),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn random_alterations_re_signed_by_a_member_never_make_a_document_unloadable(
+        alterations in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4),
+    ) {
+        let fx = community_fixture();
+        judge_altered(&fx, &alterations);
+    }
+}

@@ -2,13 +2,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::transaction::{CommitOptions, Transaction};
-use automerge::{Automerge, Change, LoadOptions, ReadDoc, TextEncoding};
+use automerge::{Automerge, Change, ReadDoc};
 use commonplace_base::{CommunityId, DocId, MemberId, PostId, SecretKey, Timestamp, actor};
 use commonplace_model::bundle::{self, BundleBody, BundleDoc};
 use commonplace_model::{
     ActivityKind, Charter, Community, DocActivity, DocKind, DocRef, Entry, EntryKind, EntrySummary,
     Genesis, RejectReason, Role, RosterMember, SchemaError, Source, TextEdit, Thread,
-    ThreadSummary, activity, community, entry, event, new_document, thread, verify,
+    ThreadSummary, activity, community, entry, event, load_document, new_document, thread, verify,
 };
 use commonplace_store::{Commit, DocRecord, DocWrite, IndexRow, SNAPSHOT_EVERY, Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -1124,22 +1124,41 @@ impl Node {
             .store
             .load_doc(id)?
             .ok_or_else(|| corrupt("missing".into()))?;
-        let mut doc = match &loaded.snapshot {
-            Some(s) => Automerge::load_with_options(
-                s,
-                LoadOptions::new().text_encoding(TextEncoding::UnicodeCodePoint),
-            )
-            .map_err(|e| corrupt(e.to_string()))?
-            .with_actor(automerge::ActorId::from(self.inner.actor.as_slice())),
-            None => new_document(&self.inner.actor),
+        let from_log = |from: &str| -> Result<Automerge, NodeError> {
+            let changes = self.inner.store.changes(id)?;
+            replay(new_document(&self.inner.actor), changes, from).map_err(corrupt)
         };
-        let mut tail = Vec::with_capacity(loaded.tail.len());
-        for c in loaded.tail {
-            tail.push(Change::from_bytes(c.bytes).map_err(|e| corrupt(e.to_string()))?);
+        let Some(snapshot) = &loaded.snapshot else {
+            return replay(
+                new_document(&self.inner.actor),
+                loaded.tail,
+                "its change log",
+            )
+            .map_err(corrupt);
+        };
+        // The snapshot is a cache of the change log: a snapshot that does not load (written
+        // before the gate refused changes Automerge does not reproduce, or damaged) costs a
+        // replay of the log, never the document.
+        let doc = match load_document(snapshot, &self.inner.actor) {
+            Ok(doc) => doc,
+            Err(e) => {
+                tracing::warn!(
+                    "{} {id}: its snapshot does not load ({e}); rebuilt from its change log",
+                    rec.kind.as_str()
+                );
+                return from_log("its change log");
+            }
+        };
+        match replay(doc, loaded.tail, "the changes after its snapshot") {
+            Ok(doc) => Ok(doc),
+            Err(e) => {
+                tracing::warn!(
+                    "{} {id}: {e}; rebuilt from its whole change log",
+                    rec.kind.as_str()
+                );
+                from_log("its change log")
+            }
         }
-        doc.apply_changes(tail)
-            .map_err(|e| corrupt(e.to_string()))?;
-        Ok(doc)
     }
 
     /// A copy of the document as stored (or a new empty one), for verification to work on.
@@ -1456,6 +1475,22 @@ pub(crate) fn index_row(doc_ref: &DocRef, doc: &Automerge) -> Result<Row, NodeEr
 
 /// Imports of at least this many changes spread their documents over the cores.
 const PARALLEL_FROM: usize = 2_000;
+
+/// Applies stored changes to `doc`, in stored order (dependencies first); `what` names them
+/// in the error.
+fn replay(
+    mut doc: Automerge,
+    changes: Vec<commonplace_model::SignedChange>,
+    what: &str,
+) -> Result<Automerge, String> {
+    let mut decoded = Vec::with_capacity(changes.len());
+    for c in changes {
+        decoded.push(Change::from_bytes(c.bytes).map_err(|e| format!("{what}: {e}"))?);
+    }
+    doc.apply_changes(decoded)
+        .map_err(|e| format!("{what}: {e}"))?;
+    Ok(doc)
+}
 
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(8))

@@ -399,3 +399,45 @@ fn closing_the_node_snapshots_documents_with_a_long_tail() {
     assert_eq!(ana.compact().unwrap(), 0);
     let _ = dir;
 }
+
+/// A snapshot is a cache of the change log: one that does not load (damaged, or written
+/// before the gate refused changes Automerge does not reproduce) costs a replay of the log,
+/// never the document.
+#[test]
+fn a_document_whose_snapshot_does_not_load_is_rebuilt_from_its_change_log() {
+    let (dir, ana, c) = setup();
+    let t = ana
+        .create_thread(
+            &c,
+            &NewThread {
+                activity: ActivityKind::Story,
+                title: "The night bus".into(),
+                body: "It was late.".into(),
+                tags: vec![],
+            },
+        )
+        .unwrap();
+    for k in 0..3 {
+        ana.reply(&t, &format!("reply {k}"), None).unwrap();
+    }
+    let before = ana.thread(&t).unwrap();
+    let db = ana.profile().db_path();
+    let profile = ana.profile().clone();
+    drop(ana);
+    {
+        let store = commonplace_store::Store::open(&db).unwrap();
+        let rec = store.doc_record(&t).unwrap().unwrap();
+        let damaged = b"\x85\x6f\x4a\x83 not a document".to_vec();
+        assert_eq!(
+            store.put_snapshots(&[(t, rec.changes, damaged)]).unwrap(),
+            1
+        );
+    }
+    let ana = Node::open(profile).unwrap();
+    assert_eq!(ana.thread(&t).unwrap(), before);
+    ana.reply(&t, "still writable", None).unwrap();
+    assert_eq!(ana.thread(&t).unwrap().replies.len(), 4);
+    // Its community's other documents and lists are untouched.
+    assert_eq!(ana.threads(&c, &Default::default()).unwrap().len(), 1);
+    let _ = dir;
+}
