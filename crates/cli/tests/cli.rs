@@ -458,3 +458,28 @@ fn profile_comes_from_the_environment_when_not_given() {
     );
     assert!(xdg.join("commonplace/default/identity.key").exists());
 }
+
+/// Making a member who has written an observer must not make the community's history
+/// unverifiable: a newcomer imports the coordinator's bundle whole, Bea's reply included,
+/// and what Bea writes as an observer is refused.
+#[test]
+fn a_demotion_keeps_the_history_verifiable_for_newcomers() {
+    let root = tempfile::tempdir().unwrap();
+    let (ana, bea, c, t) = founded(root.path());
+    exchange(&ana, &bea, root.path(), "a1.bundle");
+    bea.ok(&["reply", &t, "--body", "We walked it at 10pm."]);
+    exchange(&bea, &ana, root.path(), "b1.bundle");
+    // Change timestamps are in milliseconds: let the change of role come strictly later.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    ana.ok(&["member", "role", "Bea Santos", "observer", "-c", &c]);
+    let cy = Member::init(bin(), root.path(), "cy", "Cy Tremblay");
+    ana.ok(&["member", "add", &cy.id, "--name", "Cy Tremblay"]);
+    let report = exchange(&ana, &cy, root.path(), "a2.bundle");
+    assert!(report["new_changes"].as_u64().unwrap() >= 4, "{report}");
+    let shown = cy.json(&["thread", "show", &t]);
+    assert_eq!(shown["posts"][0]["author"]["id"], bea.id.as_str());
+    // Bea, now an observer, cannot write.
+    exchange(&ana, &bea, root.path(), "a3.bundle");
+    let err = bea.fails(&["reply", &t, "--body", "One more thing."]);
+    assert!(err.contains("observer"), "{err}");
+}

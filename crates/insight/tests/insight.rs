@@ -81,6 +81,7 @@ fn community(c: &Cast) -> Community {
                 added_at: Timestamp(added),
                 added_by: Some(c.ana),
                 removed_at: None,
+                read_only_since: None,
             },
         );
     }

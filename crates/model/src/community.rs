@@ -75,6 +75,10 @@ pub struct RosterMember {
     pub added_by: Option<MemberId>,
     /// Set once the member was removed.
     pub removed_at: Option<Timestamp>,
+    /// For a member whose role may not write (an observer), when that role was given: the
+    /// timestamp of the coordinator's change that set it. Their earlier changes, made while
+    /// they could write, stay valid (see `verify`).
+    pub read_only_since: Option<Timestamp>,
 }
 
 impl RosterMember {
@@ -354,6 +358,11 @@ fn read_roster(v: View<'_>) -> Result<Roster, SchemaError> {
                 added_at: Timestamp(v.opt_i64(&entry, "added_at").unwrap_or_default()),
                 added_by: crate::read::signer_of_op(&entry),
                 removed_at: v.opt_i64(&entry, "removed_at").map(Timestamp),
+                read_only_since: if role.can_contribute() {
+                    None
+                } else {
+                    v.written_at(&entry, "role").map(Timestamp)
+                },
             },
         );
     }

@@ -32,6 +32,13 @@ impl<'a> View<'a> {
         got.ok().flatten()
     }
 
+    /// The timestamp of the change that wrote the value now at `key` (claimed by its signer).
+    pub fn written_at(&self, obj: &ObjId, key: &str) -> Option<i64> {
+        let (_, op) = self.get(obj, key)?;
+        let hash = self.doc.hash_for_opid(&op)?;
+        Some(self.doc.get_change_meta_by_hash(&hash)?.timestamp)
+    }
+
     pub fn keys(&self, obj: &ObjId) -> Vec<String> {
         match self.heads {
             None => self.doc.keys(obj).collect(),

@@ -551,8 +551,17 @@ fn check_contributor(doc: &DocRef, c: &Incoming, roster: &Roster) -> Result<(), 
             signer: c.signer,
         });
     }
-    // A removed member keeps the role they had, which decides for their earlier changes.
-    if !member.role.can_contribute() {
+    // A removed member keeps the role they had, which decides for their earlier changes. A
+    // member made an observer keeps what they wrote before (until role changes get a causal
+    // cut-off, the coordinator's timestamp on the change of role is the cut-off, as for a
+    // removal): otherwise demoting anyone who ever wrote would make the community's existing
+    // history unverifiable for every newcomer.
+    // The window starts when they were added, so an observer from the start (whose role was
+    // set by the change that added them) has none.
+    let wrote_before_demotion = member
+        .read_only_since
+        .is_some_and(|since| (member.added_at.0..since.0).contains(&c.change.timestamp()));
+    if !member.role.can_contribute() && !wrote_before_demotion {
         return Err(RejectReason::ReadOnly {
             doc: doc.id,
             hash,

@@ -1944,3 +1944,57 @@ proptest! {
         judge_altered(&fx, &alterations);
     }
 }
+
+/// The hostile test's "whole bundle refused" after a demotion: making a member who has
+/// written an observer must not make what they wrote before unverifiable for newcomers.
+/// What they write after the change of role is refused; an observer from the start gains
+/// nothing by backdating.
+#[test]
+fn a_member_made_observer_keeps_what_they_wrote_before() {
+    let fx = community_fixture();
+    let (ana, ben, olga) = (&fx.cast.ana, &fx.cast.ben, &fx.cast.olga);
+    let mut anas = fx.doc.fork().with_actor(ana.actor.clone());
+    let _ = signed(&fx.doc_ref, &ana.key, &mut anas, 30_000, |tx| {
+        community::set_role(tx, &ben.id, Role::Observer)
+    });
+    let roster = community::read(&anas).unwrap().roster;
+    assert_eq!(
+        roster.members[&ben.id].read_only_since,
+        Some(Timestamp(30_000))
+    );
+    let judge = |who: &Person, time: i64, seed: u8| {
+        let tref = fx.thread_ref(seed);
+        let mut doc = who.new_doc();
+        let community = fx.id;
+        let c = signed(&tref, &who.key, &mut doc, time, |tx| {
+            thread::init(
+                tx,
+                &community,
+                commonplace_model::ActivityKind::Story,
+                "The night shift",
+                "What we learned.",
+                &[],
+                Timestamp(time),
+            )
+        });
+        verify_and_apply(
+            &tref,
+            &mut Automerge::new(),
+            &[c],
+            &roster,
+            &fx.genesis.founder,
+        )
+    };
+    judge(ben, 20_000, 0x61).expect("written before the change of role");
+    let err = judge(ben, 40_000, 0x62).unwrap_err();
+    assert!(
+        err.to_string().contains("read only") || matches!(err, RejectReason::ReadOnly { .. }),
+        "{err}"
+    );
+    for time in [1, 2_500, 20_000] {
+        assert!(
+            matches!(judge(olga, time, 0x63), Err(RejectReason::ReadOnly { .. })),
+            "an observer from the start wrote at {time}"
+        );
+    }
+}

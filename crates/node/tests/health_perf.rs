@@ -62,6 +62,7 @@ fn health_report_on_100k_posts() {
                             added_at: Timestamp(now - 800 * DAY),
                             added_by: None,
                             removed_at: None,
+                            read_only_since: None,
                         },
                     )
                 })
