@@ -18,6 +18,11 @@ use crate::output::Out;
 use crate::{CommunityArg, net, text_arg, write_atomically};
 
 const DAY_MS: i64 = 86_400_000;
+/// Longest period `health --since` and `member thresholds --window` take: ten years.
+const MAX_PERIOD_DAYS: i64 = 3650;
+/// Longest event: what the model accepts.
+const MAX_EVENT: std::time::Duration =
+    std::time::Duration::from_secs(event::MAX_DURATION_MIN as u64 * 60);
 
 #[derive(Debug, Subcommand)]
 pub enum EventCmd {
@@ -38,7 +43,7 @@ pub enum EventCmd {
         #[arg(long)]
         tz: String,
         /// Length, e.g. 60m or 2h.
-        #[arg(long, default_value = "60m", value_parser = net::parse_duration)]
+        #[arg(long, default_value = "60m", value_parser = net::duration_up_to(MAX_EVENT))]
         duration: std::time::Duration,
         /// Place or link.
         #[arg(long = "where")]
@@ -64,7 +69,7 @@ pub enum EventCmd {
         #[arg(long)]
         tz: Option<String>,
         /// New length.
-        #[arg(long, value_parser = net::parse_duration)]
+        #[arg(long, value_parser = net::duration_up_to(MAX_EVENT))]
         duration: Option<std::time::Duration>,
         /// New place or link.
         #[arg(long = "where")]
@@ -194,17 +199,23 @@ pub struct ThresholdArgs {
     peripheral: Option<u32>,
 }
 
-/// "90d", "12w" or "90" (days) → days.
+/// "90d", "12w" or "90" (days) → days, from 1 to [`MAX_PERIOD_DAYS`].
 fn parse_days(s: &str) -> Result<i64, String> {
     let t = s.trim();
+    let bad = || format!("'{t}' is not a number of days like 90d or 12w");
     let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: i64 = num
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number of days like 90d or 12w"))?;
-    match unit {
-        "" | "d" => Ok(n),
-        "w" => Ok(n * 7),
-        _ => Err(format!("'{s}' is not a number of days like 90d or 12w")),
+    let n: i64 = num.parse().map_err(|_| bad())?;
+    let days = match unit {
+        "" | "d" => Some(n),
+        "w" => n.checked_mul(7),
+        _ => return Err(bad()),
+    };
+    match days {
+        Some(d) if (1..=MAX_PERIOD_DAYS).contains(&d) => Ok(d),
+        Some(0) => Err(format!("'{t}' is too short: at least 1d")),
+        _ => Err(format!(
+            "'{t}' is too long: at most {MAX_PERIOD_DAYS}d (ten years)"
+        )),
     }
 }
 

@@ -137,7 +137,7 @@ enum Command {
         #[command(flatten)]
         net: net::NetArgs,
         /// How often to sync with known peers.
-        #[arg(long, default_value = "30s", value_parser = net::parse_duration)]
+        #[arg(long, default_value = "30s", value_parser = net::duration_up_to(net::MAX_INTERVAL))]
         interval: std::time::Duration,
     },
     /// Sync once with a peer (or every known peer), then exit with a summary.
@@ -148,7 +148,7 @@ enum Command {
         #[arg(long)]
         peer: Option<String>,
         /// Give up after this long.
-        #[arg(long, default_value = "30s", value_parser = net::parse_duration)]
+        #[arg(long, default_value = "30s", value_parser = net::duration_up_to(net::MAX_TIMEOUT))]
         timeout: std::time::Duration,
         #[command(flatten)]
         net: net::NetArgs,
@@ -164,7 +164,7 @@ enum InviteCmd {
         #[command(flatten)]
         community: CommunityArg,
         /// How long the code works.
-        #[arg(long, default_value = "7d", value_parser = net::parse_duration)]
+        #[arg(long, default_value = "7d", value_parser = net::duration_up_to(net::MAX_EXPIRES))]
         expires: std::time::Duration,
         /// The newcomer's role.
         #[arg(long, default_value = "member")]

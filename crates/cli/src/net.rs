@@ -26,21 +26,62 @@ pub struct NetArgs {
     pub no_mdns: bool,
 }
 
-/// Parses durations like `30s`, `10m`, `7d`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+/// Longest `sync --timeout`: a day. Longer is a hang, not a wait.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
+/// Longest `serve --interval`: a week.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(7 * 86_400);
+/// Longest `invite create --expires`: a year.
+pub const MAX_EXPIRES: Duration = Duration::from_secs(365 * 86_400);
+
+/// Parses durations like `30s`, `10m`, `12h`, `7d`, from 1 second up to `max`, so that no
+/// later arithmetic on them can overflow.
+pub fn duration_up_to(
+    max: Duration,
+) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    move |s| {
+        let d = parse_duration(s)?;
+        if d.is_zero() {
+            return Err(format!("'{}' is too short: at least 1s", s.trim()));
+        }
+        if d > max {
+            return Err(format!(
+                "'{}' is too long: at most {}",
+                s.trim(),
+                describe(max)
+            ));
+        }
+        Ok(d)
+    }
+}
+
+/// `86400 s` → `1d`, for error messages.
+fn describe(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        _ if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        _ if s % 3600 == 0 => format!("{}h", s / 3600),
+        _ if s % 60 == 0 => format!("{}m", s / 60),
+        _ => format!("{s}s"),
+    }
+}
+
+/// Parses durations like `30s`, `10m`, `7d` (no upper bound beyond what a `u64` of seconds
+/// holds: callers bound it with [`duration_up_to`]).
+fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
+    let bad = || format!("'{s}' is not a duration like 30s, 10m, 12h or 7d");
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("'{s}' is not a duration like 30s, 10m, 12h or 7d"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        _ => return Err(format!("'{s}' is not a duration like 30s, 10m, 12h or 7d")),
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let scale: u64 = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
     };
-    Ok(Duration::from_secs(secs))
+    n.checked_mul(scale)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("'{s}' is far too long"))
 }
 
 fn config(node: &Node, args: &NetArgs) -> Result<NetConfig> {
