@@ -99,3 +99,62 @@ fn absurd_durations_and_periods_are_refused_at_parse_time() {
     ana.ok(&["health", "--since", "3650d"]);
     ana.ok(&["health", "--since", "521w", "--json"]);
 }
+
+/// `import` looks at the header before reading on: an endless stream is refused after a few
+/// bytes, and a file that claims to be a bundle is read no further than its declared length.
+#[test]
+fn import_reads_no_more_than_a_bundle_can_be() {
+    let root = tempfile::tempdir().unwrap();
+    let ana = founded(root.path());
+    let err = ana.fails(&["import", "/dev/zero"]);
+    assert!(
+        err.contains("not a Commonplace bundle") || err.contains("bundle"),
+        "{err}"
+    );
+    // A genuine header followed by far more than it declares.
+    let file = root.path().join("long.bundle");
+    ana.ok(&["export", "--out", file.to_str().unwrap()]);
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes.extend(std::iter::repeat_n(0u8, 1 << 20));
+    std::fs::write(&file, &bytes).unwrap();
+    let err = ana.fails(&["import", file.to_str().unwrap()]);
+    assert!(err.contains("follow the end of the bundle"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+/// A profile directory made before `init` (0755) is tightened to 0700 and its database is
+/// 0600: other local users read neither the key nor the community.
+#[cfg(unix)]
+#[test]
+fn a_profile_made_beforehand_is_made_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("pre");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = std::process::Command::new(bin())
+        .args(["--profile", dir.to_str().unwrap(), "init", "--name", "Pre"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    for f in std::fs::read_dir(&dir).unwrap() {
+        let f = f.unwrap().path();
+        assert_eq!(mode(&f) & 0o077, 0, "{} is readable by others", f.display());
+    }
+}
+
+/// Two communities and no `-c`: the message names them, in good English.
+#[test]
+fn an_ambiguous_community_is_named_in_plural() {
+    let root = tempfile::tempdir().unwrap();
+    let ana = founded(root.path());
+    ana.ok(&["community", "create", "--name", "Day Walks"]);
+    let err = ana.fails(&["thread", "list"]);
+    assert!(err.contains("several communities"), "{err}");
+}

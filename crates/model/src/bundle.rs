@@ -75,27 +75,40 @@ pub fn encode(body: &BundleBody, key: &SecretKey) -> Result<Vec<u8>, BundleError
     Ok(out)
 }
 
-/// Decodes a bundle and checks its outer signature and founding record. The changes inside
-/// are not verified here: that is `verify`'s job.
-pub fn decode(bytes: &[u8]) -> Result<Bundle, BundleError> {
-    if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+/// How many bytes a bundle starting with `header` has in all, checked against the format
+/// and [`MAX_BUNDLE_BYTES`]: a reader looks at the first [`HEADER_BYTES`] bytes before it
+/// reads (or allocates for) the rest, so no stream makes it read more than a bundle can be.
+pub fn declared_len(header: &[u8]) -> Result<u64, BundleError> {
+    if header.len() < MAGIC.len() || &header[..MAGIC.len()] != MAGIC {
         return Err(BundleError::NotABundle);
     }
-    if bytes.len() < HEADER + 64 {
+    if header.len() < HEADER {
         return Err(BundleError::Truncated("the header is incomplete".into()));
     }
-    let version = u32::from_le_bytes(read_array(bytes, 16));
+    let version = u32::from_le_bytes(read_array(header, 16));
     if version != VERSION {
         return Err(BundleError::Version(version));
     }
-    let exporter_bytes: [u8; 32] = read_array(bytes, 20);
-    let body_len = u64::from_le_bytes(read_array(bytes, 52));
+    let body_len = u64::from_le_bytes(read_array(header, 52));
     if body_len > MAX_BUNDLE_BYTES {
         return Err(BundleError::TooLarge(format!(
             "{body_len} bytes, the limit is {MAX_BUNDLE_BYTES}"
         )));
     }
-    let expected = HEADER as u64 + body_len + 64;
+    Ok(HEADER as u64 + body_len + 64)
+}
+
+/// Bytes a reader needs to see before [`declared_len`] can say how long the bundle is.
+pub const HEADER_BYTES: usize = HEADER;
+
+/// Decodes a bundle and checks its outer signature and founding record. The changes inside
+/// are not verified here: that is `verify`'s job.
+pub fn decode(bytes: &[u8]) -> Result<Bundle, BundleError> {
+    let expected = declared_len(bytes)?;
+    if bytes.len() < HEADER + 64 {
+        return Err(BundleError::Truncated("the header is incomplete".into()));
+    }
+    let exporter_bytes: [u8; 32] = read_array(bytes, 20);
     if (bytes.len() as u64) < expected {
         return Err(BundleError::Truncated(format!(
             "{} of {expected} bytes are present",

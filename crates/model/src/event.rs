@@ -192,11 +192,33 @@ pub fn normalise_recur(text: &str) -> Result<Option<String>, SchemaError> {
         )));
     }
     // Check that the rule parses, against any start.
+    interval_ok(&rule).map_err(|e| bad(format!("'{t}': {e}")))?;
     rule_set(Timestamp(0), "UTC", &rule).map_err(|e| bad(format!("'{t}': {e}")))?;
     Ok(Some(rule))
 }
 
+/// Most periods between two occurrences a rule may ask for (a hundred years, months...).
+const MAX_INTERVAL: u32 = 100;
+
+/// `INTERVAL=0` parses but never occurs again; absurd intervals never occur in practice.
+fn interval_ok(rule: &str) -> Result<(), String> {
+    match rule
+        .split(';')
+        .find_map(|part| part.strip_prefix("INTERVAL="))
+    {
+        None => Ok(()),
+        Some(n) => match n.parse::<u32>() {
+            Ok(n) if (1..=MAX_INTERVAL).contains(&n) => Ok(()),
+            _ => Err(format!(
+                "INTERVAL={n} is not a whole number from 1 to {MAX_INTERVAL}"
+            )),
+        },
+    }
+}
+
 fn rule_set(start: Timestamp, tz: &str, rule: &str) -> Result<rrule::RRuleSet, String> {
+    // Also for rules that came from a peer, which `normalise_recur` did not see.
+    interval_ok(rule)?;
     let local = utc_to_local(start, tz).map_err(|e| e.to_string())?;
     let text = format!(
         "DTSTART;TZID={tz}:{}\nRRULE:{rule}",
@@ -626,6 +648,16 @@ mod tests {
         assert!(normalise_recur("FREQ=SECONDLY").is_err());
         assert!(normalise_recur("FREQ=WEEKLY;BYDAY=XX").is_err());
         assert!(normalise_recur("every now and then").is_err());
+        // An interval of zero would never occur again; absurd ones never occur in practice.
+        for bad in [
+            "FREQ=DAILY;INTERVAL=0",
+            "FREQ=WEEKLY;INTERVAL=-1",
+            "FREQ=YEARLY;INTERVAL=101",
+        ] {
+            let err = normalise_recur(bad).unwrap_err().to_string();
+            assert!(err.contains("INTERVAL="), "{bad}: {err}");
+        }
+        assert!(normalise_recur("FREQ=MONTHLY;INTERVAL=100").is_ok());
     }
 
     #[test]

@@ -9,7 +9,9 @@ use std::path::Path;
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ChangeHash, ReadDoc};
 use commonplace_base::{CommunityId, DocId, MemberId, SecretKey, Timestamp};
-use commonplace_model::{DocKind, DocRef, Entry, Event, Role, SchemaError, TextEdit, entry, event};
+use commonplace_model::{
+    DocKind, DocRef, Entry, Event, Role, SchemaError, TextEdit, bundle, entry, event,
+};
 use commonplace_net::{NetConfig, PeerTicket, RelayConfig};
 use serde::{Deserialize, Serialize};
 
@@ -555,7 +557,26 @@ impl Node {
 
     /// Verifies and imports a bundle file; one bad change refuses all of it.
     pub fn import_file(&self, path: &Path) -> Result<ImportReport, NodeError> {
-        let bytes = std::fs::read(path).map_err(|e| NodeError::io(path, e))?;
-        self.import(&bytes)
+        self.import(&read_bundle_file(path)?)
     }
+}
+
+/// Reads a bundle file, looking at its header before reading the rest: the header says how
+/// long the bundle is, so a stream that is not a bundle (`/dev/zero`) or claims more than a
+/// bundle may hold is refused after a few bytes, and no more than the declared length is read.
+fn read_bundle_file(path: &Path) -> Result<Vec<u8>, NodeError> {
+    use std::io::Read;
+    let io = |e| NodeError::io(path, e);
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::with_capacity(bundle::HEADER_BYTES);
+    (&mut file)
+        .take(bundle::HEADER_BYTES as u64)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    let total = bundle::declared_len(&bytes)?;
+    bytes.reserve(usize::try_from(total).unwrap_or(0).min(64 << 20));
+    // One byte more than declared, so that trailing bytes are noticed.
+    let rest = total + 1 - bytes.len() as u64;
+    file.take(rest).read_to_end(&mut bytes).map_err(io)?;
+    Ok(bytes)
 }

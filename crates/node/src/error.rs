@@ -49,7 +49,10 @@ pub enum NodeError {
     #[error("no {what} matches '{text}'")]
     NotFound { what: &'static str, text: String },
     /// A short id matches several things.
-    #[error("'{text}' matches several {what}s: {candidates}; type more of the id")]
+    #[error(
+        "'{text}' matches several {}: {candidates}; type more of the id",
+        plural(what)
+    )]
     Ambiguous {
         what: &'static str,
         text: String,
@@ -105,5 +108,13 @@ impl NodeError {
             path: path.display().to_string(),
             source,
         }
+    }
+}
+
+/// The plural of a thing's name in a message ("community" becomes "communities").
+fn plural(what: &str) -> String {
+    match what.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{what}s"),
     }
 }

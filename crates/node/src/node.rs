@@ -299,6 +299,8 @@ impl Node {
             return Err(NodeError::NoIdentity(profile.dir().display().to_string()));
         }
         let store = Store::open(&profile.db_path())?;
+        crate::profile::restrict(profile.dir(), 0o700)?;
+        crate::profile::restrict(&profile.db_path(), 0o600)?;
         let key = profile.read_key()?;
         let actor: [u8; actor::ACTOR_LEN] = store
             .meta("actor")?

@@ -98,5 +98,24 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<(), NodeError> {
         use std::os::unix::fs::DirBuilderExt;
         b.mode(0o700);
     }
-    b.create(dir).map_err(|e| NodeError::io(dir, e))
+    b.create(dir).map_err(|e| NodeError::io(dir, e))?;
+    // A directory made before (by `mkdir`, with the usual 0755) is tightened too: it holds
+    // the member's key and database.
+    restrict(dir, 0o700)
+}
+
+/// Sets a profile file's or directory's mode so that other local users cannot read it.
+pub(crate) fn restrict(path: &Path, mode: u32) -> Result<(), NodeError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let now = fs::metadata(path).map_err(|e| NodeError::io(path, e))?;
+        if now.permissions().mode() & 0o777 != mode {
+            fs::set_permissions(path, fs::Permissions::from_mode(mode))
+                .map_err(|e| NodeError::io(path, e))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
 }
