@@ -273,7 +273,7 @@ fn with_times(mut v: Value) -> Value {
 }
 
 fn print_json(v: &Value) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    crate::output::write_stdout(&serde_json::to_string_pretty(v)?);
     Ok(())
 }
 
@@ -426,7 +426,7 @@ pub fn event(node: &Node, cmd: EventCmd, out: &Out) -> Result<()> {
                 ));
             }
             if events.is_empty() {
-                println!("No events yet. Create one with `commonplace event new`.");
+                say!("No events yet. Create one with `commonplace event new`.");
             }
             for e in &events {
                 let when = e
@@ -436,7 +436,7 @@ pub fn event(node: &Node, cmd: EventCmd, out: &Out) -> Result<()> {
                         || format!("was {}", local(e.details.start, &e.details.tz)),
                         |n| format!("next {}", local(*n, &e.details.tz)),
                     );
-                println!(
+                say!(
                     "{}  {:<9} {}  ({} {}{}{})",
                     e.id.short(),
                     e.details.kind.as_str(),
@@ -471,8 +471,8 @@ pub fn event(node: &Node, cmd: EventCmd, out: &Out) -> Result<()> {
                 return print_json(&j);
             }
             let d = &e.details;
-            println!("{} ({})", d.title, d.kind.label());
-            println!(
+            say!("{} ({})", d.title, d.kind.label());
+            say!(
                 "starts {} {} for {} minutes{}",
                 local(d.start, &d.tz),
                 d.tz,
@@ -483,27 +483,27 @@ pub fn event(node: &Node, cmd: EventCmd, out: &Out) -> Result<()> {
                     .unwrap_or_default()
             );
             if let Some(o) = e.organiser {
-                println!("organiser: {}", c.roster.name_of(&o));
+                say!("organiser: {}", c.roster.name_of(&o));
             }
             if let Some(p) = &d.place {
-                println!("where: {p}");
+                say!("where: {p}");
             }
             if e.cancelled {
-                println!("CANCELLED");
+                say!("CANCELLED");
             }
             if !d.agenda.is_empty() {
-                println!("\nAgenda:\n{}", d.agenda);
+                say!("\nAgenda:\n{}", d.agenda);
             }
             if !upcoming.is_empty() {
-                println!("\nNext:");
+                say!("\nNext:");
                 for t in &upcoming {
-                    println!("  {}", local(*t, &d.tz));
+                    say!("  {}", local(*t, &d.tz));
                 }
             }
             if !e.rsvps.is_empty() {
-                println!("\nAnswers:");
+                say!("\nAnswers:");
                 for r in &e.rsvps {
-                    println!(
+                    say!(
                         "  {}  {:<8} {}",
                         local(r.occurrence, &d.tz),
                         r.status.as_str(),
@@ -512,7 +512,7 @@ pub fn event(node: &Node, cmd: EventCmd, out: &Out) -> Result<()> {
                 }
             }
             if !full.notes.is_empty() {
-                println!("\nNotes:\n{}", full.notes);
+                say!("\nNotes:\n{}", full.notes);
             }
             Ok(())
         }
@@ -558,7 +558,7 @@ pub fn event(node: &Node, cmd: EventCmd, out: &Out) -> Result<()> {
                     &json!({ "path": path.display().to_string(), "events": events, "bytes": ics.len() }),
                 )
             } else {
-                println!("wrote {events} events to {}", path.display());
+                say!("wrote {events} events to {}", path.display());
                 Ok(())
             }
         }
@@ -587,12 +587,16 @@ pub fn health(node: &Node, args: HealthArgs, out: &Out) -> Result<()> {
             if out.json {
                 print_json(&json!({ "path": path.display().to_string(), "bytes": text.len() }))
             } else {
-                println!("wrote {}", path.display());
+                say!("wrote {}", path.display());
                 Ok(())
             }
         }
         None => {
-            print!("{text}");
+            let text = text.strip_suffix('\n').unwrap_or(&text);
+            match format {
+                Format::Json => crate::output::write_stdout(text),
+                _ => crate::output::write_stdout(&crate::output::terminal_safe(text)),
+            }
             Ok(())
         }
     }
@@ -604,13 +608,19 @@ pub fn levels(node: &Node, community: &CommunityId, out: &Out) -> Result<()> {
         return print_json(&with_times(serde_json::to_value(&p)?));
     }
     let t = &p.thresholds;
-    println!(
+    say!(
         "Contributions in the last {} days: core ≥ {}, active ≥ {}, peripheral ≥ {}",
-        t.window_days, t.core, t.active, t.peripheral
+        t.window_days,
+        t.core,
+        t.active,
+        t.peripheral
     );
-    println!(
+    say!(
         "core {}  active {}  peripheral {}  inactive {}\n",
-        p.counts.core, p.counts.active, p.counts.peripheral, p.counts.inactive
+        p.counts.core,
+        p.counts.active,
+        p.counts.peripheral,
+        p.counts.inactive
     );
     for m in &p.members {
         let moved = match m.previous {
@@ -618,7 +628,7 @@ pub fn levels(node: &Node, community: &CommunityId, out: &Out) -> Result<()> {
             None => "  (new)".into(),
             _ => String::new(),
         };
-        println!(
+        say!(
             "{}  {:<10} {:>3}  {}{}",
             m.member.id.short(),
             m.level.as_str(),
@@ -649,7 +659,7 @@ pub fn thresholds(node: &Node, args: ThresholdArgs, out: &Out) -> Result<()> {
     if out.json {
         return print_json(&serde_json::to_value(t)?);
     }
-    println!(
+    say!(
         "window {}d, core ≥ {}, active ≥ {}, peripheral ≥ {}{}",
         t.window_days,
         t.core,
@@ -668,12 +678,10 @@ pub fn experts(node: &Node, args: ExpertsArgs, out: &Out) -> Result<()> {
             return print_json(&serde_json::to_value(&list)?);
         }
         if list.is_empty() {
-            println!(
-                "Nobody with recorded expertise on this thread's topics has not yet taken part."
-            );
+            say!("Nobody with recorded expertise on this thread's topics has not yet taken part.");
         }
         for s in &list {
-            println!(
+            say!(
                 "{:>4}  {}  ({})",
                 s.score,
                 s.member.name,
@@ -689,12 +697,12 @@ pub fn experts(node: &Node, args: ExpertsArgs, out: &Out) -> Result<()> {
             return print_json(&serde_json::to_value(&list)?);
         }
         if list.is_empty() {
-            println!(
+            say!(
                 "No suggestions: nobody shares topics across regions or organisations without having met."
             );
         }
         for i in &list {
-            println!(
+            say!(
                 "{} and {}: {} (different {})",
                 i.a.name,
                 i.b.name,
@@ -709,7 +717,7 @@ pub fn experts(node: &Node, args: ExpertsArgs, out: &Out) -> Result<()> {
         return print_json(&serde_json::to_value(&list)?);
     }
     if list.is_empty() {
-        println!(
+        say!(
             "No expertise recorded yet: it grows from answers, \"this helped\" and repertoire entries."
         );
     }
@@ -717,9 +725,9 @@ pub fn experts(node: &Node, args: ExpertsArgs, out: &Out) -> Result<()> {
     for e in &list {
         if e.topic != topic {
             topic = &e.topic;
-            println!("\n#{topic}");
+            say!("\n#{topic}");
         }
-        println!(
+        say!(
             "{:>4}  {}  ({} replies, {} answers, {} helped, {} entries written, {} edited)",
             e.score,
             e.member.name,
@@ -746,30 +754,35 @@ pub fn gaps(node: &Node, args: GapsArgs, out: &Out) -> Result<()> {
         v["topics"] = with_times(serde_json::to_value(&map)?);
         return print_json(&v);
     }
-    println!("Topics (threads, open requests, entries):");
+    say!("Topics (threads, open requests, entries):");
     for t in &map {
-        println!(
+        say!(
             "  #{:<24} {:>4} {:>4} {:>4}",
-            t.topic, t.threads, t.open_requests, t.entries
+            t.topic,
+            t.threads,
+            t.open_requests,
+            t.entries
         );
     }
-    println!("\nTopics with requests but no repertoire:");
+    say!("\nTopics with requests but no repertoire:");
     for t in &g.topics_without_repertoire {
-        println!(
+        say!(
             "  #{} ({} requests, {} open)",
-            t.topic, t.requests, t.open_requests
+            t.topic,
+            t.requests,
+            t.open_requests
         );
     }
-    println!("\nRequests unanswered for more than {} days:", args.days);
+    say!("\nRequests unanswered for more than {} days:", args.days);
     for r in &g.unanswered_requests {
-        println!("  {}  {} ({} days)", r.id.short(), r.title, r.age_days);
+        say!("  {}  {} ({} days)", r.id.short(), r.title, r.age_days);
     }
-    println!(
+    say!(
         "\nEntries not edited for more than {} days:",
         args.stale_days
     );
     for e in &g.stale_entries {
-        println!("  {}  {} ({} days)", e.id.short(), e.title, e.age_days);
+        say!("  {}  {} ({} days)", e.id.short(), e.title, e.age_days);
     }
     Ok(())
 }

@@ -14,9 +14,10 @@ use commonplace_node::{
     ThreadState,
 };
 
+#[macro_use]
+mod output;
 mod cultivate;
 mod net;
-mod output;
 
 use output::Out;
 
@@ -387,11 +388,13 @@ enum MemberCmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The always-on peer reports its syncs; everything else stays quiet unless asked.
+    // The always-on peer reports its syncs; everything else stays quiet unless asked
+    // (COMMONPLACE_LOG), so that a failure is the one `error:` line below. Libraries' own
+    // log lines (Automerge, iroh) are never shown by default.
     let default_level = if matches!(cli.command, Command::Serve { .. }) {
-        "warn,commonplace_node=info,commonplace_net=info,commonplace=info"
+        "off,commonplace_node=info,commonplace_net=info,commonplace=info"
     } else {
-        "warn"
+        "off"
     };
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -126,18 +126,18 @@ pub async fn serve(node: Node, args: NetArgs, interval: Duration, out: &Out) -> 
     let me = node.identity()?;
     let ticket = online.ticket();
     if out.json {
-        println!(
+        say!(
             "{}",
             json!({ "member_id": me.member.to_string(), "address": ticket.to_string() })
         );
     } else {
-        println!(
+        say!(
             "Serving {} ({}). Others can sync with:",
             me.name,
             me.member.short()
         );
-        println!("{ticket}");
-        println!("Press Ctrl+C to stop.");
+        say!("{ticket}");
+        say!("Press Ctrl+C to stop.");
     }
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("listening for SIGTERM")?;
@@ -171,12 +171,13 @@ pub async fn sync(
     timeout: Duration,
     out: &Out,
 ) -> Result<()> {
+    // Arguments first: a bad address is refused before anything goes online.
+    let ticket: Option<PeerTicket> = peer.as_deref().map(str::parse).transpose()?;
     let online = go_online(&node, &one_shot(&args), false).await?;
     let work = async {
         let mut results = Vec::new();
-        match peer {
-            Some(p) => {
-                let ticket: PeerTicket = p.parse()?;
+        match ticket {
+            Some(ticket) => {
                 let communities = match community {
                     Some(c) => vec![c],
                     None => node.community_ids()?,
@@ -228,7 +229,7 @@ pub async fn sync(
                     "received": rep.stats.changes_received, "sent": rep.stats.changes_sent }),
                 );
                 if !out.json {
-                    println!(
+                    say!(
                         "synced {name} with {}: {} changes received, {} sent",
                         &peer[..10.min(peer.len())],
                         rep.stats.changes_received,
@@ -239,7 +240,7 @@ pub async fn sync(
             Err(e) => {
                 lines.push(json!({ "peer": peer, "community": c.to_string(), "name": name, "ok": false, "error": e.to_string() }));
                 if !out.json {
-                    println!(
+                    say!(
                         "could not sync {name} with {}: {e}",
                         &peer[..10.min(peer.len())]
                     );
@@ -248,7 +249,7 @@ pub async fn sync(
         }
     }
     if out.json {
-        println!("{}", serde_json::to_string_pretty(&lines)?);
+        crate::output::write_stdout(&serde_json::to_string_pretty(&lines)?);
     }
     if ok == 0 {
         bail!("no sync succeeded");
@@ -277,16 +278,16 @@ pub async fn invite(
     )?;
     let code = inv.to_code().map_err(|e| anyhow::anyhow!("{e}"))?;
     if out.json {
-        println!(
+        say!(
             "{}",
             json!({ "code": code, "community": community.to_string(), "role": role.as_str(),
             "expires_at": inv.invitation.expires_at.0 })
         );
     } else {
-        println!("{code}");
+        say!("{code}");
         if qr {
             match commonplace_node::qr::terminal(&code) {
-                Some(picture) => println!("\n{picture}"),
+                Some(picture) => say!("\n{picture}"),
                 None => eprintln!("(the code is too long to draw as a QR code)"),
             }
         }
@@ -309,12 +310,12 @@ pub async fn join(node: Node, args: NetArgs, code: &str, via: &[String], out: &O
     let (c, report) = result.context("joining failed")?;
     let name = node.community(&c)?.charter.name;
     if out.json {
-        println!(
+        say!(
             "{}",
             json!({ "community": c.to_string(), "name": name, "received": report.stats.changes_received })
         );
     } else {
-        println!(
+        say!(
             "joined {name} ({} changes received)",
             report.stats.changes_received
         );
@@ -342,60 +343,57 @@ pub fn status(node: &Node, out: &Out) -> Result<()> {
         m.short()
     };
     if out.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({
-                "member_id": me.member.to_string(),
-                "name": me.name,
-                "address": address,
-                "online": false,
-                "unshared": communities.iter().map(|c| json!({
-                    "community": c.id.to_string(),
-                    "name": c.name,
-                    "changes": node.unshared(&c.id).unwrap_or(0),
-                })).collect::<Vec<_>>(),
-                "peers": peers.iter().map(|(m, _)| json!({
-                    "member_id": m.to_string(),
-                    "name": name_of(m),
-                })).collect::<Vec<_>>(),
-                "syncs": history.iter().map(|r| json!({
-                    "peer": r.peer.to_string(),
-                    "community": r.community.to_string(),
-                    "at": r.at.0,
-                    "ok": r.ok,
-                    "received": r.changes_received,
-                    "sent": r.changes_sent,
-                    "error": r.error,
-                })).collect::<Vec<_>>(),
-            }))?
-        );
+        crate::output::write_stdout(&serde_json::to_string_pretty(&json!({
+            "member_id": me.member.to_string(),
+            "name": me.name,
+            "address": address,
+            "online": false,
+            "unshared": communities.iter().map(|c| json!({
+                "community": c.id.to_string(),
+                "name": c.name,
+                "changes": node.unshared(&c.id).unwrap_or(0),
+            })).collect::<Vec<_>>(),
+            "peers": peers.iter().map(|(m, _)| json!({
+                "member_id": m.to_string(),
+                "name": name_of(m),
+            })).collect::<Vec<_>>(),
+            "syncs": history.iter().map(|r| json!({
+                "peer": r.peer.to_string(),
+                "community": r.community.to_string(),
+                "at": r.at.0,
+                "ok": r.ok,
+                "received": r.changes_received,
+                "sent": r.changes_sent,
+                "error": r.error,
+            })).collect::<Vec<_>>(),
+        }))?);
         return Ok(());
     }
-    println!("{} ({})", me.name, me.member);
-    println!(
+    say!("{} ({})", me.name, me.member);
+    say!(
         "address: {}",
         address
             .as_deref()
             .unwrap_or("(not online yet: run `commonplace serve`)")
     );
-    println!("this command is offline; `commonplace serve` keeps syncing in the background");
+    say!("this command is offline; `commonplace serve` keeps syncing in the background");
     for c in &communities {
         match node.unshared(&c.id)? {
-            0 => println!(
+            0 => say!(
                 "{}: everything you wrote has reached at least one member",
                 c.name
             ),
-            n => println!(
+            n => say!(
                 "{}: {n} of your changes have not reached anyone yet (sync with a member or run `commonplace serve`)",
                 c.name
             ),
         }
     }
     if peers.is_empty() {
-        println!("no known peers yet");
+        say!("no known peers yet");
     }
     for (m, _) in &peers {
-        println!("peer {} ({})", name_of(m), m.short());
+        say!("peer {} ({})", name_of(m), m.short());
         for r in history.iter().filter(|r| r.peer == *m) {
             let c = communities
                 .iter()
@@ -406,11 +404,12 @@ pub fn status(node: &Node, out: &Out) -> Result<()> {
                 .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                 .unwrap_or_default();
             match &r.error {
-                None => println!(
+                None => say!(
                     "  {c}: last synced {when} ({} received, {} sent)",
-                    r.changes_received, r.changes_sent
+                    r.changes_received,
+                    r.changes_sent
                 ),
-                Some(e) => println!("  {c}: last attempt {when} failed: {e}"),
+                Some(e) => say!("  {c}: last attempt {when} failed: {e}"),
             }
         }
     }

@@ -11,6 +11,55 @@ use commonplace_model::{
 use commonplace_node::{CommunityOverview, Identity, ImportReport};
 use serde_json::{Value, json};
 
+/// Prints a line of human output through [`terminal_safe`] (what other members wrote may
+/// hold escape sequences); a closed pipe (`| head`) ends the program quietly.
+macro_rules! say {
+    () => {
+        $crate::output::write_stdout("")
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(&$crate::output::terminal_safe(&format!($($arg)*)))
+    };
+}
+
+/// Text made safe for a terminal: control characters other than newline and tab (C0, DEL,
+/// C1 — which start escape sequences, such as screen clears or OSC 52 clipboard writes) and
+/// the bidirectional overrides (which make text display in another order than it reads) are
+/// shown as `\u{..}` rather than sent to the terminal. Only for human output: `--json` is
+/// exact, and JSON escapes control characters itself.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Writes `line` and a newline to standard output. A reader that went away (a closed pipe)
+/// ends the program with success, as `cat` does, rather than a panic.
+pub fn write_stdout(line: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{line}").and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: could not write the output: {e}");
+        std::process::exit(1);
+    }
+}
+
 pub struct Out {
     pub json: bool,
 }
@@ -67,7 +116,8 @@ fn member_json(c: &Community, m: Option<MemberId>) -> Value {
 }
 
 fn print_json(v: &Value) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    // JSON escapes control characters itself, and a script wants the text exactly.
+    write_stdout(&serde_json::to_string_pretty(v)?);
     Ok(())
 }
 
@@ -83,20 +133,20 @@ impl Out {
             }));
         }
         if created {
-            println!("{}", id.member);
+            say!("{}", id.member);
             eprintln!(
                 "Created the identity of {} in {}. Share your member id above with a coordinator to be added to a community.",
                 id.name, id.profile
             );
         } else {
-            println!("{}  {}", id.member, id.name);
+            say!("{}  {}", id.member, id.name);
             if let Some(r) = &id.region {
-                println!("region: {r}");
+                say!("region: {r}");
             }
             if let Some(o) = &id.organisation {
-                println!("organisation: {o}");
+                say!("organisation: {o}");
             }
-            println!("profile: {}", id.profile);
+            say!("profile: {}", id.profile);
         }
         Ok(())
     }
@@ -105,7 +155,7 @@ impl Out {
         if self.json {
             print_json(&json!({ "kind": what, "id": id }))
         } else {
-            println!("{id}");
+            say!("{id}");
             Ok(())
         }
     }
@@ -114,7 +164,7 @@ impl Out {
         if self.json {
             print_json(&json!({ "ok": true, "message": message }))
         } else {
-            println!("{message}");
+            say!("{message}");
             Ok(())
         }
     }
@@ -124,12 +174,12 @@ impl Out {
             return print_json(&Value::Array(list.iter().map(overview_json).collect()));
         }
         if list.is_empty() {
-            println!(
+            say!(
                 "No communities yet. Create one with `commonplace community create --name NAME`, or import a bundle."
             );
         }
         for c in list {
-            println!(
+            say!(
                 "{}  {}  ({}, {}, {}, {}{})",
                 c.id.short(),
                 c.name,
@@ -155,10 +205,10 @@ impl Out {
             v["created_at"] = time(c.created_at);
             return print_json(&v);
         }
-        println!("{}", c.charter.name);
-        println!("id: {}", c.id);
+        say!("{}", c.charter.name);
+        say!("id: {}", c.id);
         if !c.charter.domain.is_empty() {
-            println!("domain: {}", c.charter.domain);
+            say!("domain: {}", c.charter.domain);
         }
         for (label, items) in [
             ("key issues", &c.charter.issues),
@@ -166,20 +216,20 @@ impl Out {
             ("topics", &c.charter.topics),
         ] {
             if !items.is_empty() {
-                println!("{label}:");
+                say!("{label}:");
                 for i in items {
-                    println!("  - {i}");
+                    say!("  - {i}");
                 }
             }
         }
-        println!(
+        say!(
             "{}, {} ({}), {}",
             count(o.members, "member", "members"),
             count(o.threads, "thread", "threads"),
             count(o.open_requests, "open request", "open requests"),
             count(o.entries, "repertoire entry", "repertoire entries"),
         );
-        println!(
+        say!(
             "founded by {} {}",
             who(c, Some(c.genesis.founder)),
             ago(c.created_at)
@@ -194,12 +244,12 @@ impl Out {
             ));
         }
         if list.is_empty() {
-            println!(
+            say!(
                 "No threads match. Start one with `commonplace thread new --kind request --title ... --body ...`."
             );
         }
         for t in list {
-            println!(
+            say!(
                 "{}  {:<12} {:<8} {}  ({}, opened by {}, active {})",
                 t.id.short(),
                 t.activity.as_str(),
@@ -232,8 +282,8 @@ impl Out {
             v["resolved_by"] = member_json(c, t.resolved_by);
             return print_json(&v);
         }
-        println!("{}  [{}]", t.title, t.activity.label());
-        println!(
+        say!("{}  [{}]", t.title, t.activity.label());
+        say!(
             "id {} · opened by {} {}{}",
             t.id,
             who(c, t.opening.author),
@@ -245,7 +295,7 @@ impl Out {
             }
         );
         if t.resolved {
-            println!(
+            say!(
                 "resolved by {}{}",
                 who(c, t.resolved_by),
                 t.answer
@@ -253,14 +303,14 @@ impl Out {
                     .unwrap_or_default()
             );
         }
-        println!();
-        println!("{}", t.opening.body.trim_end());
+        say!();
+        say!("{}", t.opening.body.trim_end());
         if !t.opening.helped_by.is_empty() {
-            println!("  ♥ helped {}", t.opening.helped_by.len());
+            say!("  ♥ helped {}", t.opening.helped_by.len());
         }
         for r in &t.replies {
-            println!();
-            println!(
+            say!();
+            say!(
                 "— {} · {} · {}{}",
                 who(c, r.author),
                 ago(r.created_at),
@@ -271,9 +321,9 @@ impl Out {
                     ""
                 }
             );
-            println!("{}", r.body.trim_end());
+            say!("{}", r.body.trim_end());
             if !r.helped_by.is_empty() {
-                println!("  ♥ helped {}", r.helped_by.len());
+                say!("  ♥ helped {}", r.helped_by.len());
             }
         }
         Ok(())
@@ -286,12 +336,12 @@ impl Out {
             ));
         }
         if list.is_empty() {
-            println!(
+            say!(
                 "The repertoire is empty. It holds the stories, cases, tools, methods and lessons the community wants to keep: add one with `commonplace entry new`, or promote a resolved thread with `--from-thread`."
             );
         }
         for e in list {
-            println!(
+            say!(
                 "{}  {:<9} {}  (by {}, updated {})",
                 e.id.short(),
                 e.kind.as_str(),
@@ -318,8 +368,8 @@ impl Out {
             };
             return print_json(&v);
         }
-        println!("{}  [{}]", e.title, e.kind.label());
-        println!(
+        say!("{}  [{}]", e.title, e.kind.label());
+        say!(
             "id {} · by {} · updated {}",
             e.id,
             who(c, e.author),
@@ -327,7 +377,7 @@ impl Out {
         );
         if let Some(s) = &e.source {
             let names: Vec<String> = s.contributors.iter().map(|m| who(c, Some(*m))).collect();
-            println!(
+            say!(
                 "from thread {} with contributions by {}",
                 s.thread.short(),
                 names.join(", ")
@@ -335,10 +385,10 @@ impl Out {
         }
         if e.editors.len() > 1 {
             let names: Vec<String> = e.editors.iter().map(|m| who(c, Some(*m))).collect();
-            println!("edited by {}", names.join(", "));
+            say!("edited by {}", names.join(", "));
         }
-        println!();
-        println!("{}", e.body.trim_end());
+        say!();
+        say!("{}", e.body.trim_end());
         Ok(())
     }
 
@@ -362,7 +412,7 @@ impl Out {
             ));
         }
         for m in list {
-            println!(
+            say!(
                 "{}  {:<12} {}{}",
                 m.id.short(),
                 m.role.as_str(),
@@ -381,7 +431,7 @@ impl Out {
         if self.json {
             print_json(&json!({ "path": path.display().to_string(), "bytes": bytes }))
         } else {
-            println!("wrote {} ({bytes} bytes)", path.display());
+            say!("wrote {} ({bytes} bytes)", path.display());
             Ok(())
         }
     }
@@ -397,9 +447,12 @@ impl Out {
                 "documents_changed": r.documents_changed,
             }));
         }
-        println!(
+        say!(
             "imported {}: {} new changes in {} documents ({} already here)",
-            r.name, r.new_changes, r.documents_changed, r.known_changes
+            r.name,
+            r.new_changes,
+            r.documents_changed,
+            r.known_changes
         );
         Ok(())
     }

@@ -158,3 +158,73 @@ fn an_ambiguous_community_is_named_in_plural() {
     let err = ana.fails(&["thread", "list"]);
     assert!(err.contains("several communities"), "{err}");
 }
+
+/// Escape sequences in what members wrote (a screen clear, an OSC 52 clipboard write, a C1
+/// control, a bidi override) reach no terminal: human output shows them escaped, `--json`
+/// keeps the text exact.
+#[test]
+fn escape_sequences_in_what_others_wrote_are_shown_not_obeyed() {
+    let root = tempfile::tempdir().unwrap();
+    let ana = founded(root.path());
+    let title = "Lights\u{1b}[2J\u{1b}]52;c;SGVsbG8=\u{7} out";
+    let body = "Line one\nline\ttwo \u{9b}31m red \u{202e}desrever";
+    let t = ana
+        .ok(&[
+            "thread", "new", "--kind", "story", "--title", title, "--body", body,
+        ])
+        .trim()
+        .to_owned();
+    for args in [
+        vec!["thread", "list"],
+        vec!["thread", "show", &t],
+        vec!["member", "list"],
+    ] {
+        let shown = ana.ok(&args);
+        for bad in ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}'] {
+            assert!(
+                !shown.contains(bad),
+                "{args:?} printed {:?} raw: {shown}",
+                bad
+            );
+        }
+        if args[0] != "member" {
+            assert!(shown.contains("\\u{1b}[2J"), "{shown}");
+        }
+    }
+    let shown = ana.ok(&["thread", "show", &t]);
+    assert!(
+        shown.contains("line\ttwo"),
+        "tabs and newlines stay: {shown}"
+    );
+    let json = ana.json(&["thread", "show", &t]);
+    assert_eq!(json["title"], title);
+}
+
+/// `commonplace … | head -1`: a reader that goes away ends the program quietly.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let root = tempfile::tempdir().unwrap();
+    let ana = founded(root.path());
+    let mut child = ana
+        .command(&["member", "list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{stderr}");
+}
+
+/// A failure is one line, ours: no library log lines before it, and a bad address is
+/// refused before anything goes online.
+#[test]
+fn a_failure_is_one_line() {
+    let root = tempfile::tempdir().unwrap();
+    let ana = founded(root.path());
+    let err = ana.fails(&["sync", "--peer", "not-an-address"]);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.trim().starts_with("error:"), "{err}");
+}
