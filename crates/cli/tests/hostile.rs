@@ -228,3 +228,39 @@ fn a_failure_is_one_line() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.trim().starts_with("error:"), "{err}");
 }
+
+/// `--out` replaces a regular file atomically, keeping its mode; writes through a symbolic
+/// link to the file it names; refuses what is not a regular file; leaves no partial file.
+#[cfg(unix)]
+#[test]
+fn out_writes_through_links_keeps_modes_and_refuses_other_targets() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let ana = founded(root.path());
+    let dir = root.path().join("out");
+    std::fs::create_dir(&dir).unwrap();
+    let real = dir.join("real.bundle");
+    std::fs::write(&real, b"old").unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = dir.join("link.bundle");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    ana.ok(&["export", "--out", link.to_str().unwrap()]);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let meta = std::fs::metadata(&real).unwrap();
+    assert!(meta.len() > 3, "the link's target was written");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o640, "its mode kept");
+    for target in [dir.clone(), std::path::PathBuf::from("/dev/null")] {
+        let err = ana.fails(&["export", "--out", target.to_str().unwrap()]);
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".partial")), "{names:?}");
+}

@@ -526,25 +526,71 @@ pub fn read_key_backup(input: &str) -> Result<String, NodeError> {
     std::fs::read_to_string(path).map_err(|e| NodeError::io(path, e))
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, synced, then renamed over
-/// it, so a crash leaves the old file or the new one, never half of one.
+/// Writes `bytes` to `path` atomically: a temporary file beside the target, synced, then
+/// renamed over it, so a crash leaves the old file or the new one, never half of one.
+///
+/// A symbolic link is followed (the file it names is replaced, the link stays); an existing
+/// file keeps its permission mode; a target that is not a regular file (a directory, a
+/// device, a FIFO) is refused rather than replaced; the temporary file is removed on any
+/// failure (a full disk leaves nothing behind).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
     use std::io::Write;
-    let dir = path
+    let target = match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A dangling link is refused below; a new file is written where named.
+            if std::fs::symlink_metadata(path).is_ok() {
+                return Err(NodeError::io(
+                    path,
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "it is a symbolic link to nothing",
+                    ),
+                ));
+            }
+            path.to_path_buf()
+        }
+        Err(e) => return Err(NodeError::io(path, e)),
+    };
+    let existing = match std::fs::metadata(&target) {
+        Ok(m) if m.is_file() => Some(m.permissions()),
+        Ok(_) => {
+            return Err(NodeError::io(
+                path,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "it is not a regular file: give the path of a file to write",
+                ),
+            ));
+        }
+        Err(_) => None,
+    };
+    let dir = target
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.partial",
-        path.file_name()
+        target
+            .file_name()
             .and_then(|n| n.to_str())
-            .unwrap_or("bundle")
+            .unwrap_or("output")
     ));
-    let mut f = std::fs::File::create(&tmp).map_err(|e| NodeError::io(&tmp, e))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| NodeError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| NodeError::io(path, e))
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp).map_err(|e| NodeError::io(&tmp, e))?;
+        if let Some(mode) = &existing {
+            f.set_permissions(mode.clone())
+                .map_err(|e| NodeError::io(&tmp, e))?;
+        }
+        f.write_all(bytes)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| NodeError::io(&tmp, e))?;
+        std::fs::rename(&tmp, &target).map_err(|e| NodeError::io(path, e))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 impl Node {
