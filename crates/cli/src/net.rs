@@ -126,9 +126,9 @@ pub async fn serve(node: Node, args: NetArgs, interval: Duration, out: &Out) -> 
     let me = node.identity()?;
     let ticket = online.ticket();
     if out.json {
-        say!(
-            "{}",
-            json!({ "member_id": me.member.to_string(), "address": ticket.to_string() })
+        crate::output::write_stdout(
+            &json!({ "member_id": me.member.to_string(), "address": ticket.to_string() })
+                .to_string(),
         );
     } else {
         say!(
@@ -226,7 +226,8 @@ pub async fn sync(
                 ok += 1;
                 lines.push(
                     json!({ "peer": peer, "community": c.to_string(), "name": name, "ok": true,
-                    "received": rep.stats.changes_received, "sent": rep.stats.changes_sent }),
+                    "received": rep.stats.changes_received, "sent": rep.stats.changes_sent,
+                    "refused": rep.refused.iter().map(|(d, why)| json!({ "doc": d.to_string(), "reason": why })).collect::<Vec<_>>() }),
                 );
                 if !out.json {
                     say!(
@@ -235,6 +236,9 @@ pub async fn sync(
                         rep.stats.changes_received,
                         rep.stats.changes_sent
                     );
+                    for (doc, why) in &rep.refused {
+                        say!("  left out {}: {why}", doc.short());
+                    }
                 }
             }
             Err(e) => {
@@ -278,10 +282,10 @@ pub async fn invite(
     )?;
     let code = inv.to_code().map_err(|e| anyhow::anyhow!("{e}"))?;
     if out.json {
-        say!(
-            "{}",
-            json!({ "code": code, "community": community.to_string(), "role": role.as_str(),
+        crate::output::write_stdout(
+            &json!({ "code": code, "community": community.to_string(), "role": role.as_str(),
             "expires_at": inv.invitation.expires_at.0 })
+            .to_string(),
         );
     } else {
         say!("{code}");
@@ -310,9 +314,8 @@ pub async fn join(node: Node, args: NetArgs, code: &str, via: &[String], out: &O
     let (c, report) = result.context("joining failed")?;
     let name = node.community(&c)?.charter.name;
     if out.json {
-        say!(
-            "{}",
-            json!({ "community": c.to_string(), "name": name, "received": report.stats.changes_received })
+        crate::output::write_stdout(
+            &json!({ "community": c.to_string(), "name": name, "received": report.stats.changes_received }).to_string()
         );
     } else {
         say!(

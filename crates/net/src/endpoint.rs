@@ -73,6 +73,9 @@ pub struct SyncReport {
     pub stats: SessionStats,
     /// Documents that changed here.
     pub changed: Vec<DocId>,
+    /// Documents whose changes from the peer were refused, and why; the session went on
+    /// with the others (see `commonplace_sync::Session::refused_docs`).
+    pub refused: Vec<(DocId, String)>,
     /// Frame bytes this side sent (after its hello).
     pub bytes_sent: u64,
     /// Frame bytes this side received (after the peer's hello).
@@ -635,7 +638,15 @@ async fn drive(
             )
             .await;
             debug!(peer = %peer.short(), "sync session complete");
+            let refused: Vec<(DocId, String)> = session
+                .refused_docs()
+                .map(|(d, why)| (*d, why.to_string()))
+                .collect();
+            for (doc, why) in &refused {
+                tracing::warn!(peer = %peer.short(), %doc, "document left out of the sync: {why}");
+            }
             Ok(SyncReport {
+                refused,
                 peer,
                 community,
                 stats: session.stats(),

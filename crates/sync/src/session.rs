@@ -18,8 +18,14 @@
 //! Changes travel beside the Automerge message (compressed together on the wire, see
 //! `frame`), each with the signature it needs (the newest change of each actor; its hash
 //! commits to the actor's earlier ones). Every change is
-//! verified by `commonplace_model::verify` before Automerge sees it; any refusal ends the
-//! session with [`Frame::Refuse`] and an error naming the change.
+//! verified by `commonplace_model::verify` before Automerge sees it. A refusal that only a
+//! hostile or broken peer causes (a bad signature, a non-member's change, bytes that do not
+//! decode), and any refusal of the community document, ends the session with
+//! [`Frame::Refuse`] and an error naming the change. A verdict honest peers can disagree on
+//! for a while (a removal or change of role one side has not seen when it stored the change,
+//! a change an older version stored without a check this one makes) refuses only that
+//! document: it is left as it is here, listed by [`Session::refused_docs`], and the session
+//! goes on with the others, so one document cannot keep a newcomer from the rest.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -93,7 +99,8 @@ pub enum Phase {
     Community,
     /// Syncing every other document that differs.
     Documents,
-    /// Finished: both sides hold the same heads for every document they talked about.
+    /// Finished: both sides hold the same heads for every document they talked about, but
+    /// those refused (see [`Session::refused_docs`]).
     Done,
     /// Ended by an error or a refusal.
     Failed,
@@ -146,6 +153,27 @@ pub struct Session {
     held: BTreeMap<DocId, Vec<SignedChange>>,
     /// Changes to ask the peer for explicitly, and how many times we asked for each document.
     needs: BTreeMap<DocId, (Vec<ChangeHash>, u32)>,
+    /// Documents whose changes from the peer were refused in this session, and why: they are
+    /// left as they are here, and the session goes on with the others.
+    refused: BTreeMap<DocId, RejectReason>,
+}
+
+/// Whether a refusal in the documents phase ends the session or only that document's part
+/// of it. Changes that only a hostile or broken peer sends (a bad signature, an actor that
+/// names no signer, bytes that do not decode, a non-member's change) end it. The others are
+/// verdicts an honest peer can disagree with for a while — a change it stored before it
+/// learned of a removal or a change of role, a race on a new id, a change stored by an
+/// older version that did not check what this one checks — and refusing one document must
+/// not keep the rest of the community from a newcomer.
+fn refuses_only_the_document(reason: &RejectReason) -> bool {
+    matches!(
+        reason,
+        RejectReason::NotReproducible { .. }
+            | RejectReason::Removed { .. }
+            | RejectReason::ReadOnly { .. }
+            | RejectReason::NotTheirs { .. }
+            | RejectReason::Schema { .. }
+    )
 }
 
 /// Most changes held back per session while their dependencies are requested.
@@ -204,6 +232,7 @@ impl Session {
             changed: BTreeSet::new(),
             held: BTreeMap::new(),
             needs: BTreeMap::new(),
+            refused: BTreeMap::new(),
         };
         s.stats.frames_sent += 1;
         Ok((s, hello))
@@ -232,6 +261,12 @@ impl Session {
     /// Counters so far.
     pub fn stats(&self) -> SessionStats {
         self.stats
+    }
+
+    /// Documents whose changes from the peer were refused, and why (the session went on with
+    /// the others; their changes were not stored).
+    pub fn refused_docs(&self) -> impl Iterator<Item = (&DocId, &RejectReason)> {
+        self.refused.iter()
     }
 
     /// Documents that changed here during the session.
@@ -514,6 +549,13 @@ impl Session {
             kind,
             id: doc,
         };
+        if self.refused.contains_key(&doc) {
+            // Refused earlier in this session: acknowledged, not answered.
+            self.received_sync += 1;
+            let mut out = Vec::new();
+            self.finish_turn(&mut out);
+            return Ok(out);
+        }
         let mut msg = Message::decode(message)
             .map_err(|e| SessionError::Protocol(format!("bad sync message: {e}")))?;
         if !msg.changes.is_empty() {
@@ -566,6 +608,14 @@ impl Session {
                         entry.0.push(missing);
                     }
                     self.held.insert(doc, batch);
+                }
+                Err(e) if self.phase == Phase::Documents && refuses_only_the_document(&e) => {
+                    self.needs.remove(&doc);
+                    self.refused.insert(doc, e);
+                    self.received_sync += 1;
+                    let mut out = Vec::new();
+                    self.finish_turn(&mut out);
+                    return Ok(out);
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -641,6 +691,9 @@ impl Session {
         id: DocId,
         replica: &mut impl Replica,
     ) -> Result<Option<Frame>, SessionError> {
+        if self.refused.contains_key(&id) {
+            return Ok(None);
+        }
         let Some(sync) = self.docs.get_mut(&id) else {
             return Ok(None);
         };

@@ -749,3 +749,53 @@ fn a_refused_frame_in_a_batch_keeps_what_came_before_it() {
             .is_none_or(|(_, d)| d.get_heads().is_empty())
     );
 }
+
+/// A verdict honest peers can disagree on for a while refuses only its document: Bea wrote
+/// a thread before she heard of her removal; Ana's side refuses that thread, and the session
+/// still brings both sides every other document.
+#[test]
+fn a_document_refused_on_an_honest_disagreement_does_not_stop_the_others() {
+    let mut rng = StdRng::seed_from_u64(12);
+    let (w, mut a) = world(&mut rng);
+    let mut b = MemoryReplica::default();
+    run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap();
+    let bid = w.bea.id();
+    write(&mut a, &w.ana, &w.cid, |tx| {
+        community::remove_member(tx, &bid, Timestamp(1))
+    });
+    let from_a = new_thread(&mut a, &w, &w.ana, &mut rng, "Written at Ana's");
+    // On Bea's side, which has not heard of the removal yet.
+    let beas = new_thread(
+        &mut b,
+        &w,
+        &w.bea,
+        &mut rng,
+        "Written by Bea, after her removal",
+    );
+    let anas = new_thread(
+        &mut b,
+        &w,
+        &w.ana,
+        &mut rng,
+        "Ana's, written on Bea's machine",
+    );
+    let (sa, sb) = run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap();
+    assert!(sa.is_done() && sb.is_done());
+    let refused: Vec<_> = sa.refused_docs().collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(*refused[0].0, beas.id);
+    assert!(
+        refused[0].1.to_string().contains("removed"),
+        "{}",
+        refused[0].1
+    );
+    assert!(
+        a.docs
+            .get(&beas.id)
+            .is_none_or(|(_, d)| d.get_heads().is_empty()),
+        "nothing of it stored"
+    );
+    assert_eq!(heads_of(&mut a, &anas), heads_of(&mut b, &anas));
+    assert_eq!(heads_of(&mut a, &from_a), heads_of(&mut b, &from_a));
+    assert_eq!(sb.refused_docs().count(), 0);
+}
