@@ -20,8 +20,8 @@
 
 mod amrepo;
 mod big;
+mod child;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -455,43 +455,58 @@ async fn converge(args: &Args, rows: &mut Vec<Row>) -> Result<()> {
             .target("< 100 MB per node"),
         );
     }
+    am_failed(rows, &name, &am);
     Ok(())
 }
 
+/// The longest a W1 node process may take to start, sync or report (a run takes seconds).
+const W1_CHILD_LIMIT: Duration = Duration::from_secs(120);
+
 /// One W1 reconcile: the responding node serves the profile at `ana`, the dialling node syncs
-/// the profile at `bea` with it; each reports on one JSON line.
+/// the profile at `bea` with it; each reports on one JSON line. A node that dies or stalls
+/// fails the run within [`W1_CHILD_LIMIT`].
 fn reconcile(ana: &Path, bea: &Path, c: &CommunityId) -> Result<(Value, Value)> {
     let me = std::env::current_exe()?;
-    let mut responder = Command::new(&me)
-        .arg("--child-serve")
-        .arg(ana)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let mut answers = BufReader::new(responder.stdout.take().context("no stdout")?);
-    let mut addr = String::new();
-    answers.read_line(&mut addr)?;
+    let limit = child::limit(W1_CHILD_LIMIT);
+    let mut responder = child::Bounded::spawn(
+        Command::new(&me)
+            .arg("--child-serve")
+            .arg(ana)
+            .stdin(Stdio::piped())
+            .stderr(Stdio::inherit()),
+        limit,
+    )
+    .context("the responding node")?;
+    let input = responder.stdin();
+    let addr = responder
+        .next_line()
+        .context("the responding node did not start")?;
     if addr.trim().is_empty() {
         bail!("the responding node did not start");
     }
-    let dialer = Command::new(&me)
-        .arg("--child-sync")
-        .arg(bea)
-        .arg(c.to_string())
-        .arg(addr.trim())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .output()?;
+    let dialer = child::output(
+        Command::new(&me)
+            .arg("--child-sync")
+            .arg(bea)
+            .arg(c.to_string())
+            .arg(addr.trim())
+            .stderr(Stdio::inherit()),
+        limit,
+    )
+    .context("the dialling node failed")?;
     // Closing its input tells the responder to stop and report.
-    drop(responder.stdin.take());
-    let mut line = String::new();
-    answers.read_line(&mut line)?;
-    responder.wait()?;
-    if !dialer.status.success() {
-        bail!("the dialling node failed");
-    }
-    let report: Value = serde_json::from_slice(&dialer.stdout)?;
+    drop(input);
+    let line = responder
+        .next_line()
+        .context("the responding node's report")?;
+    responder.finish().context("the responding node")?;
+    let report: Value = serde_json::from_str(
+        dialer
+            .iter()
+            .rev()
+            .find(|l| l.starts_with('{'))
+            .context("the dialling node's report")?,
+    )?;
     let served: Value = serde_json::from_str(&line).context("the responding node's report")?;
     Ok((report, served))
 }
@@ -612,13 +627,28 @@ fn child_sync(dir: &str, community: &str, addr: &str) -> Result<()> {
 }
 
 /// A row whose reference is an automerge-repo figure, or says why there is none.
-fn am_row(row: Row, am: &Result<Value, String>, pick: impl Fn(&Value) -> Option<f64>) -> Row {
+fn am_row(
+    row: Row,
+    am: &Result<Value, amrepo::Unavailable>,
+    pick: impl Fn(&Value) -> Option<f64>,
+) -> Row {
     match am {
         Ok(v) => match pick(v) {
             Some(x) => row.reference("automerge-repo", x),
             None => row.missing("automerge-repo", "no such figure in its output"),
         },
-        Err(why) => row.missing("automerge-repo", why),
+        Err(why) => row.missing("automerge-repo", &why.to_string()),
+    }
+}
+
+/// A `failed` row when the automerge-repo reference of `scenario` was run and gave nothing.
+fn am_failed(rows: &mut Vec<Row>, scenario: &str, am: &Result<Value, amrepo::Unavailable>) {
+    if let Err(amrepo::Unavailable::Failed(why)) = am {
+        eprintln!("{scenario}: the automerge-repo reference failed: {why}");
+        rows.push(Row::failed(
+            &format!("{scenario}, automerge-repo reference"),
+            why,
+        ));
     }
 }
 
@@ -744,6 +774,7 @@ async fn propagate(n: usize, posts: usize, rows: &mut Vec<Row>) -> Result<()> {
             .target("≤ the star's"),
         );
     }
+    am_failed(rows, &name, &am);
     Ok(())
 }
 
