@@ -11,6 +11,7 @@
 //! This never reads or writes a document; [`replace`] applies the splices to one.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::ops::Range;
 
 use automerge::transaction::Transactable;
@@ -47,16 +48,33 @@ pub fn replace<T: Transactable>(tx: &mut T, obj: &ObjId, new: &str) -> Result<()
 
 /// The splices that turn `old` into `new`, in order.
 pub fn splices(old: &str, new: &str) -> Vec<Splice> {
-    let old: Vec<char> = old.chars().collect();
-    let new: Vec<char> = new.chars().collect();
+    // The common start and end first, on bytes (most edits are small and this is the whole
+    // cost of finding them), backed off to character boundaries.
+    let (o, n) = (old.as_bytes(), new.as_bytes());
+    let mut pre = o.iter().zip(n).take_while(|(x, y)| x == y).count();
+    while !(old.is_char_boundary(pre) && new.is_char_boundary(pre)) {
+        pre -= 1;
+    }
+    let mut suf = o[pre..]
+        .iter()
+        .rev()
+        .zip(n[pre..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    while !(old.is_char_boundary(o.len() - suf) && new.is_char_boundary(n.len() - suf)) {
+        suf -= 1;
+    }
+    let old: Vec<char> = old[pre..o.len() - suf].chars().collect();
+    let new_mid: Vec<char> = new[pre..n.len() - suf].chars().collect();
     let mut d = Differ {
         old: &old,
-        new: &new,
+        new: &new_mid,
         budget: BUDGET,
         out: Vec::new(),
+        base: new[..pre].chars().count(),
         shift: 0,
     };
-    d.refine(0..old.len(), 0..new.len(), Level::Lines);
+    d.refine(0..old.len(), 0..new_mid.len(), Level::Lines);
     d.out
 }
 
@@ -72,6 +90,8 @@ struct Differ<'a> {
     new: &'a [char],
     budget: usize,
     out: Vec<Splice>,
+    /// Where `old` starts in the text, in characters.
+    base: usize,
     /// How far the text as spliced so far has moved positions of `old` (inserted − deleted).
     shift: isize,
 }
@@ -95,7 +115,10 @@ impl Differ<'_> {
             Level::Words => Some(Level::Chars),
             Level::Chars => None,
         }) else {
-            match myers(a, b, &mut self.budget) {
+            match (!hopeless(a, b))
+                .then(|| myers(a, b, &mut self.budget))
+                .flatten()
+            {
                 Some(script) => self.walk(&script, o.start, n.start, |d, o, n| d.emit(o, n)),
                 None => self.emit(o, n),
             }
@@ -111,7 +134,10 @@ impl Differ<'_> {
             return;
         }
         let (ia, ib) = intern(a, &ta, b, &tb);
-        let Some(script) = myers(&ia, &ib, &mut self.budget) else {
+        let Some(script) = (!hopeless(&ia, &ib))
+            .then(|| myers(&ia, &ib, &mut self.budget))
+            .flatten()
+        else {
             self.emit(o, n);
             return;
         };
@@ -163,7 +189,7 @@ impl Differ<'_> {
         if o.is_empty() && n.is_empty() {
             return;
         }
-        let at = o.start.saturating_add_signed(self.shift);
+        let at = (self.base + o.start).saturating_add_signed(self.shift);
         let insert: String = self.new[n.clone()].iter().collect();
         self.shift += n.len() as isize - o.len() as isize;
         self.out.push(Splice {
@@ -233,6 +259,29 @@ fn intern<'t>(
     let ia = number(a, ta);
     let ib = number(b, tb);
     (ia, ib)
+}
+
+/// Whether `a` and `b` share too little for Myers to finish within [`MAX_EDITS`]: every
+/// token of one side without a partner on the other is at least one edit. Cheap (linear),
+/// so a rewrite is recognised without searching.
+fn hopeless<T: Hash + Eq>(a: &[T], b: &[T]) -> bool {
+    if a.len().abs_diff(b.len()) > MAX_EDITS {
+        return true;
+    }
+    let mut count: HashMap<&T, isize> = HashMap::new();
+    for t in a {
+        *count.entry(t).or_default() += 1;
+    }
+    let mut common = 0;
+    for t in b {
+        if let Some(c) = count.get_mut(t)
+            && *c > 0
+        {
+            *c -= 1;
+            common += 1;
+        }
+    }
+    a.len() + b.len() - 2 * common > MAX_EDITS
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -388,6 +437,17 @@ mod tests {
         let s = check("né café ☕ ok", "né thé ☕ ok!");
         assert!(s.iter().all(|s| s.at <= 12));
         check("🙂🙃", "🙃🙂");
+        // Characters sharing their first byte (é, è) or their last (©, é): splices never
+        // split them.
+        let one = |at: usize, insert: &str| {
+            vec![Splice {
+                at,
+                delete: 1,
+                insert: insert.into(),
+            }]
+        };
+        assert_eq!(check("aé!", "aè!"), one(1, "è"));
+        assert_eq!(check("x©y", "xéy"), one(1, "é"));
         check("e\u{301}e", "ee\u{301}");
     }
 
