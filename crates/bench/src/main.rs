@@ -13,6 +13,8 @@
 //!   sync-server star.
 //! - W3 cold open, W4 signed ingest, W5 local write on one big community (`--big-posts`
 //!   posts over `--big-threads` threads, `--entries` repertoire entries): see `big.rs`.
+//! - W6 entry replace: a one-character edit and a total rewrite of a 20,000- and a
+//!   1,000,000-character entry, sent as the whole text; see `replace.rs`.
 //!
 //! The automerge-repo references run `node bench/automerge-repo/bench.js` when Node and the
 //! packages (`npm ci` there) are present, and are reported as skipped otherwise. Timings on a
@@ -21,6 +23,7 @@
 mod amrepo;
 mod big;
 mod child;
+mod replace;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -59,7 +62,7 @@ impl Args {
     }
 }
 
-const USAGE: &str = "usage: commonplace-bench [--quick] [--only W1,W2,W3,W4,W5] [--posts N] [--threads N] \
+const USAGE: &str = "usage: commonplace-bench [--quick] [--only W1,W2,W3,W4,W5,W6] [--posts N] [--threads N] \
 [--big-posts N] [--big-threads N] [--entries N] [--writes N] [--live-nodes N,N] [--json FILE]";
 
 fn parse_args() -> Result<Args> {
@@ -847,6 +850,15 @@ fn main() -> Result<()> {
     if args.runs("W3") || args.runs("W4") || args.runs("W5") {
         let r = big::run(args.big, &mut rows);
         failed(&mut rows, "W3–W5 big community", r);
+    }
+    if args.runs("W6") {
+        let sizes: &[usize] = if args.quick {
+            &[20_000, 100_000]
+        } else {
+            &[20_000, 1_000_000]
+        };
+        let r = replace::run(sizes, &mut rows);
+        failed(&mut rows, "W6 entry replace", r);
     }
     let any_failed = rows.iter().any(|r| r.value.is_none());
     print_table(&rows);
