@@ -183,6 +183,21 @@ fn members_replacing_different_paragraphs_of_one_entry_keep_both_edits() {
         );
     assert_eq!(ana.entry(&entry).unwrap().body, both);
     assert_eq!(bea.entry(&entry).unwrap().body, both);
+    // And different words of one line.
+    let by_ana = both.replace("Paragraph 100: rest", "Paragraph 100: pause");
+    let by_bea = both.replace(
+        "Paragraph 100: rest between rounds, drink",
+        "Paragraph 100: rest between rounds, sip",
+    );
+    ana.edit_entry(&entry, &TextEdit::Replace(by_ana)).unwrap();
+    bea.edit_entry(&entry, &TextEdit::Replace(by_bea)).unwrap();
+    sync(&ana, &bea, &c).unwrap();
+    let both = both.replace(
+        "Paragraph 100: rest between rounds, drink",
+        "Paragraph 100: pause between rounds, sip",
+    );
+    assert_eq!(ana.entry(&entry).unwrap().body, both);
+    assert_eq!(bea.entry(&entry).unwrap().body, both);
 }
 
 #[test]
