@@ -7,10 +7,10 @@
 //! the model's own writers and signing every change exactly as a node does gives the same
 //! bytes a real export would, and importing them is W4 itself.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use automerge::transaction::CommitOptions;
@@ -29,7 +29,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::{Row, peak_rss_mb, percentile};
+use crate::{Row, child, peak_rss_mb, percentile};
 
 /// Sizes of the big community.
 #[derive(Debug, Clone, Copy)]
@@ -338,19 +338,19 @@ pub fn run(sizes: Sizes, rows: &mut Vec<Row>) -> Result<()> {
         let mut v = Vec::new();
         for _ in 0..3 {
             let t = Instant::now();
-            let out = Command::new(&cli)
-                .args([
-                    "--profile",
-                    &dir.display().to_string(),
-                    "--json",
-                    "thread",
-                    "list",
-                ])
-                .stderr(Stdio::inherit())
-                .output()?;
-            if !out.status.success() {
-                bail!("commonplace thread list failed");
-            }
+            child::output(
+                Command::new(&cli)
+                    .args([
+                        "--profile",
+                        &dir.display().to_string(),
+                        "--json",
+                        "thread",
+                        "list",
+                    ])
+                    .stderr(Stdio::inherit()),
+                child::limit(CHILD_LIMIT),
+            )
+            .context("commonplace thread list failed")?;
             v.push(t.elapsed().as_secs_f64());
         }
         let t = v.iter().copied().fold(f64::INFINITY, f64::min);
@@ -445,20 +445,26 @@ fn ingest_references(docs: &[GenDoc], signer: &MemberId) -> Result<((f64, f64), 
     Ok((verify_t, apply_t))
 }
 
+/// The longest a W3 child may take (a cold open takes milliseconds, a load of everything a
+/// second or two).
+const CHILD_LIMIT: Duration = Duration::from_secs(120);
+
 /// Spawns this program in a child mode; returns the time from spawn to its answer line, its
-/// peak RSS, and the answer.
+/// peak RSS, and the answer. A child that dies or stalls fails within [`CHILD_LIMIT`].
 fn child(me: &Path, args: &[&str]) -> Result<(f64, f64, Value)> {
     let started = Instant::now();
-    let mut p = Command::new(me)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let mut line = String::new();
-    BufReader::new(p.stdout.take().context("no stdout")?).read_line(&mut line)?;
+    let mut p = child::Bounded::spawn(
+        Command::new(me)
+            .args(args)
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit()),
+        child::limit(CHILD_LIMIT),
+    )
+    .with_context(|| format!("child {args:?}"))?;
+    let line = p.next_line().with_context(|| format!("child {args:?}"))?;
     let t = started.elapsed().as_secs_f64();
-    let status = p.wait()?;
-    if !status.success() || line.is_empty() {
+    p.finish().with_context(|| format!("child {args:?}"))?;
+    if line.is_empty() {
         bail!("child {args:?} failed");
     }
     let v: Value = serde_json::from_str(&line)?;

@@ -13,6 +13,8 @@
 //!   sync-server star.
 //! - W3 cold open, W4 signed ingest, W5 local write on one big community (`--big-posts`
 //!   posts over `--big-threads` threads, `--entries` repertoire entries): see `big.rs`.
+//! - W6 entry replace: a one-character edit and a total rewrite of a 20,000- and a
+//!   1,000,000-character entry, sent as the whole text; see `replace.rs`.
 //!
 //! The automerge-repo references run `node bench/automerge-repo/bench.js` when Node and the
 //! packages (`npm ci` there) are present, and are reported as skipped otherwise. Timings on a
@@ -20,8 +22,9 @@
 
 mod amrepo;
 mod big;
+mod child;
+mod replace;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -59,7 +62,7 @@ impl Args {
     }
 }
 
-const USAGE: &str = "usage: commonplace-bench [--quick] [--only W1,W2,W3,W4,W5] [--posts N] [--threads N] \
+const USAGE: &str = "usage: commonplace-bench [--quick] [--only W1,W2,W3,W4,W5,W6] [--posts N] [--threads N] \
 [--big-posts N] [--big-threads N] [--entries N] [--writes N] [--live-nodes N,N] [--json FILE]";
 
 fn parse_args() -> Result<Args> {
@@ -455,43 +458,58 @@ async fn converge(args: &Args, rows: &mut Vec<Row>) -> Result<()> {
             .target("< 100 MB per node"),
         );
     }
+    am_failed(rows, &name, &am);
     Ok(())
 }
 
+/// The longest a W1 node process may take to start, sync or report (a run takes seconds).
+const W1_CHILD_LIMIT: Duration = Duration::from_secs(120);
+
 /// One W1 reconcile: the responding node serves the profile at `ana`, the dialling node syncs
-/// the profile at `bea` with it; each reports on one JSON line.
+/// the profile at `bea` with it; each reports on one JSON line. A node that dies or stalls
+/// fails the run within [`W1_CHILD_LIMIT`].
 fn reconcile(ana: &Path, bea: &Path, c: &CommunityId) -> Result<(Value, Value)> {
     let me = std::env::current_exe()?;
-    let mut responder = Command::new(&me)
-        .arg("--child-serve")
-        .arg(ana)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let mut answers = BufReader::new(responder.stdout.take().context("no stdout")?);
-    let mut addr = String::new();
-    answers.read_line(&mut addr)?;
+    let limit = child::limit(W1_CHILD_LIMIT);
+    let mut responder = child::Bounded::spawn(
+        Command::new(&me)
+            .arg("--child-serve")
+            .arg(ana)
+            .stdin(Stdio::piped())
+            .stderr(Stdio::inherit()),
+        limit,
+    )
+    .context("the responding node")?;
+    let input = responder.stdin();
+    let addr = responder
+        .next_line()
+        .context("the responding node did not start")?;
     if addr.trim().is_empty() {
         bail!("the responding node did not start");
     }
-    let dialer = Command::new(&me)
-        .arg("--child-sync")
-        .arg(bea)
-        .arg(c.to_string())
-        .arg(addr.trim())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .output()?;
+    let dialer = child::output(
+        Command::new(&me)
+            .arg("--child-sync")
+            .arg(bea)
+            .arg(c.to_string())
+            .arg(addr.trim())
+            .stderr(Stdio::inherit()),
+        limit,
+    )
+    .context("the dialling node failed")?;
     // Closing its input tells the responder to stop and report.
-    drop(responder.stdin.take());
-    let mut line = String::new();
-    answers.read_line(&mut line)?;
-    responder.wait()?;
-    if !dialer.status.success() {
-        bail!("the dialling node failed");
-    }
-    let report: Value = serde_json::from_slice(&dialer.stdout)?;
+    drop(input);
+    let line = responder
+        .next_line()
+        .context("the responding node's report")?;
+    responder.finish().context("the responding node")?;
+    let report: Value = serde_json::from_str(
+        dialer
+            .iter()
+            .rev()
+            .find(|l| l.starts_with('{'))
+            .context("the dialling node's report")?,
+    )?;
     let served: Value = serde_json::from_str(&line).context("the responding node's report")?;
     Ok((report, served))
 }
@@ -612,13 +630,28 @@ fn child_sync(dir: &str, community: &str, addr: &str) -> Result<()> {
 }
 
 /// A row whose reference is an automerge-repo figure, or says why there is none.
-fn am_row(row: Row, am: &Result<Value, String>, pick: impl Fn(&Value) -> Option<f64>) -> Row {
+fn am_row(
+    row: Row,
+    am: &Result<Value, amrepo::Unavailable>,
+    pick: impl Fn(&Value) -> Option<f64>,
+) -> Row {
     match am {
         Ok(v) => match pick(v) {
             Some(x) => row.reference("automerge-repo", x),
             None => row.missing("automerge-repo", "no such figure in its output"),
         },
-        Err(why) => row.missing("automerge-repo", why),
+        Err(why) => row.missing("automerge-repo", &why.to_string()),
+    }
+}
+
+/// A `failed` row when the automerge-repo reference of `scenario` was run and gave nothing.
+fn am_failed(rows: &mut Vec<Row>, scenario: &str, am: &Result<Value, amrepo::Unavailable>) {
+    if let Err(amrepo::Unavailable::Failed(why)) = am {
+        eprintln!("{scenario}: the automerge-repo reference failed: {why}");
+        rows.push(Row::failed(
+            &format!("{scenario}, automerge-repo reference"),
+            why,
+        ));
     }
 }
 
@@ -744,6 +777,7 @@ async fn propagate(n: usize, posts: usize, rows: &mut Vec<Row>) -> Result<()> {
             .target("≤ the star's"),
         );
     }
+    am_failed(rows, &name, &am);
     Ok(())
 }
 
@@ -816,6 +850,15 @@ fn main() -> Result<()> {
     if args.runs("W3") || args.runs("W4") || args.runs("W5") {
         let r = big::run(args.big, &mut rows);
         failed(&mut rows, "W3–W5 big community", r);
+    }
+    if args.runs("W6") {
+        let sizes: &[usize] = if args.quick {
+            &[20_000, 100_000]
+        } else {
+            &[20_000, 1_000_000]
+        };
+        let r = replace::run(sizes, &mut rows);
+        failed(&mut rows, "W6 entry replace", r);
     }
     let any_failed = rows.iter().any(|r| r.value.is_none());
     print_table(&rows);

@@ -166,7 +166,7 @@ pub fn edit<T: Transactable>(
     match edit {
         TextEdit::Replace(new) => {
             validate::paragraph("body", new, MAX_ENTRY_BODY)?;
-            tx.update_text(&text, new)?;
+            crate::splice::replace(tx, &text, new)?;
         }
         TextEdit::Append(more) => {
             validate::paragraph("body", more, MAX_ENTRY_BODY.saturating_sub(len))?;

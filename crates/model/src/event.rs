@@ -402,7 +402,7 @@ pub fn edit_notes<T: Transactable>(tx: &mut T, edit: &TextEdit) -> Result<(), Sc
     match edit {
         TextEdit::Replace(new) => {
             validate::paragraph("notes", new, MAX_NOTES)?;
-            tx.update_text(&text, new)?;
+            crate::splice::replace(tx, &text, new)?;
         }
         TextEdit::Append(more) => {
             validate::paragraph("notes", more, MAX_NOTES.saturating_sub(len))?;

@@ -37,6 +37,7 @@ mod error;
 mod kinds;
 mod read;
 mod signed;
+mod splice;
 
 pub mod activity;
 pub mod admission;

@@ -127,3 +127,114 @@ fn a_non_member_may_not_sync() {
     assert!(!ana.may_sync(&c, &eve.member_id()).unwrap());
     assert!(ana.may_sync(&c, &ana.member_id()).unwrap());
 }
+
+/// A community of Ana and Bea with one entry holding `body`, synced to both.
+fn shared_entry(root: &std::path::Path, body: &str) -> (Node, Node, commonplace_base::DocId) {
+    let ana = node(root, "ana");
+    let bea = node(root, "bea");
+    let c = ana
+        .create_community(&NewCommunity {
+            name: "Nurses".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    ana.add_member(&c, &bea.member_id(), "Bea", Role::Member)
+        .unwrap();
+    let entry = ana
+        .create_entry(
+            &c,
+            &NewEntry {
+                kind: commonplace_model::EntryKind::Method,
+                title: Some("Night shift handbook".into()),
+                body: Some(body.into()),
+                tags: vec![],
+                from_thread: None,
+            },
+        )
+        .unwrap();
+    sync(&ana, &bea, &c).unwrap();
+    assert_eq!(bea.entry(&entry).unwrap().body, body);
+    (ana, bea, entry)
+}
+
+#[test]
+fn members_replacing_different_paragraphs_of_one_entry_keep_both_edits() {
+    let root = tempfile::tempdir().unwrap();
+    let body: String = (0..300)
+        .map(|i| format!("Paragraph {i}: rest between rounds, drink water.\n\n"))
+        .collect();
+    let (ana, bea, entry) = shared_entry(root.path(), &body);
+    let c = ana.entry(&entry).unwrap().community;
+    // Each replaces the whole text, as an editor saving does, changing a different paragraph
+    // (and Bea two words of one line), without having seen the other's edit.
+    let by_ana = body.replace("Paragraph 7: rest", "Paragraph 7: always rest");
+    let by_bea = body.replace(
+        "Paragraph 250: rest between rounds, drink water.",
+        "Paragraph 250: nap between rounds, drink tea.",
+    );
+    ana.edit_entry(&entry, &TextEdit::Replace(by_ana)).unwrap();
+    bea.edit_entry(&entry, &TextEdit::Replace(by_bea)).unwrap();
+    sync(&ana, &bea, &c).unwrap();
+    let both = body
+        .replace("Paragraph 7: rest", "Paragraph 7: always rest")
+        .replace(
+            "Paragraph 250: rest between rounds, drink water.",
+            "Paragraph 250: nap between rounds, drink tea.",
+        );
+    assert_eq!(ana.entry(&entry).unwrap().body, both);
+    assert_eq!(bea.entry(&entry).unwrap().body, both);
+    // And different words of one line.
+    let by_ana = both.replace("Paragraph 100: rest", "Paragraph 100: pause");
+    let by_bea = both.replace(
+        "Paragraph 100: rest between rounds, drink",
+        "Paragraph 100: rest between rounds, sip",
+    );
+    ana.edit_entry(&entry, &TextEdit::Replace(by_ana)).unwrap();
+    bea.edit_entry(&entry, &TextEdit::Replace(by_bea)).unwrap();
+    sync(&ana, &bea, &c).unwrap();
+    let both = both.replace(
+        "Paragraph 100: rest between rounds, drink",
+        "Paragraph 100: pause between rounds, sip",
+    );
+    assert_eq!(ana.entry(&entry).unwrap().body, both);
+    assert_eq!(bea.entry(&entry).unwrap().body, both);
+}
+
+#[test]
+fn replacing_a_million_characters_is_bounded_work() {
+    let root = tempfile::tempdir().unwrap();
+    let ana = node(root.path(), "ana");
+    let c = ana
+        .create_community(&NewCommunity {
+            name: "Nurses".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    // Just under the limit of an entry's body, in lines as prose comes.
+    let line = "Check the drip rate, then the patient's comfort, then the chart.\n";
+    let body = line.repeat(commonplace_model::entry::MAX_ENTRY_BODY / line.len());
+    let entry = ana
+        .create_entry(
+            &c,
+            &NewEntry {
+                kind: commonplace_model::EntryKind::Method,
+                title: Some("Night shift handbook".into()),
+                body: Some(body.clone()),
+                tags: vec![],
+                from_thread: None,
+            },
+        )
+        .unwrap();
+    // One character in the middle: a splice of one character.
+    let mut small = body.clone();
+    small.replace_range(body.len() / 2..body.len() / 2 + 1, "K");
+    ana.edit_entry(&entry, &TextEdit::Replace(small.clone()))
+        .unwrap();
+    assert_eq!(ana.entry(&entry).unwrap().body, small);
+    // A total rewrite: one splice of the whole text (before, a diff that never finished).
+    let other = "Every hour: water, a walk, a word with the next shift.\n"
+        .repeat(commonplace_model::entry::MAX_ENTRY_BODY / 56);
+    ana.edit_entry(&entry, &TextEdit::Replace(other.clone()))
+        .unwrap();
+    assert_eq!(ana.entry(&entry).unwrap().body, other);
+}
