@@ -77,7 +77,10 @@ pub struct RosterMember {
     pub removed_at: Option<Timestamp>,
     /// For a member whose role may not write (an observer), when that role was given: the
     /// timestamp of the coordinator's change that set it. Their earlier changes, made while
-    /// they could write, stay valid (see `verify`).
+    /// they could write, stay valid (see `verify`). Read from the community document's
+    /// history, not stored with the roster (see [`fill_read_only_since`]).
+    #[serde(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub read_only_since: Option<Timestamp>,
 }
 
@@ -317,6 +320,25 @@ pub fn read(doc: &Automerge) -> Result<Community, SchemaError> {
         roster: read_roster(v)?,
         created_at: Timestamp(v.opt_i64(&ROOT, "created_at").unwrap_or_default()),
     })
+}
+
+/// Fills in [`RosterMember::read_only_since`] from the community document, for a roster
+/// that came from somewhere that does not keep it (the store's index record). Only members
+/// whose role may not write are looked up.
+pub fn fill_read_only_since(doc: &Automerge, roster: &mut Roster) {
+    let v = View::now(doc);
+    let Some(members_obj) = v.obj(&ROOT, "members", ObjType::Map) else {
+        return;
+    };
+    for (id, m) in roster.members.iter_mut() {
+        if m.role.can_contribute() {
+            continue;
+        }
+        m.read_only_since = v
+            .obj(&members_obj, &id.to_string(), ObjType::Map)
+            .and_then(|entry| v.written_at(&entry, "role"))
+            .map(Timestamp);
+    }
 }
 
 /// The roster as of `heads`: what a change with those dependencies could see.

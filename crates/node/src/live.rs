@@ -317,7 +317,7 @@ impl Node {
                 claimed: DocKind::Community.as_str(),
             });
         }
-        let Some(community) = self
+        let Some(mut community) = self
             .store()
             .community(&a.community)
             .map_err(|e| store_err(e.to_string()))?
@@ -327,6 +327,24 @@ impl Node {
         // The document lock for the whole check and commit, as a sync frame holds it: no
         // other writer can move the document between our read of it and our commit.
         let mut cache = self.lock_docs();
+        if community
+            .roster
+            .members
+            .values()
+            .any(|m| !m.role.can_contribute())
+        {
+            let community_doc = DocRef::community(a.community).id;
+            if let Some(r) = self
+                .store()
+                .doc_record(&community_doc)
+                .map_err(|e| store_err(e.to_string()))?
+            {
+                let doc = self
+                    .loaded(&mut cache, &community_doc, &r)
+                    .map_err(|e| store_err(e.to_string()))?;
+                commonplace_model::community::fill_read_only_since(doc, &mut community.roster);
+            }
+        }
         let rec = self
             .store()
             .doc_record(&a.doc)

@@ -6,7 +6,7 @@ use std::sync::MutexGuard;
 use automerge::{Automerge, ChangeHash};
 use commonplace_base::{CommunityId, DocId, MemberId, Signature};
 use commonplace_model::verify::Verified;
-use commonplace_model::{DocRef, Genesis, Roster, new_document};
+use commonplace_model::{DocRef, Genesis, Roster, community, new_document};
 use commonplace_sync::{DocHeads, Frame, Replica, ReplicaError, Session, SessionError};
 
 use crate::node::{doc_write, row_of};
@@ -47,13 +47,16 @@ fn replica_err(e: impl std::fmt::Display) -> ReplicaError {
 
 impl Replica for NodeReplica<'_> {
     fn community(&mut self, id: &CommunityId) -> Result<Option<(Genesis, Roster)>, ReplicaError> {
-        self.flush_if(&DocRef::community(*id).id)?;
-        Ok(self
-            .node
-            .store()
-            .community(id)
-            .map_err(replica_err)?
-            .map(|c| (c.genesis, c.roster)))
+        let community_doc = DocRef::community(*id);
+        self.flush_if(&community_doc.id)?;
+        let Some(c) = self.node.store().community(id).map_err(replica_err)? else {
+            return Ok(None);
+        };
+        let mut roster = c.roster;
+        if roster.members.values().any(|m| !m.role.can_contribute()) {
+            community::fill_read_only_since(self.doc(&community_doc)?, &mut roster);
+        }
+        Ok(Some((c.genesis, roster)))
     }
 
     fn manifest(&mut self, id: &CommunityId) -> Result<Vec<DocHeads>, ReplicaError> {
