@@ -109,8 +109,17 @@ async fn two_peers_sync_over_quic() {
     let a = Online::start(ana.clone(), loopback()).await.unwrap();
     let b = Online::start(bea.clone(), loopback()).await.unwrap();
     let report = b.sync_with(a.addr(), c).await.unwrap();
-    assert!(report.stats.changes_received >= 200, "{report:?}");
-    assert!(report.stats.changes_sent >= 200, "{report:?}");
+    // Coming online, Ana's node may start a catch-up session with Bea's at the same moment:
+    // then one direction travels in that session, not in this one. Together they carry both.
+    assert!(
+        report.stats.changes_received + report.stats.changes_sent >= 200,
+        "{report:?}"
+    );
+    // The other session, if there is one, finishes within moments.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while bea.thread(&t).unwrap().replies.len() < 400 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert_eq!(ana.thread(&t).unwrap(), bea.thread(&t).unwrap());
     assert_eq!(ana.thread(&t).unwrap().replies.len(), 400);
     assert_eq!(
