@@ -6,29 +6,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use common::{loopback, node};
 use commonplace_base::{CommunityId, DocId, SecretKey};
 use commonplace_model::{ActivityKind, Role};
 use commonplace_net::{GOSSIP_REFUSED, GOSSIP_REFUSED_REASON, topic_of};
-use commonplace_node::{NetConfig, NewCommunity, NewThread, Node, Online, Profile, RelayConfig};
+use commonplace_node::{NewCommunity, NewThread, Node, Online};
 use n0_future::StreamExt;
 
 /// How long a post is given to leak before the test says it did not.
 const NO_LEAK: Duration = Duration::from_secs(8);
-
-fn loopback() -> NetConfig {
-    NetConfig {
-        bind: Some("127.0.0.1:0".parse::<SocketAddr>().unwrap()),
-        relay: RelayConfig::Disabled,
-        ..NetConfig::default()
-    }
-}
-
-fn node(root: &std::path::Path, name: &str) -> Node {
-    Node::init(Profile::at(root.join(name)), name, None, None).unwrap()
-}
 
 /// Waits (bounded, 30 s: the gossip mesh can take seconds to form on a loaded machine) until
 /// `check` holds.

@@ -10,21 +10,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use automerge::sync::{ChunkList, Message};
 use automerge::transaction::{CommitOptions, Transaction};
 use automerge::{ActorId, Change, ChangeHash};
+use common::{loopback, node};
 use commonplace_base::{CommunityId, DocId, MemberId, SecretKey, Timestamp, actor};
 use commonplace_model::{
     ActivityKind, DocKind, DocRef, Genesis, Role, SchemaError, ThreadSummary, bundle, community,
     new_document, thread,
 };
 use commonplace_net::{SYNC_ALPN, write_frame};
-use commonplace_node::{
-    NetConfig, NewCommunity, NewThread, Node, Online, Profile, RelayConfig, ThreadFilter,
-};
+use commonplace_node::{NetConfig, NewCommunity, NewThread, Node, Online, ThreadFilter};
 use commonplace_sync::memory::MemoryReplica;
 use commonplace_sync::{Frame, MAX_FRAME_BYTES, PROTOCOL_VERSION, Replica, Session, SessionError};
 use iroh::endpoint::{Connection, ReadExactError, RecvStream, SendStream};
@@ -36,23 +37,11 @@ const ANSWER: Duration = Duration::from_secs(10);
 
 // ---- the honest side ------------------------------------------------------------------------
 
-fn loopback() -> NetConfig {
-    NetConfig {
-        bind: Some("127.0.0.1:0".parse::<SocketAddr>().unwrap()),
-        relay: RelayConfig::Disabled,
-        ..NetConfig::default()
-    }
-}
-
 fn loopback_idle(idle: Duration) -> NetConfig {
     NetConfig {
         idle_timeout: idle,
         ..loopback()
     }
-}
-
-fn node(root: &std::path::Path, name: &str) -> Node {
-    Node::init(Profile::at(root.join(name)), name, None, None).unwrap()
 }
 
 /// Keys with fixed seeds: the hostile member, a member removed again, and an outsider.

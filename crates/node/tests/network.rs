@@ -2,24 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
+mod common;
 
+use common::{loopback, node};
 use commonplace_model::{ActivityKind, Role};
-use commonplace_node::{
-    NetConfig, NewCommunity, NewThread, Node, Online, Profile, RelayConfig, ThreadFilter,
-};
-
-fn loopback() -> NetConfig {
-    NetConfig {
-        bind: Some("127.0.0.1:0".parse::<SocketAddr>().unwrap()),
-        relay: RelayConfig::Disabled,
-        ..NetConfig::default()
-    }
-}
-
-fn node(root: &std::path::Path, name: &str) -> Node {
-    Node::init(Profile::at(root.join(name)), name, None, None).unwrap()
-}
+use commonplace_node::{NetConfig, NewCommunity, NewThread, Node, Online, ThreadFilter};
 
 /// Five nodes in temporary profiles and the community they share (the first founded it).
 async fn five() -> (tempfile::TempDir, Vec<Node>, commonplace_base::CommunityId) {

@@ -3,13 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::node;
 use commonplace_model::{ActivityKind, Role, TextEdit};
 use commonplace_node::{NewCommunity, NewEntry, NewThread, Node, Profile, ThreadFilter};
 use commonplace_sync::Frame;
-
-fn node(root: &std::path::Path, name: &str) -> Node {
-    Node::init(Profile::at(root.join(name)), name, None, None).unwrap()
-}
 
 /// Runs one session between `a` and `b` about the community, frames passed in order.
 fn sync(a: &Node, b: &Node, c: &commonplace_base::CommunityId) -> Result<(), String> {
