@@ -17,8 +17,9 @@ use commonplace_model::{
 };
 use commonplace_node::{
     CommunityOverview, EntryFilter, EntryView, ErrorCode, EventView, Identity, ImportReport,
-    Invite, NewCommunity, NewEntry, NewEvent, NewThread, NodeEvent, Occurrence, PeerStatus,
-    RelayMode, SyncRecord, SyncStatus, ThreadFilter, ThreadState, Unshared,
+    Invite, NewCommunity, NewEntry, NewEvent, NewThread, NodeEvent, Occurrence, PeerOutcome,
+    PeerStatus, RelayMode, SyncNowReport, SyncRecord, SyncStatus, ThreadFilter, ThreadState,
+    Unshared,
 };
 use ts_rs::{Config, TS};
 
@@ -86,6 +87,8 @@ pub fn typescript() -> String {
         PeerStatus,
         Unshared,
         SyncStatus,
+        PeerOutcome,
+        SyncNowReport,
         ImportReport,
         NodeEvent,
         EventKind,

@@ -17,7 +17,7 @@ use commonplace_model::{
 use commonplace_node::{
     CommunityOverview, EntryFilter, EntryView, ErrorCode, EventView, Identity, ImportReport,
     Invite, NewCommunity, NewEntry, NewEvent, NewThread, Node, NodeError, Occurrence, RelayMode,
-    SyncStatus, ThreadFilter, write_atomically,
+    SyncNowReport, SyncStatus, ThreadFilter, write_atomically,
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -121,6 +121,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         sync_status,
         sync_now,
         sync_with,
+        recover,
         set_relay,
         export_community,
         import_bundle,
@@ -396,14 +397,20 @@ async fn remove_member(state: St<'_>, community: CommunityId, member: MemberId) 
 #[tauri::command]
 async fn sync_status(state: St<'_>) -> Res<SyncStatus> {
     let online = state.online.read().await.clone();
-    Ok(state.node()?.sync_status(online.as_ref())?)
+    let mut status = state.node()?.sync_status(online.as_ref())?;
+    if online.is_none()
+        && let Some(relay) = state.options.lock().ok().and_then(|o| o.relay.clone())
+    {
+        // Offline: the relays it will run with are the flag's, not the profile's.
+        status.relay = relay;
+    }
+    Ok(status)
 }
 
 #[tauri::command]
-async fn sync_now(state: St<'_>) -> Res<SyncStatus> {
+async fn sync_now(state: St<'_>) -> Res<SyncNowReport> {
     let online = state.online().await?;
-    online.sync_known_peers(None).await?;
-    Ok(state.node()?.sync_status(Some(&online))?)
+    Ok(online.sync_now().await?)
 }
 
 #[tauri::command]
@@ -411,6 +418,13 @@ async fn sync_with(state: St<'_>, address: String) -> Res<SyncStatus> {
     let online = state.online().await?;
     online.sync_address(&address).await?;
     Ok(state.node()?.sync_status(Some(&online))?)
+}
+
+/// Gets this member's communities back from another member's node (after a key restore).
+#[tauri::command]
+async fn recover(state: St<'_>, address: String) -> Res<Vec<String>> {
+    let online = state.online().await?;
+    Ok(online.recover_address(&address).await?)
 }
 
 #[tauri::command]

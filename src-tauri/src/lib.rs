@@ -250,6 +250,11 @@ pub(crate) async fn go_online(
 
 fn emit_node_event(app: &AppHandle, ev: &NodeEvent) {
     let name = match ev {
+        // Only the status changes: who is connected.
+        NodeEvent::PeersChanged => {
+            let _ = app.emit("sync:changed", ());
+            return;
+        }
         NodeEvent::CommunityChanged { .. } => "node:community-changed",
         NodeEvent::ThreadChanged { .. } => "node:thread-changed",
         NodeEvent::EntryChanged { .. } => "node:entry-changed",

@@ -178,11 +178,29 @@ pub async fn sync(
         let mut results = Vec::new();
         match ticket {
             Some(ticket) => {
-                let communities = match community {
+                // Communities of ours that their node holds and this one does not (a key
+                // restored on a new computer) come back first.
+                let mut recovered = Vec::new();
+                if community.is_none() {
+                    match online.recover_from(ticket.0.clone()).await {
+                        Ok(got) => {
+                            for (c, r) in got {
+                                recovered.push(c);
+                                results.push((ticket.0.id.as_bytes().to_owned(), c, r));
+                            }
+                        }
+                        Err(e) if node.community_ids()?.is_empty() => return Err(e.into()),
+                        Err(e) => tracing::info!("could not ask what the peer holds: {e}"),
+                    }
+                }
+                let communities: Vec<CommunityId> = match community {
                     Some(c) => vec![c],
                     None => node.community_ids()?,
-                };
-                if communities.is_empty() {
+                }
+                .into_iter()
+                .filter(|c| !recovered.contains(c))
+                .collect();
+                if communities.is_empty() && recovered.is_empty() {
                     bail!("this profile holds no community yet: use `commonplace join CODE`");
                 }
                 for c in communities {

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use commonplace_base::{CommunityId, DocId, MemberId};
 use commonplace_sync::{Frame, Session, SessionError, SessionStats};
-use iroh::endpoint::{Connection, RecvStream, SendStream, presets};
+use iroh::endpoint::{
+    Connection, IdleTimeout, QuicTransportConfig, RecvStream, SendStream, presets,
+};
 use iroh::protocol::{AcceptError, ProtocolHandler, Router};
 use iroh::{Endpoint, EndpointAddr, RelayMode, RelayUrl, SecretKey};
 use tracing::{debug, info, warn};
@@ -14,7 +16,15 @@ use tracing::{debug, info, warn};
 use crate::stream::{
     FrameStream, IDLE_TIMEOUT, ReadFailure, read_frame, write_frame, write_frame_sized,
 };
-use crate::{JOIN_ALPN, MAX_JOIN_BYTES, NetError, SYNC_ALPN, SyncService};
+use crate::{JOIN_ALPN, MAX_JOIN_BYTES, NetError, RECOVER_ALPN, SYNC_ALPN, SyncService};
+
+/// How often an idle connection is pinged, so both ends notice at once when it stops.
+pub(crate) const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(2);
+/// A connection that hears nothing (not even a keep-alive) for this long is closed: a peer
+/// that crashed or lost its network stops counting as connected within these seconds.
+pub(crate) const CONNECTION_IDLE: std::time::Duration = std::time::Duration::from_secs(8);
+/// How long dialling a peer may take before it counts as unreachable.
+pub(crate) const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Which relays to use for NAT traversal.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -134,9 +144,22 @@ impl Network {
         let gate = crate::gate::GossipGate::new(service.clone());
         // No address lookup services: peers are found through invite tickets, known addresses
         // and the local network, never through a third party's DNS.
+        let transport = QuicTransportConfig::builder()
+            .keep_alive_interval(KEEP_ALIVE)
+            .default_path_keep_alive_interval(KEEP_ALIVE)
+            .max_idle_timeout(Some(
+                IdleTimeout::try_from(CONNECTION_IDLE)
+                    .map_err(|e| NetError::Config(format!("idle timeout: {e}")))?,
+            ))
+            .build();
         let mut builder = Endpoint::builder(presets::Minimal)
             .secret_key(SecretKey::from_bytes(&secret))
-            .alpns(vec![SYNC_ALPN.to_vec(), JOIN_ALPN.to_vec()])
+            .alpns(vec![
+                SYNC_ALPN.to_vec(),
+                JOIN_ALPN.to_vec(),
+                RECOVER_ALPN.to_vec(),
+            ])
+            .transport_config(transport)
             .relay_mode(relay_mode)
             .hooks(gate.clone());
         if let Some(addr) = config.bind {
@@ -184,6 +207,12 @@ impl Network {
                     idle: config.idle_timeout,
                 },
             )
+            .accept(
+                RECOVER_ALPN,
+                RecoverProtocol {
+                    service: service.clone(),
+                },
+            )
             .spawn();
         info!(id = %endpoint.id().fmt_short(), "network started");
         Ok(Network {
@@ -214,6 +243,53 @@ impl Network {
     /// [`SyncService::may_gossip`] first.
     pub async fn recheck_gossip_links(&self) -> Vec<MemberId> {
         self.gate.recheck().await
+    }
+
+    /// Members with an open connection to this node now (a sync session, or the gossip link
+    /// that carries live updates), in either direction. This is what "connected" means: not
+    /// a recent sync, a connection that is there.
+    pub fn connected_peers(&self) -> Vec<MemberId> {
+        self.gate.connected()
+    }
+
+    /// Asks the node at `addr` which of the communities it holds we are an active member of
+    /// (see [`RECOVER_ALPN`]).
+    pub async fn communities_for_me(
+        &self,
+        addr: EndpointAddr,
+    ) -> Result<Vec<CommunityId>, NetError> {
+        let peer_label = addr.id.fmt_short().to_string();
+        let stream_err = |detail: String| NetError::Stream {
+            peer: peer_label.clone(),
+            detail,
+        };
+        let wait = CONNECT_TIMEOUT.min(self.idle);
+        let conn = tokio::time::timeout(wait, self.endpoint.connect(addr, RECOVER_ALPN))
+            .await
+            .map_err(|_| NetError::Unreachable {
+                peer: peer_label.clone(),
+                secs: wait.as_secs(),
+            })?
+            .map_err(|e| NetError::Connect {
+                peer: peer_label.clone(),
+                detail: e.to_string(),
+            })?;
+        let (mut send, mut recv) = conn
+            .open_bi()
+            .await
+            .map_err(|e| stream_err(e.to_string()))?;
+        send.finish().map_err(|e| stream_err(e.to_string()))?;
+        let answer = tokio::time::timeout(self.idle, recv.read_to_end(MAX_JOIN_BYTES))
+            .await
+            .map_err(|_| NetError::Timeout {
+                peer: peer_label.clone(),
+                secs: self.idle.as_secs(),
+            })?
+            .map_err(|e| stream_err(e.to_string()))?;
+        conn.close(0u32.into(), b"done");
+        let ids: Vec<[u8; 16]> = postcard::from_bytes(&answer)
+            .map_err(|_| stream_err("the list of communities did not decode".into()))?;
+        Ok(ids.into_iter().map(CommunityId::from_bytes).collect())
     }
 
     /// Peers with an open gossip link to this node (on any topic).
@@ -331,11 +407,12 @@ impl Network {
                 }
             }
         }
-        let conn = tokio::time::timeout(self.idle, self.endpoint.connect(addr, SYNC_ALPN))
+        let wait = CONNECT_TIMEOUT.min(self.idle);
+        let conn = tokio::time::timeout(wait, self.endpoint.connect(addr, SYNC_ALPN))
             .await
-            .map_err(|_| NetError::Timeout {
+            .map_err(|_| NetError::Unreachable {
                 peer: peer_label.clone(),
-                secs: self.idle.as_secs(),
+                secs: wait.as_secs(),
             })?
             .map_err(|e| NetError::Connect {
                 peer: peer_label.clone(),
@@ -792,6 +869,37 @@ impl SyncProtocol {
         .await;
         self.service.finished(&peer, &community, &result);
         result.map(|_| ())
+    }
+}
+
+/// The accept side of recovery: the communities here that the (TLS-authenticated) caller is an
+/// active member of. Anyone may ask; a non-member gets an empty list.
+#[derive(Debug, Clone)]
+struct RecoverProtocol {
+    service: Arc<dyn SyncServiceDebug>,
+}
+
+/// Most communities one recovery answer lists (the answer stays under [`MAX_JOIN_BYTES`]).
+const MAX_RECOVERED: usize = 1024;
+
+impl ProtocolHandler for RecoverProtocol {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let peer = member_of(conn.remote_id()).map_err(AcceptError::from_err)?;
+        let (mut send, _recv) = conn.accept_bi().await?;
+        let svc = self.service.clone();
+        let mut ids: Vec<[u8; 16]> = blocking(move || svc.communities_of(&peer))
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| *c.as_bytes())
+            .collect();
+        ids.truncate(MAX_RECOVERED);
+        let body = postcard::to_stdvec(&ids).map_err(AcceptError::from_err)?;
+        info!(peer = %peer.short(), communities = ids.len(), "recovery asked");
+        let _ = send.write_all(&body).await;
+        let _ = send.finish();
+        conn.closed().await;
+        Ok(())
     }
 }
 

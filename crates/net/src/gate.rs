@@ -35,6 +35,8 @@ pub(crate) struct GossipGate {
     service: Arc<dyn SyncServiceDebug>,
     /// Gossip connections that passed, to close when their peer stops being a member.
     links: Arc<Mutex<Vec<(EndpointId, WeakConnectionHandle)>>>,
+    /// Every sync and gossip connection, in or out: who this node is connected to now.
+    live: Arc<Mutex<Vec<(EndpointId, WeakConnectionHandle)>>>,
 }
 
 impl GossipGate {
@@ -42,6 +44,32 @@ impl GossipGate {
         GossipGate {
             service,
             links: Arc::default(),
+            live: Arc::default(),
+        }
+    }
+
+    /// Peers with an open sync or gossip connection to this node now, in either direction.
+    /// A peer that closes its side (a node shutting down) leaves at once; one that falls
+    /// silent (a crash, a cable pulled) leaves when QUIC's idle timeout closes the
+    /// connection ([`crate::endpoint::CONNECTION_IDLE`]).
+    pub(crate) fn connected(&self) -> Vec<MemberId> {
+        let Ok(mut live) = self.live.lock() else {
+            return Vec::new();
+        };
+        live.retain(|(_, w)| w.upgrade().is_some_and(|c| c.close_reason().is_none()));
+        let mut out: Vec<MemberId> = live
+            .iter()
+            .filter_map(|(id, _)| MemberId::from_bytes(*id.as_bytes()).ok())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn track(&self, conn: &Connection) {
+        if let Ok(mut live) = self.live.lock() {
+            live.retain(|(_, w)| w.upgrade().is_some_and(|c| c.close_reason().is_none()));
+            live.push((conn.remote_id(), conn.weak_handle()));
         }
     }
 
@@ -127,6 +155,9 @@ impl EndpointHooks for GossipGate {
     }
 
     async fn after_handshake<'a>(&'a self, conn: &'a Connection) -> AfterHandshakeOutcome {
+        if conn.alpn() == crate::SYNC_ALPN {
+            self.track(conn);
+        }
         if conn.alpn() != iroh_gossip::ALPN {
             return AfterHandshakeOutcome::Accept;
         }
@@ -139,6 +170,7 @@ impl EndpointHooks for GossipGate {
             links.push((peer, conn.weak_handle()));
         }
         if self.allows(peer).await {
+            self.track(conn);
             return AfterHandshakeOutcome::Accept;
         }
         info!(peer = %peer.fmt_short(), "gossip link refused: not a member");

@@ -36,6 +36,10 @@ use thiserror::Error;
 pub const SYNC_ALPN: &[u8] = b"commonplace/sync/3";
 /// The ALPN of the join protocol: one request (an invitation), one answer.
 pub const JOIN_ALPN: &[u8] = b"commonplace/join/1";
+/// The ALPN of recovery: a member's node asks which communities the answering node holds that
+/// it is an active member of (after a key restore on a new computer). No request body; the
+/// answer is the list of community ids.
+pub const RECOVER_ALPN: &[u8] = b"commonplace/recover/1";
 /// Largest join request or answer.
 pub const MAX_JOIN_BYTES: usize = 64 * 1024;
 
@@ -74,6 +78,11 @@ pub trait SyncService: Send + Sync + 'static {
     /// Handles a join request from `peer` (the bytes are the node's business); returns the
     /// answer to send, or a refusal the holder reads.
     fn admit(&self, peer: &MemberId, request: &[u8]) -> Result<Vec<u8>, String>;
+    /// The communities held here that `peer` (TLS-authenticated) is an active member of:
+    /// what a member whose key was restored on a new computer may sync back.
+    fn communities_of(&self, _peer: &MemberId) -> Vec<CommunityId> {
+        Vec::new()
+    }
     /// A session ended (successfully or not); for status displays and logs.
     fn finished(
         &self,
@@ -97,6 +106,11 @@ pub enum NetError {
     /// The stream failed (the peer vanished, the connection dropped).
     #[error("connection to {peer} failed: {detail}")]
     Stream { peer: String, detail: String },
+    /// The peer's node did not answer the dial: it is not running, or not reachable from here.
+    #[error(
+        "no answer from {peer} within {secs} s: their node is not running or cannot be reached from here"
+    )]
+    Unreachable { peer: String, secs: u64 },
     /// Nothing arrived for too long.
     #[error("{peer} stopped responding (nothing for {secs} s)")]
     Timeout { peer: String, secs: u64 },

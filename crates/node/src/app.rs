@@ -9,6 +9,7 @@ use std::path::Path;
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ChangeHash, ReadDoc};
 use commonplace_base::{CommunityId, DocId, MemberId, SecretKey, Timestamp};
+use commonplace_model::invite::SignedInvitation;
 use commonplace_model::{
     DocKind, DocRef, Entry, Event, Role, SchemaError, TextEdit, bundle, entry, event,
 };
@@ -66,6 +67,14 @@ impl RelayMode {
             RelayMode::Default => "default".into(),
             RelayMode::Off => "none".into(),
             RelayMode::Custom(u) => u.clone(),
+        }
+    }
+
+    fn of_config(config: &RelayConfig) -> RelayMode {
+        match config {
+            RelayConfig::Default => RelayMode::Default,
+            RelayConfig::Disabled => RelayMode::Off,
+            RelayConfig::Custom(u) => RelayMode::Custom(u.clone()),
         }
     }
 
@@ -338,9 +347,6 @@ fn am(e: &dyn std::fmt::Display) -> NodeError {
     NodeError::Invalid(SchemaError::Automerge(e.to_string()))
 }
 
-/// A sync with this member succeeded this recently: shown as "connected".
-const REACHABLE_MS: i64 = 120_000;
-
 /// Where the profile stands with its peers, for status displays.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -349,7 +355,8 @@ pub struct SyncStatus {
     pub online: bool,
     /// This node's address for others to dial, if it has been online.
     pub address: Option<String>,
-    /// The relay mode.
+    /// The relays the network runs with when online (a `--relay` flag at start wins over the
+    /// profile's setting), else the profile's setting.
     pub relay: RelayMode,
     /// Known peers.
     pub peers: Vec<PeerStatus>,
@@ -365,7 +372,8 @@ pub struct PeerStatus {
     pub member: MemberId,
     /// Their name as the rosters know it.
     pub name: String,
-    /// A sync with them succeeded in the last two minutes.
+    /// A connection to their node is open now (a sync, or the link live updates travel on).
+    /// A node that shuts down leaves at once, one that falls silent within seconds.
     pub connected: bool,
     /// The last successful sync.
     pub last_ok: Option<Timestamp>,
@@ -383,6 +391,38 @@ pub struct Unshared {
     pub name: String,
     /// How many changes.
     pub changes: u64,
+    /// Active members other than this one: with none, there is nobody to share with yet.
+    pub others: u32,
+}
+
+/// What "Sync now" did: every member tried and how it went, then the status after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SyncNowReport {
+    /// One line per member tried (empty: no member's node is known yet).
+    pub tried: Vec<PeerOutcome>,
+    /// Communities got back (after a key restore) from the member's node, if any.
+    pub recovered: Vec<String>,
+    /// The status after the attempt.
+    pub status: SyncStatus,
+}
+
+/// How syncing with one member went, over all the communities shared with them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PeerOutcome {
+    /// The member.
+    pub member: MemberId,
+    /// Their name.
+    pub name: String,
+    /// Every community synced.
+    pub ok: bool,
+    /// Changes that arrived.
+    pub received: u64,
+    /// Changes sent.
+    pub sent: u64,
+    /// Why it failed, as a sentence, when it did.
+    pub error: Option<String>,
 }
 
 /// A new invitation code.
@@ -403,6 +443,7 @@ impl Node {
     /// Peers, last syncs and what has not been shared yet. `online` is the running network,
     /// if any; without it nothing shows as connected.
     pub fn sync_status(&self, online: Option<&Online>) -> Result<SyncStatus, NodeError> {
+        let me = self.member_id();
         let communities = self.communities()?;
         let rosters: Vec<_> = communities
             .iter()
@@ -419,7 +460,7 @@ impl Node {
             history.extend(o.recent_syncs());
         }
         history.sort_by_key(|r| r.at);
-        let now = Timestamp::now();
+        let connected = online.map(Online::connected_peers).unwrap_or_default();
         // Peers we can dial, and peers that synced with us (they dialled; we may not know
         // their address).
         let mut members: Vec<MemberId> = self.known_peers()?.into_iter().map(|(m, _)| m).collect();
@@ -434,8 +475,7 @@ impl Node {
                 PeerStatus {
                     member,
                     name: name_of(&member),
-                    connected: online.is_some()
-                        && last_ok.is_some_and(|t| now.0.saturating_sub(t.0) < REACHABLE_MS),
+                    connected: connected.contains(&member),
                     last_ok,
                     last: mine.next_back().cloned(),
                 }
@@ -444,10 +484,18 @@ impl Node {
         let unshared = communities
             .iter()
             .map(|c| {
+                let others = rosters.iter().find(|r| r.id == c.id).map_or(0, |r| {
+                    r.roster
+                        .members
+                        .keys()
+                        .filter(|m| **m != me && r.roster.role_of(m).is_some())
+                        .count()
+                });
                 Ok(Unshared {
                     community: c.id,
                     name: c.name.clone(),
                     changes: self.unshared(&c.id)?,
+                    others: u32::try_from(others).unwrap_or(u32::MAX),
                 })
             })
             .collect::<Result<_, NodeError>>()?;
@@ -461,7 +509,10 @@ impl Node {
         Ok(SyncStatus {
             online: online.is_some(),
             address,
-            relay: self.relay_mode()?,
+            relay: match online {
+                Some(o) => RelayMode::of_config(o.relay()),
+                None => self.relay_mode()?,
+            },
             peers,
             unshared,
         })
@@ -493,7 +544,8 @@ impl Online {
 
 impl Online {
     /// Syncs every shared community with the member at `address` (a `cppeer1…` code, for
-    /// networks where local discovery is blocked), and remembers them.
+    /// networks where local discovery is blocked), and remembers them. Communities of ours
+    /// that their node holds and this one does not (a restored key) come back first.
     pub async fn sync_address(
         &self,
         address: &str,
@@ -502,8 +554,13 @@ impl Online {
         let member = MemberId::from_bytes(*ticket.0.id.as_bytes())
             .map_err(|e| NodeError::NotAllowed(format!("not a member address: {e}")))?;
         let mut out = Vec::new();
+        let mut recovered = Vec::new();
+        for (c, r) in self.recover_from(ticket.0.clone()).await? {
+            recovered.push(c);
+            out.push(r?);
+        }
         for c in self.node().community_ids()? {
-            if self.node().may_sync(&c, &member)? {
+            if !recovered.contains(&c) && self.node().may_sync(&c, &member)? {
                 out.push(self.sync_with(ticket.0.clone(), c).await?);
             }
         }
@@ -514,6 +571,81 @@ impl Online {
             )));
         }
         Ok(out)
+    }
+
+    /// Gets this member's communities back from another member's node, given its address
+    /// (`cppeer1…`) or an invitation code (`cpinvite1…`, whose inviting node is asked): after
+    /// a key restore on a new computer. Returns the names of the communities that came back.
+    pub async fn recover_address(&self, text: &str) -> Result<Vec<String>, NodeError> {
+        let text = text.trim();
+        let addr = if text.starts_with("cpinvite") {
+            let inv = SignedInvitation::from_code(text)
+                .map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+            PeerTicket::from_bytes(&inv.invitation.inviter_addr).map_err(NodeError::Net)?
+        } else {
+            text.parse::<PeerTicket>().map_err(NodeError::Net)?
+        };
+        let peer = addr.0.id.fmt_short().to_string();
+        let got = self.recover_from(addr.0).await?;
+        if got.is_empty() {
+            return Err(NodeError::NotAllowed(format!(
+                "the node {peer} answered, but holds no community you are a member of that is not here already"
+            )));
+        }
+        let mut names = Vec::new();
+        for (c, r) in got {
+            r?;
+            names.push(self.node().community(&c)?.charter.name);
+        }
+        Ok(names)
+    }
+
+    /// "Sync now": every known member's node is tried at once (waiting out no backoff), and
+    /// how each went is reported, with the status after it.
+    pub async fn sync_now(&self) -> Result<SyncNowReport, NodeError> {
+        self.forget_failures();
+        let attempts = self.sync_known_peers(None).await?;
+        let status = self.node().sync_status(Some(self))?;
+        let name_of = |m: &MemberId| {
+            status
+                .peers
+                .iter()
+                .find(|p| p.member == *m)
+                .map_or_else(|| m.short(), |p| p.name.clone())
+        };
+        let mut tried: Vec<PeerOutcome> = Vec::new();
+        for (member, _, r) in attempts {
+            let i = match tried.iter().position(|t| t.member == member) {
+                Some(i) => i,
+                None => {
+                    tried.push(PeerOutcome {
+                        member,
+                        name: name_of(&member),
+                        ok: true,
+                        received: 0,
+                        sent: 0,
+                        error: None,
+                    });
+                    tried.len() - 1
+                }
+            };
+            let t = &mut tried[i];
+            match r {
+                Ok(rep) => {
+                    t.received += rep.stats.changes_received;
+                    t.sent += rep.stats.changes_sent;
+                }
+                Err(e) => {
+                    t.ok = false;
+                    t.error.get_or_insert_with(|| e.to_string());
+                }
+            }
+        }
+        Ok(SyncNowReport {
+            tried,
+            recovered: Vec::new(),
+            status,
+        })
     }
 }
 

@@ -33,4 +33,6 @@ pub enum NodeEvent {
         /// The event.
         event: DocId,
     },
+    /// A member's node connected or disconnected: who is connected now changed.
+    PeersChanged,
 }

@@ -49,8 +49,8 @@ mod rhythm;
 mod sync;
 
 pub use app::{
-    EntryView, EventView, Invite, PeerStatus, RelayMode, SyncStatus, Unshared, read_key_backup,
-    write_atomically,
+    EntryView, EventView, Invite, PeerOutcome, PeerStatus, RelayMode, SyncNowReport, SyncStatus,
+    Unshared, read_key_backup, write_atomically,
 };
 pub use commonplace_net::{NetConfig, PeerTicket, RelayConfig, SyncReport};
 pub use error::{ErrorCode, NodeError};

@@ -88,6 +88,15 @@ impl SyncService for Service {
         self.node.admit(peer, request)
     }
 
+    fn communities_of(&self, peer: &MemberId) -> Vec<CommunityId> {
+        self.node
+            .community_ids()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| self.node.may_sync(c, peer).unwrap_or(false))
+            .collect()
+    }
+
     fn finished(
         &self,
         peer: &MemberId,
@@ -127,6 +136,11 @@ pub struct Online {
     log: SyncLog,
     live: Arc<tokio::sync::Mutex<crate::live::Live>>,
     local: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// Watches who is connected and tells the node's subscribers when that changes.
+    watch: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// The relays this network runs with (which may differ from the profile's setting: a
+    /// `--relay` flag at start wins).
+    relay: commonplace_net::RelayConfig,
     /// Peers that failed: how many times in a row, and when to try again.
     backoff: Arc<Mutex<std::collections::HashMap<MemberId, (u32, std::time::Instant)>>>,
 }
@@ -175,6 +189,7 @@ impl Online {
     /// Binds the endpoint with the member's key.
     pub async fn start(node: Node, config: NetConfig) -> Result<Online, NodeError> {
         let log = Arc::new(Mutex::new(Vec::new()));
+        let relay = config.relay.clone();
         let (met, met_rx) = tokio::sync::mpsc::unbounded_channel();
         let service = Arc::new(Service {
             node: node.clone(),
@@ -197,8 +212,14 @@ impl Online {
             log,
             live: Arc::new(tokio::sync::Mutex::new(live)),
             local: Arc::new(Mutex::new(None)),
+            watch: Arc::new(Mutex::new(None)),
+            relay,
             backoff: Arc::new(Mutex::new(std::collections::HashMap::new())),
         };
+        online.watch = Arc::new(Mutex::new(Some(tokio::spawn(watch_connections(
+            online.node.clone(),
+            online.network.clone(),
+        )))));
         if let Some(found) = online.network.local_peers().await {
             online.local = Arc::new(Mutex::new(Some(tokio::spawn(meet_local_peers(
                 online.clone(),
@@ -259,6 +280,44 @@ impl Online {
         Err(NodeError::Net(last.unwrap_or_else(|| {
             NetError::Refused("no node to join through".into())
         })))
+    }
+
+    /// Members with an open connection to this node now (see
+    /// [`Network::connected_peers`]).
+    pub fn connected_peers(&self) -> Vec<MemberId> {
+        self.network.connected_peers()
+    }
+
+    /// The relays this network runs with.
+    pub fn relay(&self) -> &commonplace_net::RelayConfig {
+        &self.relay
+    }
+
+    /// Gets back the communities that the node at `addr` holds and we are an active member
+    /// of but do not hold (a key restored on a new computer, or added while away), syncing
+    /// each in full; returns each outcome. Communities held here already are left to the
+    /// regular syncs.
+    pub async fn recover_from(
+        &self,
+        addr: iroh::EndpointAddr,
+    ) -> Result<Vec<(CommunityId, Result<SyncReport, NodeError>)>, NodeError> {
+        let theirs = self
+            .network
+            .communities_for_me(addr.clone())
+            .await
+            .map_err(NodeError::Net)?;
+        let held = self.node.community_ids()?;
+        let mut out = Vec::new();
+        for c in theirs.into_iter().filter(|c| !held.contains(c)) {
+            info!(community = %c.short(), "getting a community back");
+            let r = self.sync_with(addr.clone(), c).await;
+            if r.is_ok() {
+                self.node
+                    .emit(crate::NodeEvent::CommunityChanged { community: c });
+            }
+            out.push((c, r));
+        }
+        Ok(out)
     }
 
     /// Syncs with every known peer (all communities, or one), one after another; returns
@@ -406,11 +465,30 @@ impl Online {
 
     /// Goes offline.
     pub async fn shutdown(&self) {
-        if let Some(t) = self.local.lock().ok().and_then(|mut t| t.take()) {
-            t.abort();
+        for task in [&self.local, &self.watch] {
+            if let Some(t) = task.lock().ok().and_then(|mut t| t.take()) {
+                t.abort();
+            }
         }
         self.live.lock().await.shutdown().await;
         self.network.shutdown().await;
+    }
+}
+
+/// How often [`watch_connections`] looks.
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Emits [`crate::NodeEvent::PeersChanged`] whenever the set of connected members changes, so
+/// a status display never shows a connection that closed.
+async fn watch_connections(node: Node, network: Network) {
+    let mut seen = network.connected_peers();
+    loop {
+        tokio::time::sleep(WATCH_EVERY).await;
+        let now = network.connected_peers();
+        if now != seen {
+            seen = now;
+            node.emit(crate::NodeEvent::PeersChanged);
+        }
     }
 }
 
@@ -422,6 +500,17 @@ async fn meet_local_peers(
 ) {
     use n0_future::StreamExt;
     while let Some(peer) = found.next().await {
+        // Communities of ours that it holds and we do not (a restored key, a new computer).
+        match online.recover_from(peer.addr.clone()).await {
+            Ok(got) => {
+                for (c, r) in got {
+                    if let Err(e) = r {
+                        warn!(peer = %peer.member.short(), community = %c.short(), "not recovered: {e}");
+                    }
+                }
+            }
+            Err(e) => info!(peer = %peer.member.short(), "could not ask what it holds: {e}"),
+        }
         let Ok(communities) = online.node.community_ids() else {
             continue;
         };

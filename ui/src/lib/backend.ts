@@ -40,6 +40,7 @@ import type {
   RsvpStatus,
   Suggestion,
   SyncStatus,
+  SyncNowReport,
   Thread,
   ThreadFilter,
   ThreadList,
@@ -111,8 +112,9 @@ export const backend = {
   removeMember: (community: CommunityId, member: MemberId) => call<null>('remove_member', { community, member }),
 
   syncStatus: () => call<SyncStatus>('sync_status'),
-  syncNow: () => call<SyncStatus>('sync_now'),
+  syncNow: () => call<SyncNowReport>('sync_now'),
   syncWith: (address: string) => call<SyncStatus>('sync_with', { address }),
+  recover: (address: string) => call<string[]>('recover', { address }),
   setRelay: (relay: RelayMode) => call<SyncStatus>('set_relay', { relay }),
   exportCommunity: (community: CommunityId, path: string) => call<string>('export_community', { community, path }),
   importBundle: (path: string) => call<ImportReport>('import_bundle', { path }),

@@ -712,7 +712,8 @@ member: MemberId,
  */
 name: string, 
 /**
- * A sync with them succeeded in the last two minutes.
+ * A connection to their node is open now (a sync, or the link live updates travel on).
+ * A node that shuts down leaves at once, one that falls silent within seconds.
  */
 connected: boolean, 
 /**
@@ -739,7 +740,11 @@ name: string,
 /**
  * How many changes.
  */
-changes: number, };
+changes: number, 
+/**
+ * Active members other than this one: with none, there is nobody to share with yet.
+ */
+others: number, };
 
 /**
  * Where the profile stands with its peers, for status displays.
@@ -754,7 +759,8 @@ online: boolean,
  */
 address: string | null, 
 /**
- * The relay mode.
+ * The relays the network runs with when online (a `--relay` flag at start wins over the
+ * profile's setting), else the profile's setting.
  */
 relay: RelayMode, 
 /**
@@ -765,6 +771,52 @@ peers: Array<PeerStatus>,
  * Local changes per community that have not reached any member yet.
  */
 unshared: Array<Unshared>, };
+
+/**
+ * How syncing with one member went, over all the communities shared with them.
+ */
+export type PeerOutcome = { 
+/**
+ * The member.
+ */
+member: MemberId, 
+/**
+ * Their name.
+ */
+name: string, 
+/**
+ * Every community synced.
+ */
+ok: boolean, 
+/**
+ * Changes that arrived.
+ */
+received: number, 
+/**
+ * Changes sent.
+ */
+sent: number, 
+/**
+ * Why it failed, as a sentence, when it did.
+ */
+error: string | null, };
+
+/**
+ * What "Sync now" did: every member tried and how it went, then the status after it.
+ */
+export type SyncNowReport = { 
+/**
+ * One line per member tried (empty: no member's node is known yet).
+ */
+tried: Array<PeerOutcome>, 
+/**
+ * Communities got back (after a key restore) from the member's node, if any.
+ */
+recovered: Array<string>, 
+/**
+ * The status after the attempt.
+ */
+status: SyncStatus, };
 
 /**
  * What an import brought.
@@ -826,7 +878,7 @@ community: CommunityId,
 /**
  * The event.
  */
-event: DocId, };
+event: DocId, } | { "type": "peers_changed" };
 
 /**
  * What kind of gathering an event is: the community's rhythm.

@@ -42,6 +42,9 @@ export interface EntryQuery {
 
 export class AppState {
   phase = $state<Phase>('loading');
+  /** The identity was restored from a key backup in this session: the member's communities
+   * are elsewhere, to be got back. */
+  restored = $state(false);
   info = $state<AppInfo | null>(null);
   identity = $state<Identity | null>(null);
   communities = $state<CommunityOverview[]>([]);
@@ -79,6 +82,8 @@ export class AppState {
   overview = $derived(this.communities.find((c) => c.id === this.currentId) ?? null);
   myRole = $derived<Role | null>(this.overview?.my_role ?? null);
   unsharedHere = $derived(this.sync?.unshared.find((u) => u.community === this.currentId)?.changes ?? 0);
+  /** Nobody else has joined the current community yet: there is no one to share with. */
+  aloneHere = $derived((this.sync?.unshared.find((u) => u.community === this.currentId)?.others ?? 1) === 0);
   connectedPeers = $derived(this.sync?.peers.filter((p) => p.connected) ?? []);
 
   #api: Api;
@@ -107,6 +112,14 @@ export class AppState {
         if (here && name.startsWith('node:')) this.activity += 1;
         switch (name) {
           case 'node:community-changed':
+            if (this.phase === 'community') {
+              // A community arrived while none was here (got back after a key restore, or
+              // from a member on the local network): open it.
+              void this.refreshCommunities().then(() => {
+                if (this.phase === 'community' && this.communities.length) void this.afterIdentity();
+              });
+              break;
+            }
             void this.refreshCommunities();
             if (here) void this.refreshCommunity();
             break;

@@ -51,7 +51,7 @@ describe('AppState', () => {
     node.sync = {
       ...node.sync,
       peers: [{ member: 'MEMBER0000OTHER', name: 'Jonas', connected: true, last_ok: Date.now(), last: null }],
-      unshared: [{ community: app.currentId!, name: 'Wound care nurses', changes: 3 }],
+      unshared: [{ community: app.currentId!, name: 'Wound care nurses', changes: 3, others: 2 }],
     };
     node.emit('sync:changed');
     await settle();

@@ -43,7 +43,7 @@ export async function demoNode(): Promise<FakeNode> {
       { member: 'MEMBER0000JONAS', name: 'Jonas Berg', connected: true, last_ok: Date.now() - 40_000, last: null },
       { member: 'MEMBER0000PRIYA', name: 'Priya Nair', connected: false, last_ok: Date.now() - 3 * 3600_000, last: null },
     ],
-    unshared: [{ community: c, name: com.charter.name, changes: 2 }],
+    unshared: [{ community: c, name: com.charter.name, changes: 2, others: 4 }],
   };
   return node;
 }

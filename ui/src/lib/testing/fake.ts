@@ -328,8 +328,15 @@ export class FakeNode {
         return null;
       },
       syncStatus: async () => structuredClone(this.sync),
-      syncNow: async () => structuredClone(this.sync),
+      syncNow: async () => ({
+        tried: this.sync.peers.map((p) => ({ member: p.member, name: p.name, ok: p.connected, received: 0, sent: 0, error: p.connected ? null : 'no answer from them within 10 s: their node is not running or cannot be reached from here' })),
+        recovered: [],
+        status: structuredClone(this.sync),
+      }),
       syncWith: async () => structuredClone(this.sync),
+      recover: async () => {
+        throw new BackendError({ code: 'not_allowed', message: 'the node answered, but holds no community you are a member of that is not here already' });
+      },
       setRelay: async (relay) => ((this.sync.relay = relay), structuredClone(this.sync)),
       exportCommunity: async (_c, path) => path,
       importBundle: async () => {
