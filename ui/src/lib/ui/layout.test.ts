@@ -10,6 +10,7 @@ import MembersScreen from '../members/MembersScreen.svelte';
 import Chart from './Chart.svelte';
 import sidebarSource from '../shell/Sidebar.svelte?raw';
 import threadsSource from '../threads/ThreadsScreen.svelte?raw';
+import eventsSource from '../events/EventsScreen.svelte?raw';
 
 /** The declarations of the CSS rules in `source` whose selector contains `part`. */
 function rules(source: string, part: string): string[] {
@@ -41,6 +42,14 @@ describe('layout at the minimum window', () => {
     // A `background:` shorthand on the switcher would reset .select's arrow (background-image).
     for (const decl of rules(sidebarSource, '.switcher')) expect(decl).not.toMatch(/(^|[;\s])background\s*:/);
     expect(rules(sidebarSource, '.switcher .current').join(';')).toMatch(/text-overflow: ellipsis/);
+  });
+
+  it('an event row lets its title and place shrink (a link as the place was as wide as it is long)', () => {
+    // A bare `1fr` track is at least as wide as its longest word: the list overflowed beside the panel.
+    const item = rules(eventsSource, '.item ').join(';');
+    expect(item).toMatch(/grid-template-columns: [^;]*minmax\(0, 1fr\)/);
+    expect(item).not.toMatch(/\) 1fr /);
+    expect(rules(eventsSource, '.meta > span').join(';')).toMatch(/overflow-wrap: anywhere/);
   });
 
   it('a hidden members column hides its header and its cells together', async () => {
