@@ -661,6 +661,49 @@ mod tests {
     }
 
     #[test]
+    fn the_event_forms_patterns_are_kept_as_written_and_expand() {
+        // What the UI's event form writes (ui/src/lib/events/when.ts, `repeatChoices`): these
+        // must be accepted unchanged, or an edit would show the event as a custom rule.
+        for rule in [
+            "FREQ=WEEKLY",
+            "FREQ=WEEKLY;INTERVAL=2",
+            "FREQ=MONTHLY",
+            "FREQ=MONTHLY;BYDAY=2TH",
+            "FREQ=MONTHLY;BYDAY=-1TH",
+            "FREQ=YEARLY",
+            "FREQ=MONTHLY;BYDAY=-1FR;COUNT=6",
+            "FREQ=MONTHLY;BYDAY=2TH;UNTIL=20270630T215959Z",
+        ] {
+            assert_eq!(normalise_recur(rule).unwrap().as_deref(), Some(rule));
+        }
+        // The last Thursday of each month, 15:00 in Oslo, until 30 June 2027 (end of day there).
+        let mut d = weekly_toronto();
+        d.tz = "Europe/Oslo".into();
+        d.start = local_to_utc(at(2027, 1, 28, 15, 0), "Europe/Oslo").unwrap();
+        d.recur = normalise_recur("FREQ=MONTHLY;BYDAY=-1TH;UNTIL=20270630T215959Z").unwrap();
+        let days: Vec<String> = occurrences(&d, Timestamp(0), Timestamp(i64::MAX / 2), 20)
+            .iter()
+            .map(|o| {
+                utc_to_local(*o, "Europe/Oslo")
+                    .unwrap()
+                    .format("%m-%d %H:%M")
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            days,
+            [
+                "01-28 15:00",
+                "02-25 15:00",
+                "03-25 15:00",
+                "04-29 15:00",
+                "05-27 15:00",
+                "06-24 15:00"
+            ]
+        );
+    }
+
+    #[test]
     fn local_times_that_do_not_exist_are_refused_and_ambiguous_ones_take_the_first() {
         // 8 March 2026, 02:30 does not exist in Toronto.
         assert!(local_to_utc(at(2026, 3, 8, 2, 30), "America/Toronto").is_err());

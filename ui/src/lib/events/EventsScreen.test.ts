@@ -20,6 +20,41 @@ describe('EventsScreen', () => {
     expect(screen.getByText('No events yet')).toBeTruthy();
   });
 
+  it('offers the monthly patterns of the chosen date, with an end, and says them as the panel will', async () => {
+    const { node, app } = await startApp();
+    app.go({ name: 'events', compose: true });
+    renderIn(app, EventsScreen);
+    await settle();
+    await fireEvent.input(screen.getByTestId('event-title-input'), { target: { value: 'Case review' } });
+    // Thursday 28 January 2027: the fourth Thursday and the last.
+    await fireEvent.input(screen.getByTestId('event-date'), { target: { value: '2027-01-28' } });
+    await fireEvent.change(screen.getByTestId('event-tz'), { target: { value: 'Europe/Oslo' } });
+    await settle();
+    const labels = [...(screen.getByTestId('event-repeat') as HTMLSelectElement).options].map((o) => o.textContent);
+    expect(labels).toEqual(['Does not repeat', 'Every week on Thursday', 'Every 2 weeks on Thursday', 'Monthly on day 28', 'Monthly on the fourth Thursday', 'Monthly on the last Thursday', 'Every year on 28 January', 'Custom rule (iCalendar RRULE)']);
+    await fireEvent.change(screen.getByTestId('event-repeat'), { target: { value: 'monthly-last' } });
+    await fireEvent.change(screen.getByTestId('event-ends'), { target: { value: 'until' } });
+    await settle();
+    await fireEvent.input(screen.getByTestId('event-until'), { target: { value: '2027-06-30' } });
+    await settle();
+    expect(screen.getByTestId('event-repeat-words').textContent).toBe('Every month on the last Thursday until 30 June 2027');
+    await fireEvent.click(screen.getByTestId('event-save'));
+    await settle(10);
+    const created = node.calls.find((c) => c.name === 'createEvent')!.args[1] as Record<string, unknown>;
+    expect(created.recur).toBe('FREQ=MONTHLY;BYDAY=-1TH;UNTIL=20270630T215959Z');
+    expect(screen.getByTestId('event-recur').textContent).toContain('Every month on the last Thursday until 30 June 2027');
+    // Editing shows the pattern chosen, not a custom rule.
+    await fireEvent.click(screen.getByTestId('event-edit'));
+    await settle();
+    expect((screen.getByTestId('event-repeat') as HTMLSelectElement).value).toBe('monthly-last');
+    expect((screen.getByTestId('event-until') as HTMLInputElement).value).toBe('2027-06-30');
+    // A date that is not in the last week keeps "on a weekday" with the weekday it is.
+    await fireEvent.input(screen.getByTestId('event-date'), { target: { value: '2027-02-11' } });
+    await settle();
+    expect((screen.getByTestId('event-repeat') as HTMLSelectElement).value).toBe('monthly-nth');
+    expect(screen.getByTestId('event-repeat-words').textContent).toBe('Every month on the second Thursday until 30 June 2027');
+  });
+
   it('plans a weekly event; it lists, answers and keeps notes', async () => {
     const { node, app } = await startApp();
     app.go({ name: 'events', compose: true });
@@ -35,7 +70,7 @@ describe('EventsScreen', () => {
     await fireEvent.click(screen.getByTestId('event-save'));
     await settle(10);
     const created = node.calls.find((c) => c.name === 'createEvent')!.args[1] as Record<string, unknown>;
-    expect(created).toMatchObject({ kind: 'call', title: 'Practice call', start_local: `${date}T${time}`, tz: 'UTC', duration_min: 60, recur: 'weekly' });
+    expect(created).toMatchObject({ kind: 'call', title: 'Practice call', start_local: `${date}T${time}`, tz: 'UTC', duration_min: 60, recur: 'FREQ=WEEKLY' });
     // Weekly for six months: the list holds every occurrence, the panel shows the first.
     const rows = screen.getAllByTestId('event-row');
     expect(rows.length).toBeGreaterThanOrEqual(25);

@@ -18,6 +18,28 @@ describe('first run', () => {
     expect(app.phase).toBe('community');
   });
 
+  it('focuses the name at first, the first field of each tab, and keeps each tab its own error', async () => {
+    const { app } = await startApp(false);
+    renderIn(app, FirstRun);
+    await settle();
+    expect(document.activeElement).toBe(screen.getByTestId('identity-name'));
+    await fireEvent.click(screen.getByTestId('create-identity'));
+    expect(screen.getByRole('alert').textContent).toContain('name');
+    await fireEvent.click(screen.getByRole('tab', { name: 'Restore from a key backup' }));
+    await settle();
+    expect(document.activeElement).toBe(screen.getByTestId('restore-backup'));
+    expect(screen.queryByRole('alert')).toBeNull();
+    await fireEvent.input(screen.getByTestId('identity-name'), { target: { value: 'Ravi Patel' } });
+    await fireEvent.click(screen.getByTestId('create-identity'));
+    expect(screen.getByRole('alert').textContent).toContain('key backup');
+    await fireEvent.click(screen.getByRole('tab', { name: "I'm new here" }));
+    await settle();
+    expect(document.activeElement).toBe(screen.getByTestId('identity-name'));
+    // The new-member tab still shows its own error, not the restore tab's.
+    expect(screen.getByRole('alert').textContent).toContain('name');
+    expect(screen.getByRole('alert').textContent).not.toContain('key backup');
+  });
+
   it('offers joining and starting a community on one screen, and opens the new one', async () => {
     const { app } = await startApp(false);
     await app.setIdentity(await app.backend.createIdentity('Ravi', null, null));
