@@ -16,10 +16,10 @@ use std::sync::{Arc, Mutex};
 
 use commonplace_base::MemberId;
 use iroh::endpoint::{
-    AfterHandshakeOutcome, BeforeConnectOutcome, Connection, EndpointHooks, VarInt,
+    AfterHandshakeOutcome, BeforeConnectOutcome, Connection, EndpointHooks, Side, VarInt,
     WeakConnectionHandle,
 };
-use iroh::{EndpointAddr, EndpointId};
+use iroh::{EndpointAddr, EndpointId, TransportAddr};
 use tracing::info;
 
 use crate::endpoint::SyncServiceDebug;
@@ -70,6 +70,21 @@ impl GossipGate {
         if let Ok(mut live) = self.live.lock() {
             live.retain(|(_, w)| w.upgrade().is_some_and(|c| c.close_reason().is_none()));
             live.push((conn.remote_id(), conn.weak_handle()));
+        }
+        if conn.side() == Side::Server
+            && let Ok(member) = MemberId::from_bytes(*conn.remote_id().as_bytes())
+        {
+            let addrs: Vec<TransportAddr> = conn
+                .paths()
+                .into_iter()
+                .filter(|p| p.is_ip())
+                .map(|p| p.remote_addr().clone())
+                .collect();
+            if !addrs.is_empty() {
+                let addr = EndpointAddr::from_parts(conn.remote_id(), addrs);
+                let svc = self.service.clone();
+                tokio::task::spawn_blocking(move || svc.seen_at(&member, &addr));
+            }
         }
     }
 

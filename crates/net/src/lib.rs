@@ -83,6 +83,9 @@ pub trait SyncService: Send + Sync + 'static {
     fn communities_of(&self, _peer: &MemberId) -> Vec<CommunityId> {
         Vec::new()
     }
+    /// A member's node dialled us from `addr` (its one UDP socket, so also where it listens):
+    /// a node that is only ever dialled learns how to reach its peers for "Sync now".
+    fn seen_at(&self, _peer: &MemberId, _addr: &EndpointAddr) {}
     /// A session ended (successfully or not); for status displays and logs.
     fn finished(
         &self,

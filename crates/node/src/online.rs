@@ -88,6 +88,20 @@ impl SyncService for Service {
         self.node.admit(peer, request)
     }
 
+    fn seen_at(&self, peer: &MemberId, addr: &iroh::EndpointAddr) {
+        if !self.node.may_gossip(peer).unwrap_or(false) {
+            return;
+        }
+        let ticket = PeerTicket(addr.clone()).to_bytes();
+        let known = self.node.known_peers().unwrap_or_default();
+        if known.iter().any(|(m, a)| m == peer && *a == ticket) {
+            return;
+        }
+        if let Err(e) = self.node.record_peer(peer, ticket) {
+            warn!("could not remember a member's address: {e}");
+        }
+    }
+
     fn communities_of(&self, peer: &MemberId) -> Vec<CommunityId> {
         self.node
             .community_ids()
