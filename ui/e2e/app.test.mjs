@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
+import { findOverflow } from './overflow.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const APP = process.env.COMMONPLACE_APP;
@@ -24,6 +25,23 @@ const bea = join(root, 'bea');
 
 let driver;
 let browser;
+
+/** The focused element: its data-testid and data-key (the thread, entry or event of a row). */
+const focused = () =>
+  browser.execute(() => ({
+    id: document.activeElement?.getAttribute('data-testid') ?? null,
+    key: document.activeElement?.getAttribute('data-key') ?? null,
+  }));
+const waitForFocus = (want, msg) =>
+  browser.waitUntil(
+    async () => {
+      const f = await focused();
+      return Object.entries(want).every(([k, v]) => f[k] === v);
+    },
+    { timeout: 10_000, interval: 100, timeoutMsg: msg },
+  );
+/** How many rows with data-testid `id` are in the tab order (a list is one tab stop). */
+const tabStops = (id) => browser.execute((id) => [...document.querySelectorAll(`[data-testid="${id}"]`)].filter((r) => r.tabIndex >= 0).length, id);
 
 /** Runs the CLI as Bea; returns stdout. */
 function cli(...args) {
@@ -109,7 +127,17 @@ after(async () => {
 });
 
 test('first run, a community, a thread answered and promoted, an entry edited, a second member live', async () => {
-  // First run: an identity.
+  // First run: the name field has the focus; each tab keeps its own error.
+  await waitForFocus({ id: 'identity-name' }, 'the name field is not focused at first run');
+  await click('create-identity'); // no name yet: the new-member tab shows why
+  await browser.$('[role="alert"]').waitForDisplayed();
+  await browser.$('button*=Restore from a key backup').click();
+  await waitForFocus({ id: 'restore-backup' }, 'the restore tab did not focus its first field');
+  assert.equal((await browser.$$('[role="alert"]')).length, 0, "the restore tab shows the other tab's error");
+  await browser.$("button*=I'm new here").click();
+  await waitForFocus({ id: 'identity-name' }, 'back on the first tab, the name is not focused');
+
+  // An identity.
   await type('identity-name', 'Ana Silva');
   await type('identity-region', 'North');
   await type('identity-organisation', 'City of Riverside');
@@ -137,6 +165,9 @@ test('first run, a community, a thread answered and promoted, an entry edited, a
   await waitForText('thread-list', 'Night-time lighting audits');
   await waitFor('thread-view');
   await waitForText('thread-title-heading', 'Night-time lighting audits');
+  // Nobody else has joined yet: a calm line, not a warning about unreachable members.
+  await waitForText('unshared-status', 'Only you here so far');
+  assert.ok(!(await (await $id('unshared-status')).getText()).includes('no members reachable'));
 
   // A reply, marked as the answer; the thread is resolved.
   await type('reply-body', 'We walked the streets with the residents association after dark, twice a year.');
@@ -202,6 +233,8 @@ test('first run, a community, a thread answered and promoted, an entry edited, a
 
   await click('nav-sync');
   await waitForText('peer-row', 'Bea Okafor');
+  // Started with --relay none: the status says so (not "default public relays").
+  await waitForText('relay-now', 'off');
   await shot('10-sync');
   await click('nav-settings');
   await waitFor('backup-path');
@@ -367,4 +400,171 @@ test('events, participation levels and the health report show what the members d
   await click('nav-members');
   await waitForText('member-row', 'Youth Services', 30_000);
   await waitForText('member-row', 'Riverside North');
+});
+
+test('the status tells the truth when a member stops: not connected within seconds, and Sync now says why', async () => {
+  // Bea's always-on peer: it links to Ana's app for live updates.
+  const serve = spawn(CLI, ['--profile', bea, 'serve', '--bind', '127.0.0.1:0', '--relay', 'none', '--no-mdns'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    await click('nav-sync');
+    await browser.waitUntil(
+      async () => {
+        for (const row of await browser.$$('[data-testid="peer-row"]')) {
+          if ((await row.getText()).includes('Bea Okafor') && (await (await row.$('[data-testid="peer-state"]')).getText()) === 'connected') return true;
+        }
+        return false;
+      },
+      { timeout: 40_000, interval: 250, timeoutMsg: "Bea's running node is not shown as connected" },
+    );
+    await waitForText('online-status', 'Online');
+    await shot('16-sync-connected');
+    // Ctrl+C on Bea's node: Ana's app stops calling her connected within seconds.
+    serve.kill('SIGINT');
+    const t0 = Date.now();
+    await waitForText('peer-state', 'not connected', 15_000);
+    const took = Date.now() - t0;
+    assert.ok(took < 15_000, `it took ${took} ms to notice`);
+  } finally {
+    serve.kill('SIGKILL');
+  }
+  // "Sync now" while Bea is down: progress, then a line that names her.
+  await click('sync-now');
+  await waitForText('sync-result', 'Could not sync with Bea Okafor', 40_000);
+  await shot('17-sync-stopped-peer');
+});
+
+test('keyboard: a list is one tab stop; focus goes into what opens and back; ? lists the shortcuts', async () => {
+  await click('nav-threads');
+  await waitFor('thread-row');
+  assert.equal(await tabStops('thread-row'), 1, 'the thread list is more than one tab stop');
+  await browser.execute(() => document.querySelector('[data-testid="thread-row"]').focus());
+  const first = await focused();
+  await browser.keys(['j']);
+  const second = await focused();
+  assert.equal(second.id, 'thread-row');
+  assert.notEqual(second.key, first.key, 'j did not move to the next thread');
+  await browser.keys(['k']);
+  assert.equal((await focused()).key, first.key, 'k did not move back');
+  await browser.keys(['ArrowDown']);
+  assert.equal((await focused()).key, second.key, 'ArrowDown did not move down');
+  await browser.keys(['End']);
+  await browser.keys(['Home']);
+  assert.equal((await focused()).key, first.key, 'Home did not go to the first thread');
+  await browser.keys(['j']);
+  await browser.keys(['Enter']);
+  await waitForFocus({ id: 'thread-title-heading' }, 'opening a thread did not move focus to its title');
+  await click('reply-body');
+  await browser.keys(['D', 'r', 'a', 'f', 't']);
+  await browser.keys(['Escape']);
+  await waitForFocus({ id: 'thread-row', key: second.key }, 'Esc from the reply box did not return to the thread row');
+  assert.equal(await (await $id('reply-body')).getValue(), 'Draft', 'Esc lost the draft');
+  await browser.keys(['Escape']); // closes the thread; focus stays on its row
+  await (await $id('thread-view')).waitForExist({ reverse: true, timeout: 10_000 });
+  await waitForFocus({ id: 'thread-row', key: second.key }, 'closing the thread did not leave focus on its row');
+  await browser.keys(['?']);
+  const dialog = await waitFor('shortcuts');
+  for (const k of ['Ctrl', 'K', '/', 'j', 'k', 'Enter', 'Esc', '?']) assert.ok((await dialog.getText()).includes(k), `the shortcuts do not mention ${k}`);
+  await shot('18-shortcuts');
+  await browser.keys(['Escape']);
+  await dialog.waitForExist({ reverse: true, timeout: 5_000 });
+  await waitForFocus({ id: 'thread-row', key: second.key }, 'closing the shortcuts did not give focus back');
+
+  await click('nav-repertoire');
+  await waitFor('entry-row');
+  assert.equal(await tabStops('entry-row'), 1, 'the repertoire list is more than one tab stop');
+  await browser.execute(() => document.querySelector('[data-testid="entry-row"]').focus());
+  const entry = await focused();
+  await browser.keys(['Enter']);
+  await waitForFocus({ id: 'entry-title' }, 'opening an entry did not move focus to its title');
+  await browser.keys(['Escape']);
+  await waitForFocus({ id: 'entry-row', key: entry.key }, 'closing the entry did not return to its row');
+
+  await click('nav-events');
+  await waitFor('event-row');
+  assert.equal(await tabStops('event-row'), 1, 'the events list is more than one tab stop');
+  await browser.execute(() => document.querySelector('[data-testid="event-row"]').focus());
+  const ev = await focused();
+  await browser.keys(['Enter']);
+  await waitForFocus({ id: 'event-panel-title' }, 'opening an event did not move focus to its title');
+  await browser.keys(['Escape']);
+  await waitForFocus({ id: 'event-row', key: ev.key }, 'closing the event did not return to its row');
+
+  await click('nav-members');
+  await waitFor('member-row');
+  assert.equal(await tabStops('member-row'), 1, 'the members table is more than one tab stop');
+});
+
+test('events: monthly on the second Thursday, six times, offered from the date and said in the panel', async () => {
+  await click('nav-events');
+  await click('event-new');
+  await type('event-title-input', 'Case review');
+  let t = Date.now() + 7 * 86_400_000;
+  for (;;) {
+    const d = new Date(t);
+    if (d.getUTCDay() === 4 && d.getUTCDate() > 7 && d.getUTCDate() <= 14) break;
+    t += 86_400_000;
+  }
+  const day = wallClock(t, 'UTC').slice(0, 10);
+  await browser.execute((d) => {
+    const el = document.querySelector('[data-testid="event-date"]');
+    el.value = d;
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, day);
+  await (await waitFor('event-tz')).selectByAttribute('value', 'UTC');
+  const repeat = await waitFor('event-repeat');
+  await browser.waitUntil(async () => (await repeat.getText()).includes('Monthly on the second Thursday'), {
+    timeout: 5_000,
+    timeoutMsg: 'the form does not offer "Monthly on the second Thursday"',
+  });
+  await repeat.selectByAttribute('value', 'monthly-nth');
+  await (await waitFor('event-ends')).selectByAttribute('value', 'count');
+  await type('event-count', '6');
+  await waitForText('event-repeat-words', 'Every month on the second Thursday, 6 times');
+  await click('event-save');
+  await waitForText('event-recur', 'Every month on the second Thursday, 6 times');
+  await shot('19-event-monthly');
+});
+
+test('layout: nothing overflows at 1024×700 or 1280×800; titles clamp, rows show authors, the switcher has its arrow', async () => {
+  for (const [w, h] of [
+    [1024, 700],
+    [1280, 800],
+  ]) {
+    await browser.setWindowSize(w, h).catch(() => {});
+    for (const s of ['home', 'threads', 'repertoire', 'events', 'members', 'health', 'sync', 'settings']) {
+      await click(`nav-${s}`);
+      if (s === 'threads') await click('thread-row');
+      await browser.pause(400);
+      const over = await browser.execute(findOverflow);
+      if (over.length) await shot(`failed-overflow-${s}-${w}`);
+      assert.deepEqual(over, [], `${s} overflows at ${w}×${h}: ${JSON.stringify(over, null, 1)}`);
+    }
+    if (w === 1024) await shot('20-threads-1024');
+  }
+  await click('nav-threads');
+  await waitFor('thread-row');
+  const rows = await browser.execute(() =>
+    [...document.querySelectorAll('[data-testid="thread-row"]')].map((r) => {
+      const t = r.querySelector('[data-testid="thread-row-title"]');
+      return {
+        title: r.getAttribute('title'),
+        text: t.textContent,
+        lines: t.getBoundingClientRect().height / parseFloat(getComputedStyle(t).lineHeight),
+        author: r.querySelector('[data-testid="thread-row-author"]')?.textContent ?? '',
+      };
+    }),
+  );
+  for (const r of rows) {
+    assert.equal(r.title, r.text);
+    assert.ok(r.lines <= 2.1, `"${r.text}" takes ${r.lines} lines`);
+    assert.ok(r.author.trim().length > 0, `"${r.text}" shows no author`);
+  }
+  const sw = await browser.execute(() => ({
+    arrow: getComputedStyle(document.querySelector('.switcher .current')).backgroundImage,
+    title: document.querySelector('[data-testid="community-switcher"]').getAttribute('title'),
+  }));
+  assert.match(sw.arrow, /svg/, 'the community switcher lost its arrow');
+  assert.ok(sw.title.length > 0);
 });
