@@ -82,9 +82,12 @@ async function shot(name) {
 async function waitForText(id, text, timeout = 20_000) {
   await browser.waitUntil(
     async () => {
-      for (const el of await browser.$$(`[data-testid="${id}"]`)) {
-        if ((await el.getText()).replace(/\s+/g, ' ').includes(text)) return true;
-      }
+      // textContent, not getText: WebKit's innerText drops the text of line-clamped titles.
+      const texts = await browser.execute(
+        (id) => [...document.querySelectorAll(`[data-testid="${id}"]`)].map((el) => el.textContent ?? ''),
+        id,
+      );
+      if (texts.some((t) => t.replace(/\s+/g, ' ').includes(text))) return true;
       return false;
     },
     { timeout, interval: 200, timeoutMsg: `no ${id} showed "${text}" within ${timeout} ms` },
