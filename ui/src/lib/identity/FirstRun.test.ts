@@ -51,6 +51,7 @@ describe('first run', () => {
     expect(node.calls.find((c) => c.name === 'backupKey')?.args).toEqual(['/tmp/chosen/commonplace-key-member00.txt', 'river stone lantern']);
     expect(screen.getByTestId('backup-done').textContent).toContain('/tmp/chosen/commonplace-key-member00.txt');
     expect(screen.queryByTestId('backup-skip')).toBeNull();
+    expect(screen.queryByTestId('backup-passphrase')).toBeNull();
     await fireEvent.click(screen.getByTestId('backup-continue'));
     await settle();
     expect(app.phase).toBe('community');
