@@ -187,12 +187,12 @@ async fn app_info(state: St<'_>) -> Res<AppInfo> {
 /// `null` when the member cancels. See `files` for the end-to-end tests' seam.
 #[tauri::command]
 async fn choose_file(
-    app: AppHandle,
+    window: tauri::WebviewWindow,
     purpose: FilePurpose,
     suggested_name: String,
     save: bool,
 ) -> Res<Option<String>> {
-    Ok(crate::files::choose(&app, purpose, &suggested_name, save).await)
+    Ok(crate::files::choose(&window, purpose, &suggested_name, save).await)
 }
 
 fn opened(app: &AppHandle, state: &Arc<AppState>, node: Node) -> Res<Identity> {

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tauri::AppHandle;
+use tauri::WebviewWindow;
 use tauri_plugin_dialog::DialogExt;
 use ts_rs::TS;
 
@@ -75,9 +75,10 @@ pub(crate) fn seam_path(dir: &Path, suggested_name: &str) -> PathBuf {
     dir.join(name)
 }
 
-/// Asks where to save (`save`) or which file to open; `None` when the member cancels.
+/// Asks where to save (`save`) or which file to open, in a dialog over `window`; `None`
+/// when the member cancels.
 pub(crate) async fn choose(
-    app: &AppHandle,
+    window: &WebviewWindow,
     purpose: FilePurpose,
     suggested_name: &str,
     save: bool,
@@ -91,9 +92,10 @@ pub(crate) async fn choose(
     }
     let (filter, exts) = purpose.filter(suggested_name);
     let exts: Vec<&str> = exts.iter().map(String::as_str).collect();
-    let mut dialog = app
+    let mut dialog = window
         .dialog()
         .file()
+        .set_parent(window)
         .set_title(purpose.title())
         .add_filter(filter, &exts);
     if let Some(dir) = dirs::document_dir().or_else(dirs::home_dir) {
