@@ -23,7 +23,7 @@ use commonplace_node::{
 };
 use ts_rs::{Config, TS};
 
-use crate::commands::{AppError, AppInfo, ReportFormat, ThreadList};
+use crate::commands::{AppError, AppInfo, BackupInfo, FilePurpose, ReportFormat, ThreadList};
 
 /// Where the declarations live, relative to the workspace root.
 pub const PATH: &str = "ui/src/lib/bindings.ts";
@@ -60,6 +60,8 @@ pub fn typescript() -> String {
         ErrorCode,
         AppError,
         AppInfo,
+        BackupInfo,
+        FilePurpose,
         Identity,
         Charter,
         RosterMember,

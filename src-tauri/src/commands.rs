@@ -2,7 +2,7 @@
 //! own tests cover what they do.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use commonplace_base::{CommunityId, DocId, MemberId, PostId, Timestamp};
@@ -17,13 +17,15 @@ use commonplace_model::{
 use commonplace_node::{
     CommunityOverview, EntryFilter, EntryView, ErrorCode, EventView, Identity, ImportReport,
     Invite, NewCommunity, NewEntry, NewEvent, NewThread, Node, NodeError, Occurrence, RelayMode,
-    SyncNowReport, SyncStatus, ThreadFilter, write_atomically,
+    SyncNowReport, SyncStatus, ThreadFilter, read_key_backup, write_atomically,
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
 use ts_rs::TS;
+use zeroize::Zeroizing;
 
 use crate::AppState;
+pub use crate::files::FilePurpose;
 
 type St<'a> = State<'a, Arc<AppState>>;
 type Res<T> = Result<T, AppError>;
@@ -62,8 +64,18 @@ pub struct AppInfo {
     pub version: String,
     /// Who this profile is; `null` on first run.
     pub identity: Option<Identity>,
-    /// A suggested file for the key backup.
-    pub backup_path: String,
+    /// A suggested file name for the key backup (the member chooses the folder).
+    pub backup_file_name: String,
+}
+
+/// What a chosen key backup file holds, before the passphrase is asked.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct BackupInfo {
+    /// Whose key it is.
+    pub member: MemberId,
+    /// Whether it is sealed under a passphrase; an old plaintext file is not, and a new
+    /// backup should be made after restoring.
+    pub sealed: bool,
 }
 
 /// Threads with what this profile has read of each.
@@ -92,7 +104,9 @@ pub enum ReportFormat {
 pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         app_info,
+        choose_file,
         create_identity,
+        inspect_backup,
         restore_identity,
         backup_key,
         update_profile,
@@ -158,16 +172,28 @@ async fn app_info(state: St<'_>) -> Res<AppInfo> {
         .as_ref()
         .map(|i| i.member.short())
         .unwrap_or_default();
-    let backup = dirs::document_dir()
-        .or_else(dirs::home_dir)
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join(format!("commonplace-key-{short}.txt"));
     Ok(AppInfo {
         profile_dir: state.profile.dir().display().to_string(),
         version: env!("CARGO_PKG_VERSION").into(),
         identity,
-        backup_path: backup.display().to_string(),
+        backup_file_name: if short.is_empty() {
+            "commonplace-key.txt".into()
+        } else {
+            format!("commonplace-key-{short}.txt")
+        },
     })
+}
+
+/// Asks where to save a file (`save`) or which file to open, with the platform's dialog;
+/// `null` when the member cancels. See `files` for the end-to-end tests' seam.
+#[tauri::command]
+async fn choose_file(
+    window: tauri::WebviewWindow,
+    purpose: FilePurpose,
+    suggested_name: String,
+    save: bool,
+) -> Res<Option<String>> {
+    Ok(crate::files::choose(&window, purpose, &suggested_name, save).await)
 }
 
 fn opened(app: &AppHandle, state: &Arc<AppState>, node: Node) -> Res<Identity> {
@@ -197,30 +223,57 @@ async fn create_identity(
 }
 
 #[tauri::command]
+async fn inspect_backup(path: String) -> Res<BackupInfo> {
+    let file = read_key_backup(Path::new(path.trim()))?;
+    Ok(BackupInfo {
+        member: file.member(),
+        sealed: file.is_sealed(),
+    })
+}
+
+#[tauri::command]
 async fn restore_identity(
     app: AppHandle,
     state: St<'_>,
-    key_backup: String,
+    path: String,
+    passphrase: String,
     name: String,
     region: Option<String>,
     organisation: Option<String>,
 ) -> Res<Identity> {
-    let text = commonplace_node::read_key_backup(&key_backup)?;
-    let node = Node::restore(
-        state.profile.clone(),
-        &text,
-        &name,
-        region.as_deref(),
-        organisation.as_deref(),
-    )?;
+    let file = read_key_backup(Path::new(path.trim()))?;
+    let profile = state.profile.clone();
+    // Argon2id takes a while and 64 MiB: off the async workers.
+    let node = tauri::async_runtime::spawn_blocking(move || {
+        let passphrase = Zeroizing::new(passphrase);
+        Node::restore(
+            profile,
+            &file,
+            &passphrase,
+            &name,
+            region.as_deref(),
+            organisation.as_deref(),
+        )
+    })
+    .await
+    .map_err(|e| invalid(e.to_string()))??;
     opened(&app, state.inner(), node)
 }
 
+/// Writes the key backup, sealed under `passphrase`, to `path`; returns the identity with
+/// the new `backed_up_at`.
 #[tauri::command]
-async fn backup_key(state: St<'_>, path: String) -> Res<String> {
+async fn backup_key(state: St<'_>, path: String, passphrase: String) -> Res<Identity> {
+    let node = state.node()?;
     let path = PathBuf::from(path.trim());
-    state.node()?.backup_key(&path)?;
-    Ok(path.display().to_string())
+    let done = node.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let passphrase = Zeroizing::new(passphrase);
+        done.backup_key(&path, &passphrase)
+    })
+    .await
+    .map_err(|e| invalid(e.to_string()))??;
+    Ok(node.identity()?)
 }
 
 #[tauri::command]

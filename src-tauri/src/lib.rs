@@ -6,6 +6,7 @@
 
 pub mod bindings;
 mod commands;
+mod files;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -142,6 +143,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     });
     let on_exit = state.clone();
     tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(state.clone())
         .invoke_handler(commands::handler())
         .setup(move |app| {

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,8 @@ const shots = join(here, 'screenshots');
 const root = mkdtempSync(join(tmpdir(), 'commonplace-e2e-'));
 const appProfile = join(root, 'app');
 const bea = join(root, 'bea');
+// The app's file dialogs answer with files here (COMMONPLACE_E2E_FILE_DIR, see ui/README.md).
+const files = join(root, 'files');
 
 let driver;
 let browser;
@@ -97,7 +99,11 @@ async function waitForText(id, text, timeout = 20_000) {
 before(async () => {
   assert.ok(APP && CLI, 'COMMONPLACE_APP and COMMONPLACE_CLI must point at the built binaries');
   mkdirSync(shots, { recursive: true });
-  driver = spawn('tauri-driver', ['--port', String(PORT)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  mkdirSync(files, { recursive: true });
+  driver = spawn('tauri-driver', ['--port', String(PORT)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, COMMONPLACE_E2E_FILE_DIR: files },
+  });
   // tauri-driver takes a moment to listen.
   for (let i = 0; i < 100; i++) {
     try {
@@ -135,7 +141,7 @@ test('first run, a community, a thread answered and promoted, an entry edited, a
   await click('create-identity'); // no name yet: the new-member tab shows why
   await browser.$('[role="alert"]').waitForDisplayed();
   await browser.$('button*=Restore from a key backup').click();
-  await waitForFocus({ id: 'restore-backup' }, 'the restore tab did not focus its first field');
+  await waitForFocus({ id: 'restore-choose' }, 'the restore tab did not focus its first field');
   assert.equal((await browser.$$('[role="alert"]')).length, 0, "the restore tab shows the other tab's error");
   await browser.$("button*=I'm new here").click();
   await waitForFocus({ id: 'identity-name' }, 'back on the first tab, the name is not focused');
@@ -146,6 +152,19 @@ test('first run, a community, a thread answered and promoted, an entry edited, a
   await type('identity-organisation', 'City of Riverside');
   await shot('01-first-run');
   await click('create-identity');
+
+  // The key backup offered at once, sealed under a passphrase.
+  await waitFor('backup-step');
+  await type('backup-passphrase', 'lantern river stone');
+  await type('backup-passphrase-confirm', 'lantern river stone');
+  await click('backup-save');
+  await waitForText('backup-done', 'Saved to');
+  const keyFile = readdirSync(files).find((n) => n.startsWith('commonplace-key-') && n.endsWith('.txt'));
+  assert.ok(keyFile, 'a key backup was written');
+  assert.match(readFileSync(join(files, keyFile), 'utf8'), /^commonplace-key-backup-v2\nmember: /);
+  // What a restore on a new computer would open (first run's Restore tab suggests this name).
+  copyFileSync(join(files, keyFile), join(files, 'commonplace-key.txt'));
+  await click('backup-continue');
 
   // A community.
   await type('community-name', 'Crime Prevention Network');
@@ -240,7 +259,7 @@ test('first run, a community, a thread answered and promoted, an entry edited, a
   await waitForText('relay-now', 'off');
   await shot('10-sync');
   await click('nav-settings');
-  await waitFor('backup-path');
+  await waitForText('backup-status', 'Backed up on');
   await shot('11-settings');
 });
 
@@ -332,9 +351,7 @@ test('events, participation levels and the health report show what the members d
   await shot('13-events-month');
 
   // The calendar file holds both events.
-  await click('events-export-open');
-  const ics = join(root, 'events.ics');
-  await type('events-export-path', ics);
+  const ics = join(files, 'crime-prevention-network-events.ics');
   await click('events-export');
   await browser.waitUntil(async () => existsSync(ics), { timeout: 10_000, timeoutMsg: 'no .ics written' });
   const cal = readFileSync(ics, 'utf8');
@@ -384,8 +401,7 @@ test('events, participation levels and the health report show what the members d
   await waitFor('chart-posts');
   await shot('15-health');
   await click('health-export-open');
-  const page = join(root, 'health.html');
-  await type('health-path', page);
+  const page = join(files, `crime-prevention-network-health-${new Date().toISOString().slice(0, 10)}.html`);
   await click('health-export');
   await browser.waitUntil(async () => existsSync(page), { timeout: 10_000, timeoutMsg: 'no report written' });
   const html = readFileSync(page, 'utf8');

@@ -46,3 +46,30 @@ pub enum KeyError {
     #[error("the key file is not a Commonplace secret key (expected {expected})")]
     Malformed { expected: &'static str },
 }
+
+/// A key backup could not be written or opened. No variant carries secret material.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BackupError {
+    /// The passphrase is too short to protect a file that may be copied.
+    #[error(
+        "the passphrase must have at least {min} characters: anyone who gets a copy of the \
+         backup file can try short passphrases one after another"
+    )]
+    PassphraseTooShort { min: usize },
+    /// The passphrase is longer than any passphrase a person types.
+    #[error("the passphrase is longer than {max} characters")]
+    PassphraseTooLong { max: usize },
+    /// The passphrase does not open the backup, or the file was changed.
+    #[error(
+        "wrong passphrase or damaged backup: the key could not be opened (check the \
+         passphrase; if it is right, the file was changed or damaged)"
+    )]
+    WrongPassphrase,
+    /// The file is not a Commonplace key backup at all.
+    #[error("this is not a Commonplace key backup (it should begin with 'commonplace-key-backup')")]
+    NotABackup,
+    /// The file looks like a backup but cannot be read.
+    #[error("the key backup is damaged: {problem}")]
+    Malformed { problem: &'static str },
+}

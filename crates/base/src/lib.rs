@@ -10,6 +10,9 @@
 //!   printed in a short, copyable base32 form.
 //! - [`Signature`] signs a message under a [`SigningDomain`], so a signature made for one
 //!   purpose (a change, a bundle, an invitation) can never be replayed as another.
+//! - [`SealedBackup`] is the key sealed under a passphrase (Argon2id and XChaCha20-Poly1305),
+//!   the file a member keeps in case the laptop is lost; [`BackupFile`] also reads old
+//!   plaintext key files.
 //! - [`actor`] builds and parses Automerge actor ids: 16 random bytes followed by the signer's
 //!   public key.
 //!
@@ -25,6 +28,7 @@
 //! assert_eq!(format!("{key:?}"), format!("SecretKey({})", key.member_id().short()));
 //! ```
 
+mod backup;
 mod error;
 mod id;
 mod keys;
@@ -32,7 +36,11 @@ mod time;
 
 pub mod actor;
 
-pub use error::{KeyError, ParseIdError, SignatureError};
+pub use backup::{
+    BackupFile, KdfParams, MAX_PASSPHRASE_CHARS, MIN_PASSPHRASE_CHARS, SealedBackup,
+    check_passphrase,
+};
+pub use error::{BackupError, KeyError, ParseIdError, SignatureError};
 pub use id::{CommunityId, DocId, PostId, encode_base32, random_bytes};
 pub use keys::{MemberId, SecretKey, Signature, SigningDomain, verify_many};
 pub use time::Timestamp;

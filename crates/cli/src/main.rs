@@ -16,6 +16,7 @@ use commonplace_node::{
 
 #[macro_use]
 mod output;
+mod backup;
 mod cultivate;
 mod net;
 
@@ -49,6 +50,13 @@ enum Command {
         #[arg(long)]
         organisation: Option<String>,
     },
+    /// Create this profile's identity from a key backup (`commonplace backup`), on a new
+    /// device: the communities return from other members at the next sync.
+    Restore(backup::RestoreArgs),
+    /// Write a backup of your key, sealed under a passphrase you choose (at least 8
+    /// characters). Keep it apart from this computer: without it, a lost laptop is a lost
+    /// membership.
+    Backup(backup::BackupArgs),
     /// Show who this profile is.
     Whoami,
     /// Change your name, region or organisation, here and in the roster of every community
@@ -449,9 +457,13 @@ fn run(cli: Cli) -> Result<()> {
         let node = Node::init(profile, name, region.as_deref(), organisation.as_deref())?;
         return out.identity(&node.identity()?, true);
     }
+    if let Command::Restore(args) = cli.command {
+        return backup::restore(profile, args, &out);
+    }
     let node = Node::open(profile)?;
     match cli.command {
-        Command::Init { .. } => unreachable_init(),
+        Command::Init { .. } | Command::Restore(_) => unreachable_init(),
+        Command::Backup(args) => backup::backup(&node, args, &out),
         Command::Whoami => out.identity(&node.identity()?, false),
         Command::Profile {
             name,
@@ -743,7 +755,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 fn unreachable_init() -> Result<()> {
-    bail!("init was handled above")
+    bail!("init and restore were handled above")
 }
 
 fn find_post(

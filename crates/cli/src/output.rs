@@ -130,6 +130,7 @@ impl Out {
                 "region": id.region,
                 "organisation": id.organisation,
                 "profile": id.profile,
+                "backed_up_at": opt_time(id.backed_up_at),
             }));
         }
         if created {
@@ -147,6 +148,15 @@ impl Out {
                 say!("organisation: {o}");
             }
             say!("profile: {}", id.profile);
+            match id
+                .backed_up_at
+                .and_then(|t| chrono::DateTime::from_timestamp_millis(t.0))
+            {
+                Some(t) => say!("key backed up: {}", t.format("%Y-%m-%d %H:%M UTC")),
+                None => say!(
+                    "key backed up: never (run `commonplace backup --out FILE`; without a backup a lost device is a lost membership)"
+                ),
+            }
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
-//! What interactive front ends need beyond the CLI's commands: restoring an identity from a
-//! key backup, co-editing an entry from the version the editor last showed, read marks for
-//! unread counts, and the network configuration kept in the profile.
+//! What interactive front ends need beyond the CLI's commands: co-editing an entry from the
+//! version the editor last showed, read marks for unread counts, and the network
+//! configuration kept in the profile.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -8,7 +8,7 @@ use std::path::Path;
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ChangeHash, ReadDoc};
-use commonplace_base::{CommunityId, DocId, MemberId, SecretKey, Timestamp};
+use commonplace_base::{CommunityId, DocId, MemberId, Timestamp};
 use commonplace_model::invite::SignedInvitation;
 use commonplace_model::{
     DocKind, DocRef, Entry, Event, Role, SchemaError, TextEdit, bundle, entry, event,
@@ -16,7 +16,7 @@ use commonplace_model::{
 use commonplace_net::{NetConfig, PeerTicket, RelayConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::{ImportReport, Node, NodeError, Online, Profile, SyncRecord};
+use crate::{ImportReport, Node, NodeError, Online, SyncRecord};
 
 /// An entry with the version it was read at, so an editor can send its edits against it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,41 +90,6 @@ impl RelayMode {
 const READ_PREFIX: &str = "read/";
 
 impl Node {
-    /// Creates a profile around a key restored from a backup file's text, and opens it. The
-    /// community data returns from other members at the next sync (the member is already on
-    /// their rosters).
-    pub fn restore(
-        profile: Profile,
-        key_file: &str,
-        name: &str,
-        region: Option<&str>,
-        organisation: Option<&str>,
-    ) -> Result<Node, NodeError> {
-        let key = SecretKey::from_key_file(key_file).map_err(|e| {
-            NodeError::Invalid(SchemaError::Input {
-                field: "key backup",
-                problem: e.to_string(),
-            })
-        })?;
-        Node::init_with_key(profile, key, name, region, organisation)
-    }
-
-    /// Writes a backup of the secret key to `path` (mode 0600, never over an existing file).
-    pub fn backup_key(&self, path: &Path) -> Result<(), NodeError> {
-        use std::io::Write;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(path).map_err(|e| NodeError::io(path, e))?;
-        f.write_all(self.secret_key().to_key_file().as_bytes())
-            .and_then(|()| f.sync_all())
-            .map_err(|e| NodeError::io(path, e))
-    }
-
     /// An entry and the version it was read at.
     pub fn entry_view(&self, id: &DocId) -> Result<EntryView, NodeError> {
         let (entry, version) = self.read_versioned(id, DocKind::Entry, |d| entry::read(d, *id))?;
@@ -649,15 +614,6 @@ impl Online {
     }
 }
 
-/// A key backup as a person gives it: the backup file's text pasted, or the path of the file.
-pub fn read_key_backup(input: &str) -> Result<String, NodeError> {
-    if input.trim_start().starts_with("commonplace-secret-key") {
-        return Ok(input.to_owned());
-    }
-    let path = Path::new(input.trim());
-    std::fs::read_to_string(path).map_err(|e| NodeError::io(path, e))
-}
-
 /// Writes `bytes` to `path` atomically: a temporary file beside the target, synced, then
 /// renamed over it, so a crash leaves the old file or the new one, never half of one.
 ///
@@ -666,6 +622,17 @@ pub fn read_key_backup(input: &str) -> Result<String, NodeError> {
 /// device, a FIFO) is refused rather than replaced; the temporary file is removed on any
 /// failure (a full disk leaves nothing behind).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
+    write_atomically_with_mode(path, bytes, None)
+}
+
+/// [`write_atomically`], with the file's permission mode set to `mode` (unix) whether it
+/// existed or not: the temporary file has that mode from its creation, so a secret is never
+/// readable by others, not even for a moment.
+pub(crate) fn write_atomically_with_mode(
+    path: &Path,
+    bytes: &[u8],
+    mode: Option<u32>,
+) -> Result<(), NodeError> {
     use std::io::Write;
     let target = match std::fs::canonicalize(path) {
         Ok(real) => real,
@@ -709,8 +676,22 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
             .unwrap_or("output")
     ));
     let written = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(|e| NodeError::io(&tmp, e))?;
-        if let Some(mode) = &existing {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        if let Some(mode) = mode {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(mode);
+        }
+        let mut f = opts.open(&tmp).map_err(|e| NodeError::io(&tmp, e))?;
+        #[cfg(unix)]
+        if let Some(mode) = mode {
+            // A temporary file left from before keeps its mode on open: set it again.
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(std::fs::Permissions::from_mode(mode))
+                .map_err(|e| NodeError::io(&tmp, e))?;
+        }
+        if let (None, Some(mode)) = (mode, &existing) {
             f.set_permissions(mode.clone())
                 .map_err(|e| NodeError::io(&tmp, e))?;
         }

@@ -30,6 +30,8 @@ pub enum ErrorCode {
     Storage,
     /// A peer could not be reached, or a sync failed.
     Network,
+    /// A key backup's passphrase is wrong, or the backup file was changed.
+    WrongPassphrase,
 }
 
 /// An error from the node. `code()` is stable; the message is for people.
@@ -76,8 +78,11 @@ pub enum NodeError {
     /// The network failed.
     #[error(transparent)]
     Net(#[from] commonplace_net::NetError),
+    /// A key backup could not be written or opened.
+    #[error(transparent)]
+    Backup(#[from] commonplace_base::BackupError),
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{}", io_sentence(path, source))]
     Io {
         path: String,
         #[source]
@@ -100,6 +105,10 @@ impl NodeError {
             NodeError::Rejected(_) => ErrorCode::Rejected,
             NodeError::Bundle(_) => ErrorCode::BadBundle,
             NodeError::Net(_) => ErrorCode::Network,
+            NodeError::Backup(commonplace_base::BackupError::WrongPassphrase) => {
+                ErrorCode::WrongPassphrase
+            }
+            NodeError::Backup(_) => ErrorCode::InvalidInput,
         }
     }
 
@@ -111,10 +120,83 @@ impl NodeError {
     }
 }
 
+/// A file error as a sentence that names the file and says what to do, in place of the
+/// operating system's "File exists (os error 17)". Errors the node made itself (a custom
+/// message such as "it is not a regular file") keep their message.
+pub fn io_sentence(path: &str, e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    if let Some(inner) = e.get_ref() {
+        return format!("'{path}': {inner}");
+    }
+    match e.kind() {
+        K::NotFound => format!("'{path}' does not exist (or its folder does not): check the name"),
+        K::PermissionDenied => format!(
+            "you do not have permission to use '{path}': choose another place, or change the \
+             file's permissions"
+        ),
+        K::AlreadyExists => format!("'{path}' already exists: choose another name"),
+        K::StorageFull => {
+            format!(
+                "the disk is full, so '{path}' could not be written: free some space and try again"
+            )
+        }
+        K::QuotaExceeded => format!(
+            "your disk quota is used up, so '{path}' could not be written: free some space and \
+             try again"
+        ),
+        K::ReadOnlyFilesystem => {
+            format!("'{path}' is on a disk that cannot be written to: choose another place")
+        }
+        K::IsADirectory => format!("'{path}' is a folder, not a file: choose a file"),
+        K::NotADirectory => {
+            format!("part of '{path}' is a file where a folder should be: check the path")
+        }
+        K::FileTooLarge => format!("'{path}' is too large for this disk"),
+        K::InvalidFilename => format!("'{path}' is not a file name this system accepts"),
+        K::InvalidData => format!("'{path}' is not a text file Commonplace can read"),
+        K::ResourceBusy => format!("'{path}' is in use by another program: try again later"),
+        K::Interrupted | K::TimedOut | K::WouldBlock => {
+            format!("reading or writing '{path}' was interrupted: try again")
+        }
+        _ => format!("'{path}' could not be read or written ({e})"),
+    }
+}
+
 /// The plural of a thing's name in a message ("community" becomes "communities").
 fn plural(what: &str) -> String {
     match what.strip_suffix('y') {
         Some(stem) => format!("{stem}ies"),
         None => format!("{what}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error, ErrorKind};
+
+    #[test]
+    fn file_errors_are_sentences_that_name_the_file() {
+        for (kind, words) in [
+            (ErrorKind::NotFound, "does not exist"),
+            (ErrorKind::PermissionDenied, "permission"),
+            (ErrorKind::AlreadyExists, "already exists"),
+            (ErrorKind::StorageFull, "disk is full"),
+            (ErrorKind::ReadOnlyFilesystem, "cannot be written to"),
+            (ErrorKind::IsADirectory, "is a folder"),
+        ] {
+            let e = NodeError::io(std::path::Path::new("/x/key.txt"), Error::from(kind));
+            let text = e.to_string();
+            assert!(
+                text.contains("'/x/key.txt'") && text.contains(words),
+                "{text}"
+            );
+            assert!(!text.contains("os error"), "{text}");
+            assert_eq!(e.code(), ErrorCode::Storage);
+        }
+        // The operating system's own error, as the file system gives it.
+        let os = Error::from_raw_os_error(17);
+        let text = io_sentence("/x/key.txt", &os);
+        assert_eq!(text, "'/x/key.txt' already exists: choose another name");
     }
 }

@@ -35,6 +35,7 @@
 //! ```
 
 mod app;
+mod backup;
 mod error;
 mod events;
 mod health;
@@ -50,10 +51,12 @@ mod sync;
 
 pub use app::{
     EntryView, EventView, Invite, PeerOutcome, PeerStatus, RelayMode, SyncNowReport, SyncStatus,
-    Unshared, read_key_backup, write_atomically,
+    Unshared, write_atomically,
 };
+pub use backup::read_key_backup;
+pub use commonplace_base::{BackupError, BackupFile, KdfParams};
 pub use commonplace_net::{NetConfig, PeerTicket, RelayConfig, SyncReport};
-pub use error::{ErrorCode, NodeError};
+pub use error::{ErrorCode, NodeError, io_sentence};
 pub use events::NodeEvent;
 pub use node::{
     CommunityOverview, EntryFilter, Identity, ImportReport, NewCommunity, NewEntry, NewThread,

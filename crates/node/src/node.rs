@@ -98,6 +98,9 @@ pub struct Identity {
     pub organisation: Option<String>,
     /// The profile directory.
     pub profile: String,
+    /// When the key was last backed up (or restored from a sealed backup); `null` until
+    /// then, and front ends remind.
+    pub backed_up_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -353,6 +356,7 @@ impl Node {
             region: rec.region,
             organisation: rec.organisation,
             profile: self.inner.profile.dir().display().to_string(),
+            backed_up_at: self.backed_up_at()?,
         })
     }
 

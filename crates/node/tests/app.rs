@@ -4,7 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use commonplace_model::{ActivityKind, EntryKind, EventKind, Role, TextEdit};
-use commonplace_node::{NewCommunity, NewEntry, NewEvent, NewThread, Node, Profile, RelayMode};
+use commonplace_node::{
+    ErrorCode, KdfParams, NewCommunity, NewEntry, NewEvent, NewThread, Node, Profile, RelayMode,
+    read_key_backup,
+};
 
 fn setup() -> (tempfile::TempDir, Node, commonplace_base::CommunityId) {
     let dir = tempfile::tempdir().unwrap();
@@ -157,13 +160,20 @@ fn an_unchanged_text_records_nothing_and_a_stale_version_is_refused() {
     assert_eq!(node.entry(&id).unwrap().body, "Same, edited.");
 }
 
+const PASS: &str = "long enough passphrase";
+
 #[test]
 fn a_key_backup_restores_the_same_member_on_a_new_device() {
     let (dir, node, _c) = setup();
     let backup = dir.path().join("backup.txt");
-    node.backup_key(&backup).unwrap();
-    // Never over an existing file.
-    assert!(node.backup_key(&backup).is_err());
+    assert_eq!(node.identity().unwrap().backed_up_at, None);
+    node.backup_key_with(&backup, PASS, KdfParams::INSECURE_FOR_TESTS)
+        .unwrap();
+    let first = node.identity().unwrap().backed_up_at.expect("recorded");
+    // Saving again to the same place replaces the file (issue 12: "File exists").
+    node.backup_key_with(&backup, PASS, KdfParams::INSECURE_FOR_TESTS)
+        .unwrap();
+    assert!(node.backed_up_at().unwrap().unwrap() >= first);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -171,29 +181,97 @@ fn a_key_backup_restores_the_same_member_on_a_new_device() {
         assert_eq!(mode & 0o777, 0o600);
     }
     let text = std::fs::read_to_string(&backup).unwrap();
-    let restored = Node::restore(
-        Profile::at(dir.path().join("laptop")),
-        &text,
-        "Ana",
-        Some("North"),
-        None,
-    )
-    .unwrap();
-    assert_eq!(restored.member_id(), node.member_id());
-    assert_eq!(
-        restored.identity().unwrap().region.as_deref(),
-        Some("North")
+    let secret = commonplace_base::encode_base32(&node.secret_key().to_secret_bytes());
+    assert!(!text.contains(&secret[..12]), "the secret is sealed");
+    assert!(
+        text.contains(&node.member_id().to_string()),
+        "it says whose it is"
     );
+
+    let file = read_key_backup(&backup).unwrap();
+    assert_eq!(file.member(), node.member_id());
+    let laptop = Profile::at(dir.path().join("laptop"));
     let err = Node::restore(
-        Profile::at(dir.path().join("other")),
-        "not a key",
-        "X",
+        laptop.clone(),
+        &file,
+        "not the passphrase",
+        "Ana",
         None,
         None,
     )
     .unwrap_err();
-    assert!(err.to_string().contains("key backup"), "{err}");
-    assert!(!dir.path().join("other").join("identity.key").exists());
+    assert_eq!(err.code(), ErrorCode::WrongPassphrase);
+    assert!(
+        err.to_string()
+            .contains("wrong passphrase or damaged backup")
+    );
+    assert!(!dir.path().join("laptop").join("identity.key").exists());
+
+    let restored = Node::restore(laptop, &file, PASS, "Ana", Some("North"), None).unwrap();
+    assert_eq!(restored.member_id(), node.member_id());
+    let id = restored.identity().unwrap();
+    assert_eq!(id.region.as_deref(), Some("North"));
+    assert!(id.backed_up_at.is_some(), "a sealed backup exists");
+
+    let junk = dir.path().join("junk.txt");
+    std::fs::write(&junk, "not a key").unwrap();
+    let err = read_key_backup(&junk).unwrap_err();
+    assert!(
+        err.to_string().contains("not a Commonplace key backup"),
+        "{err}"
+    );
+    let err = read_key_backup(&dir.path().join("missing.txt")).unwrap_err();
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    assert!(!err.to_string().contains("os error"), "{err}");
+}
+
+#[test]
+fn an_old_plaintext_key_file_still_restores_but_counts_as_no_backup() {
+    let (dir, node, _c) = setup();
+    let old = dir.path().join("old.txt");
+    std::fs::write(&old, node.secret_key().to_key_file()).unwrap();
+    let file = read_key_backup(&old).unwrap();
+    assert!(!file.is_sealed());
+    let restored = Node::restore(
+        Profile::at(dir.path().join("laptop")),
+        &file,
+        "",
+        "Ana",
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(restored.member_id(), node.member_id());
+    assert_eq!(restored.backed_up_at().unwrap(), None, "remind to seal one");
+}
+
+#[test]
+fn a_backup_never_leaves_a_readable_file_or_a_short_passphrase() {
+    let (dir, node, _c) = setup();
+    let backup = dir.path().join("b.txt");
+    let err = node
+        .backup_key_with(&backup, "short", KdfParams::INSECURE_FOR_TESTS)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+    assert!(err.to_string().contains("at least 8 characters"), "{err}");
+    assert!(!backup.exists());
+    assert_eq!(node.backed_up_at().unwrap(), None);
+    // A readable file already there becomes private.
+    std::fs::write(&backup, "old").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&backup, std::fs::Permissions::from_mode(0o644)).unwrap();
+        node.backup_key_with(&backup, PASS, KdfParams::INSECURE_FOR_TESTS)
+            .unwrap();
+        let mode = std::fs::metadata(&backup).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // A folder is refused with a sentence.
+    let err = node
+        .backup_key_with(dir.path(), PASS, KdfParams::INSECURE_FOR_TESTS)
+        .unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
 }
 
 #[test]

@@ -5,6 +5,7 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   AppError,
   AppInfo,
+  BackupInfo,
   Charter,
   Community,
   CommunityId,
@@ -16,6 +17,7 @@ import type {
   EventSummary,
   EventView,
   Expertise,
+  FilePurpose,
   GapOptions,
   Gaps,
   HealthReport,
@@ -76,9 +78,14 @@ export const backend = {
   appInfo: () => call<AppInfo>('app_info'),
   createIdentity: (name: string, region: string | null, organisation: string | null) =>
     call<Identity>('create_identity', { name, region, organisation }),
-  restoreIdentity: (keyBackup: string, name: string, region: string | null, organisation: string | null) =>
-    call<Identity>('restore_identity', { keyBackup, name, region, organisation }),
-  backupKey: (path: string) => call<string>('backup_key', { path }),
+  /** Where to save (`save`) or which file to open, in the platform's dialog; `null` when cancelled. */
+  chooseFile: (purpose: FilePurpose, suggestedName: string, save: boolean) =>
+    call<string | null>('choose_file', { purpose, suggestedName, save }),
+  inspectBackup: (path: string) => call<BackupInfo>('inspect_backup', { path }),
+  restoreIdentity: (path: string, passphrase: string, name: string, region: string | null, organisation: string | null) =>
+    call<Identity>('restore_identity', { path, passphrase, name, region, organisation }),
+  /** Seals the key under `passphrase` into `path`; the identity comes back with `backed_up_at`. */
+  backupKey: (path: string, passphrase: string) => call<Identity>('backup_key', { path, passphrase }),
   updateProfile: (name: string, region: string | null, organisation: string | null) =>
     call<Identity>('update_profile', { name, region, organisation }),
 

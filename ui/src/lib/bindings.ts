@@ -47,7 +47,7 @@ export type Role = "coordinator" | "member" | "observer";
 /**
  * What went wrong, for front ends to act on without reading message text.
  */
-export type ErrorCode = "no_identity" | "already_initialised" | "profile_in_use" | "not_found" | "ambiguous" | "not_allowed" | "invalid_input" | "rejected" | "bad_bundle" | "storage" | "network";
+export type ErrorCode = "no_identity" | "already_initialised" | "profile_in_use" | "not_found" | "ambiguous" | "not_allowed" | "invalid_input" | "rejected" | "bad_bundle" | "storage" | "network" | "wrong_passphrase";
 
 /**
  * An error for the UI: a stable code to act on and a sentence for people.
@@ -79,9 +79,28 @@ version: string,
  */
 identity: Identity | null, 
 /**
- * A suggested file for the key backup.
+ * A suggested file name for the key backup (the member chooses the folder).
  */
-backup_path: string, };
+backup_file_name: string, };
+
+/**
+ * What a chosen key backup file holds, before the passphrase is asked.
+ */
+export type BackupInfo = { 
+/**
+ * Whose key it is.
+ */
+member: MemberId, 
+/**
+ * Whether it is sealed under a passphrase; an old plaintext file is not, and a new
+ * backup should be made after restoring.
+ */
+sealed: boolean, };
+
+/**
+ * What a file is for: sets the dialog's title and its file-type filter.
+ */
+export type FilePurpose = "key_backup" | "key_restore" | "bundle_export" | "bundle_import" | "calendar" | "health_report";
 
 /**
  * Who this profile is.
@@ -106,7 +125,12 @@ organisation: string | null,
 /**
  * The profile directory.
  */
-profile: string, };
+profile: string, 
+/**
+ * When the key was last backed up (or restored from a sealed backup); `null` until
+ * then, and front ends remind.
+ */
+backed_up_at: Timestamp | null, };
 
 /**
  * The community's charter: its name and domain.

@@ -29,4 +29,20 @@ describe('SettingsScreen', () => {
     expect(screen.getByRole('alert').textContent).toBe('Your name cannot be empty.');
     expect(node.calls.some((c) => c.name === 'updateProfile')).toBe(false);
   });
+
+  it('shows whether the key is backed up and makes a backup', async () => {
+    const { node, app } = await startApp();
+    renderIn(app, SettingsScreen);
+    await settle();
+    expect(screen.getByTestId('backup-status').textContent).toContain('Not backed up yet');
+    await fireEvent.input(screen.getByTestId('backup-passphrase'), { target: { value: 'river stone lantern' } });
+    await fireEvent.input(screen.getByTestId('backup-passphrase-confirm'), { target: { value: 'river stone lantern' } });
+    await fireEvent.click(screen.getByTestId('backup-save'));
+    await settle();
+    expect(node.backups.get('/tmp/chosen/commonplace-key-member00.txt')?.passphrase).toBe('river stone lantern');
+    expect(screen.getByTestId('backup-status').textContent).toContain('Backed up on');
+    expect(screen.getByTestId('backup-done').textContent).toContain('not next to the file');
+    expect((screen.getByTestId('backup-passphrase') as HTMLInputElement).value).toBe('');
+    expect(screen.queryByTestId('backup-skip')).toBeNull();
+  });
 });

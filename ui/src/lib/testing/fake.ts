@@ -45,6 +45,10 @@ export class FakeNode {
   sync: SyncStatus = { online: true, address: 'cppeer1fakeaddress', relay: { mode: 'default' }, peers: [], unshared: [] };
   calls: { name: string; args: unknown[] }[] = [];
   handlers = new Map<AppEventName, Set<Handler>>();
+  /** Key backups written, by path (`passphrase: null`: an old plaintext key file). */
+  backups = new Map<string, { member: MemberId; passphrase: string | null }>();
+  /** The next file dialogs are cancelled. */
+  cancelChooser = false;
   /** Makes the named command fail once with this error. */
   failures = new Map<string, { code: 'not_allowed' | 'network' | 'invalid_input'; message: string }>();
   #seq = 0;
@@ -79,7 +83,7 @@ export class FakeNode {
 
   /** Seeds an identity and a community with this profile as coordinator. */
   seed(name = 'Amira Haddad'): CommunityId {
-    this.identity = { member: 'MEMBER0000ME', name, region: 'North', organisation: 'St Mary', profile: '/tmp/profile' };
+    this.identity = { member: 'MEMBER0000ME', name, region: 'North', organisation: 'St Mary', profile: '/tmp/profile', backed_up_at: null };
     const id = this.id('C');
     this.communities.set(id, {
       id,
@@ -190,10 +194,37 @@ export class FakeNode {
     };
     const changed = (t: Thread) => this.emit('node:thread-changed', { type: 'thread_changed', community: t.community, thread: t.id });
     const impl: Backend = {
-      appInfo: async (): Promise<AppInfo> => ({ profile_dir: '/tmp/profile', version: '0.1.0', identity: this.identity, backup_path: '/tmp/commonplace-key.txt' }),
-      createIdentity: async (name, region, organisation) => (this.identity = { member: 'MEMBER0000ME', name, region, organisation, profile: '/tmp/profile' }),
-      restoreIdentity: async (_k, name, region, organisation) => (this.identity = { member: 'MEMBER0000ME', name, region, organisation, profile: '/tmp/profile' }),
-      backupKey: async (path) => path,
+      appInfo: async (): Promise<AppInfo> => ({
+        profile_dir: '/tmp/profile',
+        version: '0.1.0',
+        identity: this.identity,
+        backup_file_name: this.identity ? 'commonplace-key-member00.txt' : 'commonplace-key.txt',
+      }),
+      chooseFile: async (_purpose, suggestedName) => (this.cancelChooser ? null : `/tmp/chosen/${suggestedName}`),
+      inspectBackup: async (path) => {
+        const b = this.backups.get(path);
+        if (!b) throw new BackendError({ code: 'invalid_input', message: "this is not a Commonplace key backup (it should begin with 'commonplace-key-backup')" });
+        return { member: 'MEMBER0000ME', sealed: b.passphrase !== null };
+      },
+      createIdentity: async (name, region, organisation) =>
+        (this.identity = { member: 'MEMBER0000ME', name, region, organisation, profile: '/tmp/profile', backed_up_at: null }),
+      restoreIdentity: async (path, passphrase, name, region, organisation) => {
+        const b = this.backups.get(path);
+        if (!b) throw new BackendError({ code: 'invalid_input', message: 'this is not a Commonplace key backup' });
+        if (b.passphrase !== null && b.passphrase !== passphrase) {
+          throw new BackendError({ code: 'wrong_passphrase', message: 'wrong passphrase or damaged backup: the key could not be opened' });
+        }
+        const at = b.passphrase === null ? null : this.#now();
+        return (this.identity = { member: 'MEMBER0000ME', name, region, organisation, profile: '/tmp/profile', backed_up_at: at });
+      },
+      backupKey: async (path, passphrase) => {
+        const id = me();
+        if (passphrase.trim().length < 8) {
+          throw new BackendError({ code: 'invalid_input', message: 'the passphrase must have at least 8 characters' });
+        }
+        this.backups.set(path, { member: id, passphrase });
+        return (this.identity = { ...this.identity!, backed_up_at: this.#now() });
+      },
       updateProfile: async (name, region, organisation) => {
         const id = me();
         this.identity = { ...this.identity!, name, region, organisation };
