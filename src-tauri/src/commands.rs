@@ -378,7 +378,7 @@ async fn create_invite(
     days: u32,
 ) -> Res<Invite> {
     let ms = i64::from(days.clamp(1, 365)) * 86_400_000;
-    Ok(state.online().await?.invite(&community, role, ms)?)
+    Ok(state.online().await?.invite(&community, role, ms).await?)
 }
 
 #[tauri::command]

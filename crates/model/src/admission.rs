@@ -59,6 +59,17 @@ pub fn used(doc: &Automerge, id: &str) -> bool {
         .is_some()
 }
 
+/// The member admitted with invitation `id`, if the document records its use.
+pub fn admitted(doc: &Automerge, id: &str) -> Option<MemberId> {
+    match doc.get(ROOT, format!("{PREFIX}{id}").as_str()).ok()?? {
+        (Value::Scalar(s), _) => match s.as_ref() {
+            ScalarValue::Bytes(b) => postcard::from_bytes::<Admission>(b).ok().map(|a| a.member),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Whether the document records that invitation `id` was revoked.
 pub fn revoked(doc: &Automerge, id: &str) -> bool {
     doc.get(ROOT, format!("{REVOKED_PREFIX}{id}").as_str())

@@ -17,6 +17,7 @@
 mod endpoint;
 mod gate;
 mod live;
+mod resolver;
 mod stream;
 mod ticket;
 
@@ -36,6 +37,10 @@ use thiserror::Error;
 pub const SYNC_ALPN: &[u8] = b"commonplace/sync/3";
 /// The ALPN of the join protocol: one request (an invitation), one answer.
 pub const JOIN_ALPN: &[u8] = b"commonplace/join/1";
+/// The ALPN of resolving a short invitation code: the code's proof in, the long code out.
+pub const RESOLVE_ALPN: &[u8] = b"commonplace/invite/1";
+/// Most resolver endpoints (one per open short code) a node runs at once.
+pub const MAX_RESOLVERS: usize = 16;
 /// Largest join request or answer.
 pub const MAX_JOIN_BYTES: usize = 64 * 1024;
 
@@ -74,6 +79,11 @@ pub trait SyncService: Send + Sync + 'static {
     /// Handles a join request from `peer` (the bytes are the node's business); returns the
     /// answer to send, or a refusal the holder reads.
     fn admit(&self, peer: &MemberId, request: &[u8]) -> Result<Vec<u8>, String>;
+    /// Answers a short invitation code's proof with the long code (the bytes of its text), or
+    /// a refusal the holder reads. Nodes that keep no invitations refuse every proof.
+    fn resolve_invite(&self, _proof: &[u8]) -> Result<Vec<u8>, String> {
+        Err("no invitation with this code is waiting here".into())
+    }
     /// A session ended (successfully or not); for status displays and logs.
     fn finished(
         &self,

@@ -73,6 +73,9 @@ pub enum NodeError {
     /// The store failed; the operation did not happen.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An invitation code could not be used (a typo, expired, revoked, used).
+    #[error(transparent)]
+    Invite(#[from] commonplace_model::invite::InviteError),
     /// The network failed.
     #[error(transparent)]
     Net(#[from] commonplace_net::NetError),
@@ -100,6 +103,13 @@ impl NodeError {
             NodeError::Rejected(_) => ErrorCode::Rejected,
             NodeError::Bundle(_) => ErrorCode::BadBundle,
             NodeError::Net(_) => ErrorCode::Network,
+            NodeError::Invite(e) => {
+                use commonplace_model::invite::InviteError as E;
+                match e {
+                    E::Malformed | E::Typo | E::WrongLength { .. } => ErrorCode::InvalidInput,
+                    _ => ErrorCode::NotAllowed,
+                }
+            }
         }
     }
 

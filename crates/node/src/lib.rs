@@ -55,6 +55,7 @@ pub use app::{
 pub use commonplace_net::{NetConfig, PeerTicket, RelayConfig, SyncReport};
 pub use error::{ErrorCode, NodeError};
 pub use events::NodeEvent;
+pub use invite::{InvitationState, NewInvitation, PendingInvitation};
 pub use node::{
     CommunityOverview, EntryFilter, Identity, ImportReport, NewCommunity, NewEntry, NewThread,
     Node, ThreadFilter, ThreadState,
