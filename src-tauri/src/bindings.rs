@@ -17,8 +17,9 @@ use commonplace_model::{
 };
 use commonplace_node::{
     CommunityOverview, EntryFilter, EntryView, ErrorCode, EventView, Identity, ImportReport,
-    Invite, NewCommunity, NewEntry, NewEvent, NewThread, NodeEvent, Occurrence, PeerStatus,
-    RelayMode, SyncRecord, SyncStatus, ThreadFilter, ThreadState, Unshared,
+    InvitationState, Invite, NewCommunity, NewEntry, NewEvent, NewThread, NodeEvent, Occurrence,
+    PeerStatus, PendingInvitation, RelayMode, SyncRecord, SyncStatus, ThreadFilter, ThreadState,
+    Unshared,
 };
 use ts_rs::{Config, TS};
 
@@ -81,6 +82,8 @@ pub fn typescript() -> String {
         NewEntry,
         TextEdit,
         Invite,
+        InvitationState,
+        PendingInvitation,
         RelayMode,
         SyncRecord,
         PeerStatus,

@@ -16,8 +16,8 @@ use commonplace_model::{
 };
 use commonplace_node::{
     CommunityOverview, EntryFilter, EntryView, ErrorCode, EventView, Identity, ImportReport,
-    Invite, NewCommunity, NewEntry, NewEvent, NewThread, Node, NodeError, Occurrence, RelayMode,
-    SyncStatus, ThreadFilter, write_atomically,
+    Invite, NewCommunity, NewEntry, NewEvent, NewThread, Node, NodeError, Occurrence,
+    PendingInvitation, RelayMode, SyncStatus, ThreadFilter, write_atomically,
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -116,6 +116,8 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         retitle_entry,
         members,
         create_invite,
+        invitations,
+        revoke_invite,
         set_role,
         remove_member,
         sync_status,
@@ -379,6 +381,16 @@ async fn create_invite(
 ) -> Res<Invite> {
     let ms = i64::from(days.clamp(1, 365)) * 86_400_000;
     Ok(state.online().await?.invite(&community, role, ms).await?)
+}
+
+#[tauri::command]
+async fn invitations(state: St<'_>, community: CommunityId) -> Res<Vec<PendingInvitation>> {
+    Ok(state.node()?.pending_invitations(Some(&community))?)
+}
+
+#[tauri::command]
+async fn revoke_invite(state: St<'_>, short_code: String) -> Res<PendingInvitation> {
+    Ok(state.online().await?.revoke_invite(&short_code).await?)
 }
 
 #[tauri::command]
