@@ -225,7 +225,7 @@ impl Node {
                 revoked_at,
             });
         }
-        out.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        out.sort_by_key(|p| std::cmp::Reverse(p.created_at));
         Ok(out)
     }
 
