@@ -303,19 +303,14 @@ impl Node {
         signed.to_code()
     }
 
-    /// The short codes of invitations that can still be used, for the resolver endpoints.
+    /// The short codes of invitations that can still be used, newest first, for the resolver
+    /// endpoints.
     pub(crate) fn open_short_codes(&self) -> Result<Vec<ShortCode>, NodeError> {
-        let open: Vec<String> = self
+        Ok(self
             .pending_invitations(None)?
             .into_iter()
             .filter(|p| p.state == InvitationState::Pending)
-            .map(|p| p.short_code)
-            .collect();
-        Ok(self
-            .pending_records()?
-            .into_iter()
-            .filter(|(s, _, _)| open.contains(&s.to_string()))
-            .map(|(s, _, _)| s)
+            .filter_map(|p| ShortCode::parse(&p.short_code).ok())
             .collect())
     }
 

@@ -486,6 +486,10 @@ impl Online {
                 self.forget_failures();
             }
             let results = self.sync_known_peers(None).await;
+            // Codes used (through any node), revoked or expired since: stop their resolvers.
+            if let Err(e) = self.serve_short_codes().await {
+                warn!("short-code resolvers not updated: {e}");
+            }
             last_round = Instant::now();
             each(Round { trigger, results });
         }
