@@ -390,7 +390,11 @@ async fn invitations(state: St<'_>, community: CommunityId) -> Res<Vec<PendingIn
 
 #[tauri::command]
 async fn revoke_invite(state: St<'_>, short_code: String) -> Res<PendingInvitation> {
-    Ok(state.online().await?.revoke_invite(&short_code).await?)
+    // Revoking works offline too; online, the code's resolver stops as well.
+    match state.online().await {
+        Ok(online) => Ok(online.revoke_invite(&short_code).await?),
+        Err(_) => Ok(state.node()?.revoke_invite(&short_code)?),
+    }
 }
 
 #[tauri::command]
