@@ -17,8 +17,9 @@ use commonplace_model::{
 };
 use commonplace_node::{
     CommunityOverview, EntryFilter, EntryView, ErrorCode, EventView, Identity, ImportReport,
-    Invite, NewCommunity, NewEntry, NewEvent, NewThread, NodeEvent, Occurrence, PeerOutcome,
-    PeerStatus, RelayMode, SyncNowReport, SyncRecord, SyncStatus, ThreadFilter, ThreadState,
+    InvitationState, Invite, NewCommunity, NewEntry, NewEvent, NewThread, NodeEvent, Occurrence,
+    PeerOutcome, PeerStatus, PendingInvitation, RelayMode, SyncNowReport, SyncRecord, SyncStatus,
+    ThreadFilter, ThreadState,
     Unshared,
 };
 use ts_rs::{Config, TS};
@@ -84,6 +85,8 @@ pub fn typescript() -> String {
         NewEntry,
         TextEdit,
         Invite,
+        InvitationState,
+        PendingInvitation,
         RelayMode,
         SyncRecord,
         PeerStatus,

@@ -16,8 +16,9 @@ use commonplace_model::{
 };
 use commonplace_node::{
     CommunityOverview, EntryFilter, EntryView, ErrorCode, EventView, Identity, ImportReport,
-    Invite, NewCommunity, NewEntry, NewEvent, NewThread, Node, NodeError, Occurrence, RelayMode,
-    SyncNowReport, SyncStatus, ThreadFilter, read_key_backup, write_atomically,
+    Invite, NewCommunity, NewEntry, NewEvent, NewThread, Node, NodeError, Occurrence,
+    PendingInvitation, RelayMode, SyncNowReport, SyncStatus, ThreadFilter, read_key_backup,
+    write_atomically,
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -130,6 +131,8 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         retitle_entry,
         members,
         create_invite,
+        invitations,
+        revoke_invite,
         set_role,
         remove_member,
         sync_status,
@@ -432,7 +435,21 @@ async fn create_invite(
     days: u32,
 ) -> Res<Invite> {
     let ms = i64::from(days.clamp(1, 365)) * 86_400_000;
-    Ok(state.online().await?.invite(&community, role, ms)?)
+    Ok(state.online().await?.invite(&community, role, ms).await?)
+}
+
+#[tauri::command]
+async fn invitations(state: St<'_>, community: CommunityId) -> Res<Vec<PendingInvitation>> {
+    Ok(state.node()?.pending_invitations(Some(&community))?)
+}
+
+#[tauri::command]
+async fn revoke_invite(state: St<'_>, short_code: String) -> Res<PendingInvitation> {
+    // Revoking works offline too; online, the code's resolver stops as well.
+    match state.online().await {
+        Ok(online) => Ok(online.revoke_invite(&short_code).await?),
+        Err(_) => Ok(state.node()?.revoke_invite(&short_code)?),
+    }
 }
 
 #[tauri::command]

@@ -19,6 +19,7 @@ mod output;
 mod backup;
 mod cultivate;
 mod net;
+mod qr_image;
 
 use output::Out;
 
@@ -130,13 +131,19 @@ enum Command {
     #[command(subcommand)]
     Invite(InviteCmd),
     /// Join a community with an invitation code: the inviting node (or any member's node
-    /// given with --via) admits you and you receive the whole community.
+    /// given with --via) admits you and you receive the whole community. The code is the
+    /// short one (K7QM-3XPA-9FHD-2WNE), the long one (cpinvite1…), or a QR image (--qr).
     Join {
-        /// The invitation code.
-        code: String,
-        /// Join through this member's node (its address, from `status`); repeatable. The
-        /// inviting node named in the code is tried last.
-        #[arg(long, value_name = "ADDR")]
+        /// The invitation code, short or long (not needed with --qr).
+        #[arg(required_unless_present = "qr")]
+        code: Option<String>,
+        /// Read the code from a PNG image of its QR code (a screenshot or a photo).
+        #[arg(long, value_name = "FILE.png", conflicts_with = "code")]
+        qr: Option<PathBuf>,
+        /// Join through this member's node (its address, from `status`); repeatable. A short
+        /// code is resolved there (the inviting node's address, while it runs). The inviting
+        /// node named in the code is tried last.
+        #[arg(long, visible_alias = "peer", value_name = "ADDR")]
         via: Vec<String>,
         #[command(flatten)]
         net: net::NetArgs,
@@ -183,6 +190,18 @@ enum InviteCmd {
         qr: bool,
         #[command(flatten)]
         net: net::NetArgs,
+    },
+    /// The invitations created on this node: short code, role, state, who used them.
+    List {
+        /// Only those to this community (id, id prefix or name).
+        #[arg(long, short = 'c')]
+        community: Option<String>,
+    },
+    /// Revoke an unused invitation: this node refuses it at once, every member's node once
+    /// the record has synced to it.
+    Revoke {
+        /// Its short code.
+        code: String,
     },
 }
 
@@ -720,7 +739,30 @@ fn run(cli: Cli) -> Result<()> {
             let c = node.find_community(community.community.as_deref())?;
             runtime()?.block_on(net::invite(node, n, c, role, expires, qr, &out))
         }
-        Command::Join { code, via, net: n } => {
+        Command::Invite(InviteCmd::List { community }) => {
+            let c = community
+                .map(|c| node.find_community(Some(&c)))
+                .transpose()?;
+            out.invitations(&node.pending_invitations(c.as_ref())?)
+        }
+        Command::Invite(InviteCmd::Revoke { code }) => {
+            let p = node.revoke_invite(&code)?;
+            out.done(&format!(
+                "revoked {} (to {}); it no longer admits anyone",
+                p.short_code, p.community_name
+            ))
+        }
+        Command::Join {
+            code,
+            qr,
+            via,
+            net: n,
+        } => {
+            let code = match (code, qr) {
+                (Some(c), _) => c,
+                (None, Some(path)) => qr_image::read_code(&path)?,
+                (None, None) => anyhow::bail!("give the invitation code, or --qr FILE.png"),
+            };
             runtime()?.block_on(net::join(node, n, &code, &via, &out))
         }
         Command::Serve { net: n, interval } => {

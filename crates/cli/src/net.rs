@@ -292,21 +292,26 @@ pub async fn invite(
     let online = go_online(&node, &args, true).await?;
     let ticket = online.ticket();
     online.shutdown().await;
-    let inv = node.create_invite(
+    let new = node.create_invite(
         &community,
         role,
         i64::try_from(expires.as_millis()).unwrap_or(i64::MAX),
         ticket.to_bytes(),
     )?;
-    let code = inv.to_code().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let inv = &new.signed;
+    let code = inv.to_code()?;
+    let short = new.short.to_string();
     if out.json {
         crate::output::write_stdout(
-            &json!({ "code": code, "community": community.to_string(), "role": role.as_str(),
-            "expires_at": inv.invitation.expires_at.0 })
+            &json!({ "code": code, "short_code": short, "community": community.to_string(),
+            "role": role.as_str(), "expires_at": inv.invitation.expires_at.0 })
             .to_string(),
         );
     } else {
+        // The long code alone on stdout, as before (scripts read it); the short one for
+        // people on stderr.
         say!("{code}");
+        eprintln!("Short code (read it out or type it): {short}");
         if qr {
             match commonplace_node::qr::terminal(&code) {
                 Some(picture) => say!("\n{picture}"),
@@ -314,7 +319,7 @@ pub async fn invite(
             }
         }
         eprintln!(
-            "Send this code to the person you invite. It works once, until it expires, while `commonplace serve` runs here (or on another coordinator's node at this address)."
+            "Send one of the codes to the person you invite. It works once, until it expires, while `commonplace serve` runs here (the short code: `commonplace join {short} --via ADDR` with this node's address from `status`, or on the same local network with no address at all)."
         );
     }
     Ok(())
@@ -326,7 +331,12 @@ pub async fn join(node: Node, args: NetArgs, code: &str, via: &[String], out: &O
         .map(|a| a.trim().parse::<PeerTicket>())
         .collect::<Result<Vec<_>, _>>()
         .context("--via takes a member's address, as `commonplace status` prints it")?;
-    let online = go_online(&node, &one_shot(&args), false).await?;
+    let mut net = one_shot(&args);
+    // A short code with no address to ask is found on the local network.
+    if via.is_empty() && !commonplace_model::invite::SignedInvitation::is_long_code(code) {
+        net.no_mdns = args.no_mdns;
+    }
+    let online = go_online(&node, &net, false).await?;
     let result = online.join_via(code, &via).await;
     online.shutdown().await;
     let (c, report) = result.context("joining failed")?;

@@ -437,6 +437,64 @@ impl Out {
         Ok(())
     }
 
+    pub fn invitations(&self, list: &[commonplace_node::PendingInvitation]) -> Result<()> {
+        let state = |s: commonplace_node::InvitationState| {
+            serde_json::to_value(s)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        if self.json {
+            return print_json(&Value::Array(
+                list.iter()
+                    .map(|p| {
+                        json!({
+                            "short_code": p.short_code,
+                            "community": p.community.to_string(),
+                            "community_name": p.community_name,
+                            "role": p.role.as_str(),
+                            "state": state(p.state),
+                            "created_at": time(p.created_at),
+                            "expires_at": time(p.expires_at),
+                            "used_by": p.used_by.map(|m| m.to_string()),
+                            "used_by_name": p.used_by_name,
+                            "used_at": opt_time(p.used_at),
+                            "revoked_at": opt_time(p.revoked_at),
+                        })
+                    })
+                    .collect(),
+            ));
+        }
+        if list.is_empty() {
+            say!("no invitations were created on this node");
+        }
+        for p in list {
+            let detail = match (p.state, &p.used_by_name) {
+                (commonplace_node::InvitationState::Used, Some(name)) => {
+                    format!("used by {name}")
+                }
+                (commonplace_node::InvitationState::Revoked, _) => "revoked".into(),
+                (commonplace_node::InvitationState::Expired, _) => "expired".into(),
+                (commonplace_node::InvitationState::Pending, _) => {
+                    let until = chrono::DateTime::from_timestamp_millis(p.expires_at.0)
+                        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+                        .unwrap_or_default();
+                    format!("pending until {until}")
+                }
+                _ => state(p.state),
+            };
+            say!(
+                "{}  {:<11} {:<20} created {}  {}",
+                p.short_code,
+                p.role.as_str(),
+                terminal_safe(&p.community_name),
+                ago(p.created_at),
+                detail
+            );
+        }
+        Ok(())
+    }
+
     pub fn exported(&self, path: &Path, bytes: usize) -> Result<()> {
         if self.json {
             print_json(&json!({ "path": path.display().to_string(), "bytes": bytes }))

@@ -137,3 +137,128 @@ fn invite_join_serve_and_sync_between_processes() {
     let err = bea.fails(&["sync", "--relay", "none", "--timeout", "5s"]);
     assert!(err.contains("error:"), "{err}");
 }
+
+/// `text` as a QR code in a PNG file (4 pixels a module, a quiet zone of 4 modules), the way
+/// a screenshot of the invite dialog would hold it.
+fn qr_png(text: &str, path: &Path) {
+    let code =
+        qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).unwrap();
+    let (modules, colors) = (code.width(), code.to_colors());
+    let (scale, quiet) = (4usize, 4usize);
+    let side = (modules + 2 * quiet) * scale;
+    let mut pixels = vec![255u8; side * side];
+    for (i, c) in colors.iter().enumerate() {
+        if *c == qrcode::Color::Dark {
+            let (mx, my) = (i % modules + quiet, i / modules + quiet);
+            for y in my * scale..(my + 1) * scale {
+                for x in mx * scale..(mx + 1) * scale {
+                    pixels[y * side + x] = 0;
+                }
+            }
+        }
+    }
+    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut enc = png::Encoder::new(file, side as u32, side as u32);
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.write_header()
+        .unwrap()
+        .write_image_data(&pixels)
+        .unwrap();
+}
+
+#[test]
+fn short_codes_pending_list_revoke_and_join_from_a_qr_image() {
+    let root = tempfile::tempdir().unwrap();
+    let ana = Member::init(bin(), root.path(), "ana", "Ana Silva");
+    let bea = Member::init(bin(), root.path(), "bea", "Bea Santos");
+    let cy = Member::init(bin(), root.path(), "cy", "Cy Moreau");
+    let eve = Member::init(bin(), root.path(), "eve", "Eve");
+    let c = ana
+        .ok(&["community", "create", "--name", "Nurses Exchange"])
+        .trim()
+        .to_owned();
+    let invite = || {
+        ana.json(&[
+            "invite",
+            "create",
+            "--bind",
+            "127.0.0.1:0",
+            "--relay",
+            "none",
+            "--no-mdns",
+        ])
+    };
+    let (first, second, third) = (invite(), invite(), invite());
+    let short = |v: &serde_json::Value| v["short_code"].as_str().unwrap().to_owned();
+    assert_eq!(short(&first).len(), 19);
+    let listed = ana.json(&["invite", "list"]);
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["state"] == "pending" && p["community"] == c.as_str())
+    );
+    // Revoked before anyone used it.
+    let said = ana.ok(&["invite", "revoke", &short(&second).to_lowercase()]);
+    assert!(said.contains("revoked"), "{said}");
+    let err = ana.fails(&["invite", "revoke", "K7QM-3XPA-9FHD-2WNE"]);
+    assert!(
+        err.contains("typo") || err.contains("no invitation"),
+        "{err}"
+    );
+
+    let serve = Serve::start(&ana);
+    // Bea types the short code and names the inviting node's address.
+    let joined = bea.json(&[
+        "join",
+        &short(&first),
+        "--peer",
+        &serve.address,
+        "--relay",
+        "none",
+    ]);
+    assert_eq!(joined["community"], c.as_str());
+    // The revoked one is refused; a typo is caught before any network wait.
+    let err = eve.fails(&[
+        "join",
+        &short(&second),
+        "--via",
+        &serve.address,
+        "--relay",
+        "none",
+    ]);
+    assert!(err.contains("revoked"), "{err}");
+    let mut typo = short(&third).into_bytes();
+    typo[1] = if typo[1] == b'7' { b'8' } else { b'7' };
+    let typo = String::from_utf8(typo).unwrap();
+    let err = eve.fails(&["join", &typo, "--via", &serve.address, "--relay", "none"]);
+    assert!(err.contains("typo"), "{err}");
+    // Cy joins from a picture of the QR code (the long code: no resolution needed).
+    let png = root.path().join("invite.png");
+    qr_png(third["code"].as_str().unwrap(), &png);
+    let joined = cy.json(&["join", "--qr", png.to_str().unwrap(), "--relay", "none"]);
+    assert_eq!(joined["community"], c.as_str());
+    let err = eve.fails(&["join", "--qr", bin().to_str().unwrap(), "--relay", "none"]);
+    assert!(err.contains("no invitation QR code"), "{err}");
+    drop(serve);
+
+    let listed = ana.json(&["invite", "list", "-c", "Nurses Exchange"]);
+    let by_code = |code: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["short_code"] == code)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_code(&short(&first))["state"], "used");
+    assert_eq!(by_code(&short(&first))["used_by_name"], "Bea Santos");
+    assert_eq!(by_code(&short(&second))["state"], "revoked");
+    assert_eq!(by_code(&short(&third))["used_by_name"], "Cy Moreau");
+    let text = ana.ok(&["invite", "list"]);
+    assert!(text.contains("used by Bea Santos"), "{text}");
+}

@@ -37,6 +37,11 @@ use crate::{Role, SchemaError};
 /// Root keys holding admissions start with this.
 pub const PREFIX: &str = "admission/";
 
+/// Root keys recording a coordinator's revocation of an invitation start with this; the value
+/// is when (milliseconds). An admission whose dependencies include the revocation is invalid
+/// on every peer; one made concurrently (two nodes apart) stands, like a second use.
+pub const REVOKED_PREFIX: &str = "revoked-invitation/";
+
 /// What the admitting node records: the invitation and whom it admitted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Admission {
@@ -54,6 +59,31 @@ pub fn used(doc: &Automerge, id: &str) -> bool {
         .is_some()
 }
 
+/// The member admitted with invitation `id`, if the document records its use.
+pub fn admitted(doc: &Automerge, id: &str) -> Option<MemberId> {
+    match doc.get(ROOT, format!("{PREFIX}{id}").as_str()).ok()?? {
+        (Value::Scalar(s), _) => match s.as_ref() {
+            ScalarValue::Bytes(b) => postcard::from_bytes::<Admission>(b).ok().map(|a| a.member),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether the document records that invitation `id` was revoked.
+pub fn revoked(doc: &Automerge, id: &str) -> bool {
+    doc.get(ROOT, format!("{REVOKED_PREFIX}{id}").as_str())
+        .ok()
+        .flatten()
+        .is_some()
+}
+
+/// Records that invitation `id` was revoked (a coordinator's change to the community document).
+pub fn revoke<T: Transactable>(tx: &mut T, id: &str, now: Timestamp) -> Result<(), SchemaError> {
+    tx.put(ROOT, format!("{REVOKED_PREFIX}{id}").as_str(), now.0)?;
+    Ok(())
+}
+
 /// Writes an admission: the roster entry and the record, in one change.
 pub fn admit<T: Transactable>(
     tx: &mut T,
@@ -66,6 +96,13 @@ pub fn admit<T: Transactable>(
         return Err(SchemaError::Input {
             field: "invitation",
             problem: "it was already used; ask for a new one".into(),
+        });
+    }
+    let revoked = format!("{REVOKED_PREFIX}{}", admission.invitation.id());
+    if tx.get(ROOT, revoked.as_str())?.is_some() {
+        return Err(SchemaError::Input {
+            field: "invitation",
+            problem: "it was revoked by a coordinator; ask for a new one".into(),
         });
     }
     let members = match tx.get(ROOT, "members")? {
@@ -155,6 +192,9 @@ fn check(
         return Err("it adds more than the admission record".into());
     };
     let id = &key[PREFIX.len()..];
+    if was.contains_key(&format!("{REVOKED_PREFIX}{id}")) {
+        return Err("the invitation was revoked".into());
+    }
     for (k, v) in was {
         if k != "members" && now.get(k) != Some(v) {
             return Err(format!("it changes '{k}'"));

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::Role;
 
+pub use crate::short_code::{SHORT_CODE_SYMBOLS, ShortCode};
+
 const CODE_PREFIX: &str = "cpinvite1";
 
 /// What a coordinator signs.
@@ -62,6 +64,26 @@ pub enum InviteError {
     /// The issuer is not a coordinator.
     #[error("the invitation was signed by someone who is not a coordinator of the community")]
     NotACoordinator,
+    /// A short code whose check symbol does not match: a symbol was mistyped or misheard.
+    #[error("this code has a typo: check it letter by letter (O and 0, I and 1 are the same)")]
+    Typo,
+    /// A short code with too few or too many symbols.
+    #[error(
+        "an invitation code has 16 letters and digits (XXXX-XXXX-XXXX-XXXX); this one has {got}"
+    )]
+    WrongLength {
+        /// How many symbols were typed.
+        got: usize,
+    },
+    /// A coordinator withdrew the invitation.
+    #[error("the invitation was revoked by a coordinator; ask for a new one")]
+    Revoked,
+    /// No node asked knows this short code (never created there, or already forgotten).
+    #[error("no invitation with this code is waiting here; check the code or ask the inviter")]
+    Unknown,
+    /// A node answered the short code with an invitation that does not belong to it.
+    #[error("the node that answered this code sent an invitation for another code")]
+    NotThisCode,
 }
 
 impl SignedInvitation {
@@ -102,6 +124,11 @@ impl SignedInvitation {
             postcard::from_bytes(&bytes).map_err(|_| InviteError::Malformed)?;
         inv.verify()?;
         Ok(inv)
+    }
+
+    /// Whether `text` is a long code (`cpinvite1…`) rather than a short one.
+    pub fn is_long_code(text: &str) -> bool {
+        text.trim().to_ascii_lowercase().starts_with(CODE_PREFIX)
     }
 
     /// A stable id of the invitation, for single-use bookkeeping.

@@ -36,6 +36,7 @@
 mod error;
 mod kinds;
 mod read;
+mod short_code;
 mod signed;
 mod splice;
 

@@ -385,3 +385,63 @@ fn members_edit_their_own_name_region_and_organisation_and_nothing_else() {
         rita,
     );
 }
+
+#[test]
+fn a_revoked_invitation_admits_nobody_on_any_peer() {
+    let fx = community_fixture();
+    let (ana, ben, dana) = (&fx.cast.ana, &fx.cast.ben, Person::new("Dana Whyte", 9));
+    let inv = invitation(&fx, ana, Role::Member, 1);
+    // Ana (a coordinator) revokes it; the record syncs to Ben.
+    let mut anas = ana.fork(&fx.doc);
+    let revocation = signed(&fx.doc_ref, &ana.key, &mut anas, 10, |tx| {
+        admission::revoke(tx, &inv.id(), Timestamp(10))
+    });
+    let doc = verify(&fx, std::slice::from_ref(&revocation)).unwrap();
+    assert!(admission::revoked(&doc, &inv.id()));
+    // Ben's node refuses to write the admission...
+    let mut bens = ben.fork(&doc);
+    let a = Admission {
+        invitation: inv.clone(),
+        member: dana.id,
+    };
+    let err = bens
+        .transact(|tx| admission::admit(tx, &a, dana.name, Timestamp(11)))
+        .map_err(|f| f.error)
+        .unwrap_err();
+    assert!(err.to_string().contains("revoked"), "{err}");
+    // ...and a node that writes it anyway, after the revocation, is refused by every peer.
+    let mut bens = ben.fork(&doc);
+    let late = signed(&fx.doc_ref, &ben.key, &mut bens, 11, |tx| {
+        community::put_member(
+            tx,
+            &dana.id,
+            dana.name,
+            Role::Member,
+            None,
+            None,
+            Timestamp(11),
+        )?;
+        tx.put(
+            ROOT,
+            format!("{}{}", admission::PREFIX, inv.id()).as_str(),
+            ScalarValue::Bytes(postcard::to_stdvec(&a).unwrap()),
+        )?;
+        Ok(())
+    });
+    let mut working = doc.fork();
+    let err = verify_and_apply(
+        &fx.doc_ref,
+        &mut working,
+        &[late],
+        &Roster::default(),
+        &fx.genesis.founder,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, RejectReason::NotTheirs { detail, .. } if detail.contains("revoked")),
+        "{err:?}"
+    );
+    // An admission made before the revocation reached the admitting node stands.
+    let early = admitted_by(&fx, ben, &inv, &dana, 9);
+    verify(&fx, &[revocation, early]).unwrap();
+}

@@ -16,7 +16,7 @@ use tracing::{debug, info, warn};
 use crate::stream::{
     FrameStream, IDLE_TIMEOUT, ReadFailure, read_frame, write_frame, write_frame_sized,
 };
-use crate::{JOIN_ALPN, MAX_JOIN_BYTES, NetError, RECOVER_ALPN, SYNC_ALPN, SyncService};
+use crate::{JOIN_ALPN, MAX_JOIN_BYTES, NetError, RECOVER_ALPN, RESOLVE_ALPN, SYNC_ALPN, SyncService};
 
 /// How often an idle connection is pinged, so both ends notice at once when it stops.
 pub(crate) const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(2);
@@ -107,6 +107,8 @@ pub struct Network {
     /// Connections we dialled, kept open for the next session with the same peer: a live
     /// pull then costs one new stream instead of a QUIC handshake.
     conns: Arc<std::sync::Mutex<HashMap<iroh::EndpointId, Connection>>>,
+    /// The short codes' resolver endpoints.
+    resolvers: crate::resolver::Resolvers,
 }
 
 /// Most dialled connections kept open at once.
@@ -115,6 +117,19 @@ const MAX_CACHED_CONNECTIONS: usize = 256;
 /// `SyncService` with `Debug`, for the router's handler.
 pub(crate) trait SyncServiceDebug: SyncService + std::fmt::Debug {}
 impl<T: SyncService + std::fmt::Debug> SyncServiceDebug for T {}
+
+pub(crate) fn relay_mode_of(config: &NetConfig) -> Result<RelayMode, NetError> {
+    Ok(match &config.relay {
+        RelayConfig::Default => RelayMode::Default,
+        RelayConfig::Disabled => RelayMode::Disabled,
+        RelayConfig::Custom(url) => {
+            let url: RelayUrl = url
+                .parse()
+                .map_err(|e| NetError::Config(format!("relay URL '{url}': {e}")))?;
+            RelayMode::custom([url])
+        }
+    })
+}
 
 fn member_of(id: iroh::EndpointId) -> Result<MemberId, NetError> {
     MemberId::from_bytes(*id.as_bytes()).map_err(|e| NetError::Stream {
@@ -130,16 +145,7 @@ impl Network {
         config: NetConfig,
         service: Arc<S>,
     ) -> Result<Network, NetError> {
-        let relay_mode = match &config.relay {
-            RelayConfig::Default => RelayMode::Default,
-            RelayConfig::Disabled => RelayMode::Disabled,
-            RelayConfig::Custom(url) => {
-                let url: RelayUrl = url
-                    .parse()
-                    .map_err(|e| NetError::Config(format!("relay URL '{url}': {e}")))?;
-                RelayMode::custom([url])
-            }
-        };
+        let relay_mode = relay_mode_of(&config)?;
         let service: Arc<dyn SyncServiceDebug> = service;
         let gate = crate::gate::GossipGate::new(service.clone());
         // No address lookup services: peers are found through invite tickets, known addresses
@@ -158,6 +164,7 @@ impl Network {
                 SYNC_ALPN.to_vec(),
                 JOIN_ALPN.to_vec(),
                 RECOVER_ALPN.to_vec(),
+                RESOLVE_ALPN.to_vec(),
             ])
             .transport_config(transport)
             .relay_mode(relay_mode)
@@ -205,6 +212,15 @@ impl Network {
                 JoinProtocol {
                     service: service.clone(),
                     idle: config.idle_timeout,
+                    ask: Ask::Join,
+                },
+            )
+            .accept(
+                RESOLVE_ALPN,
+                JoinProtocol {
+                    service: service.clone(),
+                    idle: config.idle_timeout,
+                    ask: Ask::Resolve,
                 },
             )
             .accept(
@@ -214,6 +230,7 @@ impl Network {
                 },
             )
             .spawn();
+        let resolvers = crate::resolver::Resolvers::new(&config, relay_mode_of(&config)?);
         info!(id = %endpoint.id().fmt_short(), "network started");
         Ok(Network {
             mdns,
@@ -225,6 +242,7 @@ impl Network {
             gate,
             idle: config.idle_timeout,
             conns: Arc::default(),
+            resolvers,
         })
     }
 
@@ -450,42 +468,31 @@ impl Network {
 
     /// Sends a join request to the node at `addr` and returns its answer.
     pub async fn join(&self, addr: EndpointAddr, request: &[u8]) -> Result<Vec<u8>, NetError> {
-        let peer_label = addr.id.fmt_short().to_string();
-        let stream_err = |detail: String| NetError::Stream {
-            peer: peer_label.clone(),
-            detail,
-        };
-        let conn = self
-            .endpoint
-            .connect(addr, JOIN_ALPN)
-            .await
-            .map_err(|e| NetError::Connect {
-                peer: peer_label.clone(),
-                detail: e.to_string(),
-            })?;
-        let (mut send, mut recv) = conn
-            .open_bi()
-            .await
-            .map_err(|e| stream_err(e.to_string()))?;
-        send.write_all(request)
-            .await
-            .map_err(|e| stream_err(e.to_string()))?;
-        send.finish().map_err(|e| stream_err(e.to_string()))?;
-        let answer = tokio::time::timeout(self.idle, recv.read_to_end(MAX_JOIN_BYTES))
-            .await
-            .map_err(|_| NetError::Timeout {
-                peer: peer_label.clone(),
-                secs: self.idle.as_secs(),
-            })?
-            .map_err(|e| stream_err(e.to_string()))?;
-        conn.close(0u32.into(), b"done");
-        match answer.split_first() {
-            Some((0, rest)) => Ok(rest.to_vec()),
-            Some((_, reason)) => Err(NetError::Refused(
-                String::from_utf8_lossy(reason).into_owned(),
-            )),
-            None => Err(stream_err("no answer".into())),
-        }
+        ask(&self.endpoint, addr, JOIN_ALPN, request, self.idle).await
+    }
+
+    /// Asks the node at `addr` (any member's node, or a short code's resolver endpoint,
+    /// dialled by id alone) for the invitation a short code names; `proof` shows we know the
+    /// code. Returns the answer (the long code), or the node's refusal.
+    pub async fn resolve_invite(
+        &self,
+        addr: EndpointAddr,
+        proof: &[u8],
+    ) -> Result<Vec<u8>, NetError> {
+        ask(&self.endpoint, addr, RESOLVE_ALPN, proof, self.idle).await
+    }
+
+    /// Runs one resolver endpoint per seed (a short code's [`resolver_seed`]) and closes
+    /// those whose seed is no longer given; at most [`MAX_RESOLVERS`] (the first ones).
+    ///
+    /// [`resolver_seed`]: https://docs.rs/commonplace-model
+    pub async fn serve_short_codes(&self, seeds: &[[u8; 32]]) -> Result<(), NetError> {
+        self.resolvers.serve(seeds, self.service.clone()).await
+    }
+
+    /// The addresses of the resolver endpoints now running.
+    pub async fn resolver_addrs(&self) -> Vec<EndpointAddr> {
+        self.resolvers.addrs().await
     }
 
     /// Stops accepting, closes connections and the endpoint.
@@ -498,9 +505,56 @@ impl Network {
         for c in conns {
             c.close(0u32.into(), b"shutdown");
         }
+        self.resolvers.shutdown().await;
         if let Err(e) = self.router.shutdown().await {
             warn!("network shutdown: {e}");
         }
+    }
+}
+
+/// One request, one answer (a status byte, then the body), on a new connection.
+pub(crate) async fn ask(
+    endpoint: &Endpoint,
+    addr: EndpointAddr,
+    alpn: &[u8],
+    request: &[u8],
+    idle: std::time::Duration,
+) -> Result<Vec<u8>, NetError> {
+    let peer_label = addr.id.fmt_short().to_string();
+    let stream_err = |detail: String| NetError::Stream {
+        peer: peer_label.clone(),
+        detail,
+    };
+    let timeout = || NetError::Timeout {
+        peer: peer_label.clone(),
+        secs: idle.as_secs(),
+    };
+    let conn = tokio::time::timeout(idle, endpoint.connect(addr, alpn))
+        .await
+        .map_err(|_| timeout())?
+        .map_err(|e| NetError::Connect {
+            peer: peer_label.clone(),
+            detail: e.to_string(),
+        })?;
+    let (mut send, mut recv) = conn
+        .open_bi()
+        .await
+        .map_err(|e| stream_err(e.to_string()))?;
+    send.write_all(request)
+        .await
+        .map_err(|e| stream_err(e.to_string()))?;
+    send.finish().map_err(|e| stream_err(e.to_string()))?;
+    let answer = tokio::time::timeout(idle, recv.read_to_end(MAX_JOIN_BYTES))
+        .await
+        .map_err(|_| timeout())?
+        .map_err(|e| stream_err(e.to_string()))?;
+    conn.close(0u32.into(), b"done");
+    match answer.split_first() {
+        Some((0, rest)) => Ok(rest.to_vec()),
+        Some((_, reason)) => Err(NetError::Refused(
+            String::from_utf8_lossy(reason).into_owned(),
+        )),
+        None => Err(stream_err("no answer".into())),
     }
 }
 
@@ -903,26 +957,44 @@ impl ProtocolHandler for RecoverProtocol {
     }
 }
 
-/// The accept side of joining: one request, one answer (a status byte, then the body).
+/// Which one-shot request a [`JoinProtocol`] answers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Ask {
+    /// Admit the holder of an invitation ([`JOIN_ALPN`]).
+    Join,
+    /// Answer a short code's proof with its invitation ([`RESOLVE_ALPN`]).
+    Resolve,
+}
+
+/// The accept side of joining and of resolving short codes: one request, one answer (a
+/// status byte, then the body).
 #[derive(Debug, Clone)]
-struct JoinProtocol {
-    service: Arc<dyn SyncServiceDebug>,
-    idle: std::time::Duration,
+pub(crate) struct JoinProtocol {
+    pub(crate) service: Arc<dyn SyncServiceDebug>,
+    pub(crate) idle: std::time::Duration,
+    pub(crate) ask: Ask,
 }
 
 impl ProtocolHandler for JoinProtocol {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         let peer = member_of(conn.remote_id()).map_err(AcceptError::from_err)?;
         let (mut send, mut recv) = conn.accept_bi().await?;
-        let request = match tokio::time::timeout(self.idle, recv.read_to_end(MAX_JOIN_BYTES)).await
-        {
+        let limit = match self.ask {
+            Ask::Join => MAX_JOIN_BYTES,
+            Ask::Resolve => 64,
+        };
+        let request = match tokio::time::timeout(self.idle, recv.read_to_end(limit)).await {
             Ok(Ok(r)) => r,
             _ => return Ok(()),
         };
         let svc = self.service.clone();
-        let answer = blocking(move || svc.admit(&peer, &request))
-            .await
-            .unwrap_or_else(|e| Err(e.to_string()));
+        let ask = self.ask;
+        let answer = blocking(move || match ask {
+            Ask::Join => svc.admit(&peer, &request),
+            Ask::Resolve => svc.resolve_invite(&request),
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
         let mut out = Vec::new();
         match answer {
             Ok(body) => {
@@ -930,7 +1002,7 @@ impl ProtocolHandler for JoinProtocol {
                 out.extend_from_slice(&body);
             }
             Err(reason) => {
-                info!(peer = %peer.short(), "join refused: {reason}");
+                info!(peer = %peer.short(), "{:?} refused: {reason}", self.ask);
                 out.push(1);
                 out.extend_from_slice(reason.as_bytes());
             }

@@ -17,6 +17,7 @@
 mod endpoint;
 mod gate;
 mod live;
+mod resolver;
 mod stream;
 mod ticket;
 
@@ -40,6 +41,10 @@ pub const JOIN_ALPN: &[u8] = b"commonplace/join/1";
 /// it is an active member of (after a key restore on a new computer). No request body; the
 /// answer is the list of community ids.
 pub const RECOVER_ALPN: &[u8] = b"commonplace/recover/1";
+/// The ALPN of resolving a short invitation code: the code's proof in, the long code out.
+pub const RESOLVE_ALPN: &[u8] = b"commonplace/invite/1";
+/// Most resolver endpoints (one per open short code) a node runs at once.
+pub const MAX_RESOLVERS: usize = 16;
 /// Largest join request or answer.
 pub const MAX_JOIN_BYTES: usize = 64 * 1024;
 
@@ -86,6 +91,11 @@ pub trait SyncService: Send + Sync + 'static {
     /// A member's node dialled us from `addr` (its one UDP socket, so also where it listens):
     /// a node that is only ever dialled learns how to reach its peers for "Sync now".
     fn seen_at(&self, _peer: &MemberId, _addr: &EndpointAddr) {}
+    /// Answers a short invitation code's proof with the long code (the bytes of its text), or
+    /// a refusal the holder reads. Nodes that keep no invitations refuse every proof.
+    fn resolve_invite(&self, _proof: &[u8]) -> Result<Vec<u8>, String> {
+        Err("no invitation with this code is waiting here".into())
+    }
     /// A session ended (successfully or not); for status displays and logs.
     fn finished(
         &self,

@@ -394,8 +394,11 @@ pub struct PeerOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Invite {
-    /// The code to send (`cpinvite1…`).
+    /// The long code (`cpinvite1…`): the whole signed invitation, shown as the QR code.
     pub code: String,
+    /// The short code to read out or type (`K7QM-3XPA-9FHD-2WNE`); the inviting node answers
+    /// it while it is online.
+    pub short_code: String,
     /// The code as an SVG QR code.
     pub qr_svg: String,
     /// The role the holder gets.
@@ -486,23 +489,23 @@ impl Node {
 
 impl Online {
     /// Creates an invitation to `community` that points at this node's address.
-    pub fn invite(
+    pub async fn invite(
         &self,
         community: &CommunityId,
         role: Role,
         valid_for_ms: i64,
     ) -> Result<Invite, NodeError> {
-        let inv =
+        let new =
             self.node()
                 .create_invite(community, role, valid_for_ms, self.ticket().to_bytes())?;
-        let code = inv
-            .to_code()
-            .map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+        let code = new.signed.to_code()?;
+        self.serve_short_codes().await?;
         Ok(Invite {
             qr_svg: crate::qr::svg(&code),
             code,
+            short_code: new.short.to_string(),
             role,
-            expires_at: inv.invitation.expires_at,
+            expires_at: new.signed.invitation.expires_at,
         })
     }
 }

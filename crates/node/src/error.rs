@@ -75,6 +75,9 @@ pub enum NodeError {
     /// The store failed; the operation did not happen.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An invitation code could not be used (a typo, expired, revoked, used).
+    #[error(transparent)]
+    Invite(#[from] commonplace_model::invite::InviteError),
     /// The network failed.
     #[error(transparent)]
     Net(#[from] commonplace_net::NetError),
@@ -109,6 +112,13 @@ impl NodeError {
                 ErrorCode::WrongPassphrase
             }
             NodeError::Backup(_) => ErrorCode::InvalidInput,
+            NodeError::Invite(e) => {
+                use commonplace_model::invite::InviteError as E;
+                match e {
+                    E::Malformed | E::Typo | E::WrongLength { .. } => ErrorCode::InvalidInput,
+                    _ => ErrorCode::NotAllowed,
+                }
+            }
         }
     }
 

@@ -58,6 +58,7 @@ pub use commonplace_base::{BackupError, BackupFile, KdfParams};
 pub use commonplace_net::{NetConfig, PeerTicket, RelayConfig, SyncReport};
 pub use error::{ErrorCode, NodeError, io_sentence};
 pub use events::NodeEvent;
+pub use invite::{InvitationState, NewInvitation, PendingInvitation};
 pub use node::{
     CommunityOverview, EntryFilter, Identity, ImportReport, NewCommunity, NewEntry, NewThread,
     Node, ThreadFilter, ThreadState,

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use commonplace_base::{CommunityId, DocId, MemberId, Timestamp};
-use commonplace_model::invite::SignedInvitation;
+use commonplace_model::invite::{InviteError, ShortCode, SignedInvitation};
 use commonplace_net::{NetConfig, NetError, Network, PeerTicket, SyncReport, SyncService};
 use commonplace_sync::{Frame, Session, SessionError};
 use tracing::{info, warn};
@@ -109,6 +109,11 @@ impl SyncService for Service {
             .into_iter()
             .filter(|c| self.node.may_sync(c, peer).unwrap_or(false))
             .collect()
+    }
+
+    fn resolve_invite(&self, proof: &[u8]) -> Result<Vec<u8>, String> {
+        let answer = crate::invite::ResolveAnswer::from(self.node.resolve_invite(proof));
+        postcard::to_stdvec(&answer).map_err(|e| e.to_string())
     }
 
     fn finished(
@@ -241,12 +246,91 @@ impl Online {
             )))));
         }
         online.node.set_own_address(online.ticket().to_bytes())?;
+        online.serve_short_codes().await?;
         Ok(online)
     }
 
     /// Our address as a copyable code.
     pub fn ticket(&self) -> PeerTicket {
         PeerTicket(self.network.addr())
+    }
+
+    /// Runs a resolver endpoint for every short code of this node's that can still be used,
+    /// and stops those of codes that were used, revoked or expired. Called at start and
+    /// after an invitation is created or revoked.
+    pub async fn serve_short_codes(&self) -> Result<(), NodeError> {
+        let seeds: Vec<[u8; 32]> = self
+            .node
+            .open_short_codes()?
+            .iter()
+            .map(ShortCode::resolver_seed)
+            .collect();
+        self.network
+            .serve_short_codes(&seeds)
+            .await
+            .map_err(NodeError::Net)
+    }
+
+    /// Revokes an invitation created here ([`Node::revoke_invite`]) and stops answering its
+    /// short code.
+    pub async fn revoke_invite(&self, code: &str) -> Result<crate::PendingInvitation, NodeError> {
+        let out = self.node.revoke_invite(code)?;
+        self.serve_short_codes().await?;
+        Ok(out)
+    }
+
+    /// The signed invitation a short code names: asked of each node in `via` in turn, then
+    /// of the code's resolver endpoint, dialled by id alone (found on the local network).
+    /// The answer is checked against the code (its secret is derived from it) and its
+    /// signature; a refusal (revoked, used, expired) is final.
+    pub async fn resolve_short_code(
+        &self,
+        code: &ShortCode,
+        via: &[PeerTicket],
+    ) -> Result<SignedInvitation, NodeError> {
+        let resolver = iroh::SecretKey::from_bytes(&code.resolver_seed()).public();
+        let targets = via
+            .iter()
+            .map(|t| t.0.clone())
+            .chain(std::iter::once(iroh::EndpointAddr::new(resolver)));
+        let mut last = None;
+        // A node that was reached and does not know the code says more than one that could
+        // not be reached.
+        let mut unknown = false;
+        for addr in targets {
+            match self.network.resolve_invite(addr, &code.proof()).await {
+                Ok(bytes) => {
+                    let answer: crate::invite::ResolveAnswer =
+                        postcard::from_bytes(&bytes).map_err(|_| InviteError::Malformed)?;
+                    let text = match answer.into_result() {
+                        Ok(text) => text,
+                        // Another node may hold it (`--via` lists several).
+                        Err(InviteError::Unknown) => {
+                            unknown = true;
+                            continue;
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
+                    let inv = SignedInvitation::from_code(&text)?;
+                    if !code.matches(&inv) {
+                        return Err(InviteError::NotThisCode.into());
+                    }
+                    if Timestamp::now() > inv.invitation.expires_at {
+                        return Err(InviteError::Expired.into());
+                    }
+                    return Ok(inv);
+                }
+                Err(e) => last = Some(NodeError::Net(e)),
+            }
+        }
+        Err(match last {
+            _ if unknown => InviteError::Unknown.into(),
+            Some(e) if via.is_empty() => NodeError::NotAllowed(format!(
+                "could not find the inviting node from the code alone ({e}); ask the inviter for their address and use --via, or use the long code"
+            )),
+            Some(e) => e,
+            None => InviteError::Unknown.into(),
+        })
     }
 
     /// Joins a community with an invitation code: asks the inviting node to admit us, then
@@ -265,8 +349,16 @@ impl Online {
         code: &str,
         via: &[PeerTicket],
     ) -> Result<(CommunityId, SyncReport), NodeError> {
-        let inv =
-            SignedInvitation::from_code(code).map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+        let (inv, code) = if SignedInvitation::is_long_code(code) {
+            (SignedInvitation::from_code(code)?, code.trim().to_owned())
+        } else {
+            // A short code: a typo is told at once, before any network wait.
+            let short = ShortCode::parse(code)?;
+            let inv = self.resolve_short_code(&short, via).await?;
+            let long = inv.to_code()?;
+            (inv, long)
+        };
+        let code = code.as_str();
         let inviter =
             PeerTicket::from_bytes(&inv.invitation.inviter_addr).map_err(NodeError::Net)?;
         let name = self.node.identity()?.name;
@@ -467,6 +559,10 @@ impl Online {
                 self.forget_failures();
             }
             let results = self.sync_known_peers(None).await;
+            // Codes used (through any node), revoked or expired since: stop their resolvers.
+            if let Err(e) = self.serve_short_codes().await {
+                warn!("short-code resolvers not updated: {e}");
+            }
             last_round = Instant::now();
             each(Round { trigger, results });
         }

@@ -222,6 +222,7 @@ async fn invite_and_join_then_single_use_and_expiry() {
             a.ticket().to_bytes(),
         )
         .unwrap()
+        .signed
         .to_code()
         .unwrap();
     let (joined, report) = b.join(&code).await.unwrap();
@@ -238,6 +239,7 @@ async fn invite_and_join_then_single_use_and_expiry() {
     let old = ana
         .create_invite(&c, Role::Member, -1, a.ticket().to_bytes())
         .unwrap()
+        .signed
         .to_code()
         .unwrap();
     let err = e.join(&old).await.unwrap_err().to_string();
@@ -279,6 +281,7 @@ async fn a_members_node_admits_the_holder_while_the_coordinator_is_away() {
     // Ana invites, then her node goes away.
     let code = a
         .invite(&c, Role::Member, 7 * 24 * 3600 * 1000)
+        .await
         .unwrap()
         .code;
     a.shutdown().await;

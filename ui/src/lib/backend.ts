@@ -25,6 +25,7 @@ import type {
   ImportReport,
   Introduction,
   Invite,
+  PendingInvitation,
   LevelThresholds,
   MemberId,
   NewCommunity,
@@ -115,6 +116,8 @@ export const backend = {
   members: (community: CommunityId) => call<RosterMember[]>('members', { community }),
   createInvite: (community: CommunityId, role: Role, days: number) =>
     call<Invite>('create_invite', { community, role, days }),
+  invitations: (community: CommunityId) => call<PendingInvitation[]>('invitations', { community }),
+  revokeInvite: (shortCode: string) => call<PendingInvitation>('revoke_invite', { shortCode }),
   setRole: (community: CommunityId, member: MemberId, role: Role) => call<null>('set_role', { community, member, role }),
   removeMember: (community: CommunityId, member: MemberId) => call<null>('remove_member', { community, member }),
 

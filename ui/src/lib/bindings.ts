@@ -669,9 +669,14 @@ export type TextEdit = { "op": "replace", "value": string } | { "op": "append", 
  */
 export type Invite = { 
 /**
- * The code to send (`cpinvite1…`).
+ * The long code (`cpinvite1…`): the whole signed invitation, shown as the QR code.
  */
 code: string, 
+/**
+ * The short code to read out or type (`K7QM-3XPA-9FHD-2WNE`); the inviting node answers
+ * it while it is online.
+ */
+short_code: string, 
 /**
  * The code as an SVG QR code.
  */
@@ -684,6 +689,60 @@ role: Role,
  * When it stops working.
  */
 expires_at: Timestamp, };
+
+/**
+ * Where an invitation stands.
+ */
+export type InvitationState = "pending" | "used" | "revoked" | "expired";
+
+/**
+ * An invitation created on this node, for the coordinators' list.
+ */
+export type PendingInvitation = { 
+/**
+ * The short code, grouped (`K7QM-3XPA-9FHD-2WNE`).
+ */
+short_code: string, 
+/**
+ * The community.
+ */
+community: CommunityId, 
+/**
+ * Its name.
+ */
+community_name: string, 
+/**
+ * The role the holder gets.
+ */
+role: Role, 
+/**
+ * When it was created.
+ */
+created_at: Timestamp, 
+/**
+ * When it stops working.
+ */
+expires_at: Timestamp, 
+/**
+ * Where it stands.
+ */
+state: InvitationState, 
+/**
+ * Who joined with it, if anyone (as far as this node knows).
+ */
+used_by: MemberId | null, 
+/**
+ * Their name in the roster.
+ */
+used_by_name: string | null, 
+/**
+ * When they were added to the roster.
+ */
+used_at: Timestamp | null, 
+/**
+ * When it was revoked.
+ */
+revoked_at: Timestamp | null, };
 
 /**
  * How the node reaches peers beyond the local network.

@@ -27,6 +27,39 @@ describe('MembersScreen', () => {
     expect(node.calls.filter((c) => c.name === 'createInvite').at(-1)?.args).toEqual([app.currentId, 'observer', 7]);
   });
 
+  it('shows the short code large, and lists this computer’s invitations with Revoke', async () => {
+    const { node, app } = await startApp();
+    renderIn(app, MembersScreen);
+    await fireEvent.click(screen.getByTestId('invite-open'));
+    await settle();
+    expect(screen.getByTestId('invite-short-code').textContent).toBe('K7QM-3XPA-9FHD-2W00');
+    // The long code stays for those who cannot reach this computer by the short one.
+    expect(screen.getByTestId('invite-code').textContent).toBe('cpinvite1examplecode');
+    await fireEvent.click(screen.getByTestId('invite-create'));
+    await settle();
+    expect(screen.getByTestId('invite-short-code').textContent).toBe('K7QM-3XPA-9FHD-2W01');
+    let rows = screen.getAllByTestId('pending-invitation');
+    expect(rows.map((r) => r.textContent)).toEqual([
+      expect.stringContaining('K7QM-3XPA-9FHD-2W01'),
+      expect.stringContaining('K7QM-3XPA-9FHD-2W00'),
+    ]);
+    expect(screen.getAllByTestId('invite-revoke')).toHaveLength(2);
+    // Someone joined with the older one: it shows who, and cannot be revoked.
+    Object.assign(node.invitations[1]!, { state: 'used', used_by: 'MEMBER0000OTHER', used_by_name: 'Jonas', used_at: Date.now() });
+    await fireEvent.click(screen.getByTestId('invite-create'));
+    await settle();
+    rows = screen.getAllByTestId('pending-invitation');
+    expect(rows[2]!.textContent).toContain('by Jonas');
+    expect(screen.getAllByTestId('invite-revoke')).toHaveLength(2);
+    // Revoking the code on show takes it off the panel.
+    await fireEvent.click(screen.getAllByTestId('invite-revoke')[0]!);
+    await settle();
+    expect(node.calls.find((c) => c.name === 'revokeInvite')?.args).toEqual(['K7QM-3XPA-9FHD-2W02']);
+    expect(screen.getAllByTestId('pending-state').map((s) => s.textContent)).toEqual(['Revoked', 'Waiting', 'Used']);
+    expect(screen.queryByTestId('invite-short-code')).toBeNull();
+    expect(screen.getAllByTestId('invite-revoke')).toHaveLength(1);
+  });
+
   it('asks before removing a member', async () => {
     const { node, app } = await startApp();
     node.addMember(app.currentId!, 'MEMBER0000OTHER', 'Jonas');

@@ -12,6 +12,7 @@ import type {
   EntryView,
   Identity,
   MemberId,
+  PendingInvitation,
   Post,
   SyncStatus,
   Thread,
@@ -42,6 +43,8 @@ export class FakeNode {
   events = new Map<DocId, Event>();
   eventVersion = new Map<DocId, string>();
   thresholds = new Map<CommunityId, LevelThresholds>();
+  /** Invitations made here, newest first. */
+  invitations: PendingInvitation[] = [];
   sync: SyncStatus = { online: true, address: 'cppeer1fakeaddress', relay: { mode: 'default' }, peers: [], unshared: [] };
   calls: { name: string; args: unknown[] }[] = [];
   handlers = new Map<AppEventName, Set<Handler>>();
@@ -349,7 +352,40 @@ export class FakeNode {
         return null;
       },
       members: async (community) => Object.values(this.communities.get(community)!.roster.members).filter((m) => !!m),
-      createInvite: async (_c, role) => ({ code: 'cpinvite1examplecode', qr_svg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>', role, expires_at: this.#now() + 7 * 86_400_000 }),
+      createInvite: async (c, role, days) => {
+        // Distinct, well-formed-looking short codes: K7QM-3XPA-9FHD-2WN0, …-2WN1, …
+        const short_code = `K7QM-3XPA-9FHD-2W${String(this.invitations.length).padStart(2, '0').slice(-2)}`;
+        const expires_at = this.#now() + days * 86_400_000;
+        this.invitations.unshift({
+          short_code,
+          community: c,
+          community_name: this.communities.get(c)?.charter.name ?? '',
+          role,
+          created_at: this.#now(),
+          expires_at,
+          state: 'pending',
+          used_by: null,
+          used_by_name: null,
+          used_at: null,
+          revoked_at: null,
+        });
+        return {
+          code: 'cpinvite1examplecode',
+          short_code,
+          qr_svg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>',
+          role,
+          expires_at,
+        };
+      },
+      invitations: async (c) => structuredClone(this.invitations.filter((i) => i.community === c)),
+      revokeInvite: async (shortCode) => {
+        const i = this.invitations.find((x) => x.short_code === shortCode);
+        if (!i) throw new BackendError({ code: 'not_found', message: `no invitation created on this node matches '${shortCode}'` });
+        if (i.state === 'used') throw new BackendError({ code: 'not_allowed', message: 'this invitation was already used; remove the member instead' });
+        i.state = 'revoked';
+        i.revoked_at = this.#now();
+        return structuredClone(i);
+      },
       setRole: async (community, member, role) => {
         this.communities.get(community)!.roster.members[member]!.role = role;
         return null;
