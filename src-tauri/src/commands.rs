@@ -493,7 +493,7 @@ async fn sync_with(state: St<'_>, address: String) -> Res<SyncStatus> {
 /// Gets this member's communities back from another member's node (after a key restore).
 #[tauri::command]
 async fn recover(state: St<'_>, address: String) -> Res<Vec<String>> {
-    let online = state.online().await?;
+    let online = state.online_soon().await?;
     Ok(online.recover_address(&address).await?)
 }
 

@@ -107,6 +107,18 @@ impl AppState {
             .ok_or_else(|| NodeError::NoIdentity(self.profile.dir().display().to_string()))
     }
 
+    /// The running network, waiting up to ten seconds for it when it is still starting (just
+    /// after the first run or a restore).
+    pub(crate) async fn online_soon(&self) -> Result<Online, commands::AppError> {
+        for _ in 0..50 {
+            if let Some(o) = self.online.read().await.clone() {
+                return Ok(o);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        self.online().await
+    }
+
     pub(crate) async fn online(&self) -> Result<Online, commands::AppError> {
         self.online
             .read()

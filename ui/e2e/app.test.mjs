@@ -454,6 +454,61 @@ test('the status tells the truth when a member stops: not connected within secon
   await shot('17-sync-stopped-peer');
 });
 
+/** Runs the CLI on another profile; returns stdout. */
+function cliAs(profile, ...args) {
+  return execFileSync(CLI, ['--profile', profile, ...args], { encoding: 'utf8', timeout: 60_000 }).trim();
+}
+
+/** Ana's own address, from Sync › Details. */
+async function ownAddress() {
+  await click('nav-sync');
+  const el = await waitFor('own-address');
+  let addr = '';
+  await browser.waitUntil(async () => (addr = (await el.getText()).trim()).startsWith('cppeer1'), {
+    timeout: 15_000,
+    timeoutMsg: 'no address shown under Sync › Details',
+  });
+  return addr;
+}
+
+test('a short invite code read over the phone lets a member in; a revoked one does not', async () => {
+  const addr = await ownAddress();
+  await click('nav-members');
+  await click('invite-open');
+  const shortEl = await waitFor('invite-short-code');
+  let short = '';
+  await browser.waitUntil(async () => /^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/.test((short = (await shortEl.getText()).trim())), {
+    timeout: 15_000,
+    timeoutMsg: `no short code shown (saw "${short}")`,
+  });
+  await shot('21-invite-short');
+  // Typed as heard: lower case, spaces for dashes.
+  const cid = join(root, 'cid');
+  cliAs(cid, 'init', '--name', 'Cid Moreau');
+  cliAs(cid, 'join', short.toLowerCase().replaceAll('-', ' '), '--via', addr, '--bind', '127.0.0.1:0', '--relay', 'none', '--no-mdns');
+  await waitForText('member-row', 'Cid Moreau', 30_000);
+  await waitForText('pending-invitation', 'Used');
+  // A second code, revoked before anyone uses it: the holder is refused.
+  await click('invite-open');
+  const before = short;
+  await browser.waitUntil(async () => ((short = (await (await $id('invite-short-code')).getText()).trim()) !== before && short.length === 19), {
+    timeout: 15_000,
+    timeoutMsg: 'no second short code',
+  });
+  const rows = await browser.$$('[data-testid="invite-revoke"]');
+  assert.ok(rows.length >= 1, 'a waiting invitation offers Revoke');
+  await rows[0].click();
+  await waitForText('pending-invitation', 'Revoked');
+  const dan = join(root, 'dan');
+  cliAs(dan, 'init', '--name', 'Dan Osei');
+  assert.throws(
+    () => execFileSync(CLI, ['--profile', dan, 'join', short, '--via', addr, '--bind', '127.0.0.1:0', '--relay', 'none', '--no-mdns'], { encoding: 'utf8', timeout: 60_000, stdio: 'pipe' }),
+    (e) => /revoked/i.test(String(e.stderr)),
+    'a revoked code let someone in',
+  );
+  await shot('22-invitations');
+});
+
 test('keyboard: a list is one tab stop; focus goes into what opens and back; ? lists the shortcuts', async () => {
   await click('nav-threads');
   await waitFor('thread-row');
@@ -586,4 +641,63 @@ test('layout: nothing overflows at 1024×700 or 1280×800; titles clamp, rows sh
   }));
   assert.match(sw.arrow, /svg/, 'the community switcher lost its arrow');
   assert.ok(sw.title.length > 0);
+});
+
+test('a key restored on a fresh profile gets its community back from another member, with progress shown', async () => {
+  // Bea's computer is gone; she kept a backup of her key.
+  const pass = 'harbour lamp seventeen';
+  execFileSync(CLI, ['--profile', bea, 'backup', '--out', join(files, 'commonplace-key.txt')], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, COMMONPLACE_PASSPHRASE: pass },
+  });
+  // Ana's computer now runs as an always-on peer (the app closes; the CLI serves its profile).
+  await browser.deleteSession();
+  const serve = spawn(CLI, ['--profile', appProfile, '--json', 'serve', '--bind', '127.0.0.1:0', '--relay', 'none', '--no-mdns'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const address = await new Promise((resolve, reject) => {
+      let out = '';
+      const t = setTimeout(() => reject(new Error('serve printed no address')), 30_000);
+      serve.stdout.on('data', (d) => {
+        out += d;
+        const line = out.split('\n').find((l) => l.includes('"address"'));
+        if (line) {
+          clearTimeout(t);
+          resolve(JSON.parse(line).address);
+        }
+      });
+    });
+    // Bea's new computer: the app on a fresh profile.
+    const fresh = join(root, 'bea-new');
+    browser = await remote({
+      hostname: '127.0.0.1',
+      port: PORT,
+      logLevel: 'warn',
+      capabilities: {
+        'wdio:enforceWebDriverClassic': true,
+        'tauri:options': { application: APP, args: ['--profile', fresh, '--bind', '127.0.0.1:0', '--relay', 'none', '--no-mdns'] },
+      },
+    });
+    await browser.$("button*=Restore from a key backup").click();
+    await click('restore-choose');
+    await waitFor('restore-member');
+    await type('restore-passphrase', pass);
+    await type('identity-name', 'Bea Okafor');
+    await click('create-identity');
+    // The setup screen offers getting the communities back (not only "join or start").
+    const section = await waitFor('recover-section');
+    assert.equal(await section.getAttribute('open'), 'true', 'after a restore, getting communities back is open');
+    await type('recover-address', address);
+    await shot('23-restore-recover');
+    await click('recover-submit');
+    await waitFor('nav-threads', 60_000);
+    await click('nav-threads');
+    await waitForText('thread-row', 'Night-time lighting audits', 30_000);
+    await waitForText('thread-row', 'How our night walks started');
+    await shot('24-restored');
+  } finally {
+    serve.kill('SIGINT');
+  }
 });
