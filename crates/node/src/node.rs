@@ -368,33 +368,53 @@ impl Node {
         commonplace_model::validate::line("your name", name, 120)?;
         let record = IdentityRecord::new(name, region, organisation);
         let bytes = record.encode()?;
-        let me = self.member_id();
         for c in self.community_ids()? {
-            let roster = self.community(&c)?.roster;
-            let Some(entry) = roster.members.get(&me).filter(|m| m.is_active()) else {
-                continue;
-            };
-            if entry.name == record.name
-                && entry.region == record.region
-                && entry.organisation == record.organisation
-            {
-                continue;
-            }
-            self.write(DocRef::community(c), false, |tx, _| {
-                community::edit_profile(
-                    tx,
-                    &me,
-                    &record.name,
-                    record.region.as_deref(),
-                    record.organisation.as_deref(),
-                )
-            })?;
+            self.write_profile_entry(&c, &record)?;
         }
         self.inner.store.commit(&Commit {
             docs: Vec::new(),
             meta: vec![("identity".into(), bytes)],
         })?;
         self.identity()
+    }
+
+    /// Writes this member's name, region and organisation as stored in the profile into
+    /// their roster entry in `community`, if they are an active member and it differs (a
+    /// newcomer's admission carries only the name: the admitting node writes the entry, and
+    /// only the member themself may write the rest). Returns whether it wrote a change.
+    pub fn publish_profile(&self, community: &CommunityId) -> Result<bool, NodeError> {
+        let me = self.identity()?;
+        let record =
+            IdentityRecord::new(&me.name, me.region.as_deref(), me.organisation.as_deref());
+        self.write_profile_entry(community, &record)
+    }
+
+    fn write_profile_entry(
+        &self,
+        c: &CommunityId,
+        record: &IdentityRecord,
+    ) -> Result<bool, NodeError> {
+        let me = self.member_id();
+        let roster = self.community(c)?.roster;
+        let Some(entry) = roster.members.get(&me).filter(|m| m.is_active()) else {
+            return Ok(false);
+        };
+        if entry.name == record.name
+            && entry.region == record.region
+            && entry.organisation == record.organisation
+        {
+            return Ok(false);
+        }
+        self.write(DocRef::community(*c), false, |tx, _| {
+            community::edit_profile(
+                tx,
+                &me,
+                &record.name,
+                record.region.as_deref(),
+                record.organisation.as_deref(),
+            )
+        })?;
+        Ok(true)
     }
 
     /// Domain events, from now on.
@@ -430,7 +450,15 @@ impl Node {
         };
         let founder_name = me.name.clone();
         self.write(DocRef::community(id), true, |tx, now| {
-            community::init(tx, &genesis, &charter, &founder_name, now)
+            community::init(tx, &genesis, &charter, &founder_name, now)?;
+            // The founder's roster entry carries their profile, like every later one.
+            community::edit_profile(
+                tx,
+                &genesis.founder,
+                &founder_name,
+                me.region.as_deref(),
+                me.organisation.as_deref(),
+            )
         })?;
         Ok(id)
     }
