@@ -18,7 +18,7 @@ use commonplace_model::{
 use commonplace_node::{
     CommunityOverview, EntryFilter, EntryView, ErrorCode, EventView, Identity, ImportReport,
     Invite, NewCommunity, NewEntry, NewEvent, NewThread, NodeEvent, Occurrence, PeerStatus,
-    RelayMode, SyncRecord, SyncStatus, ThreadFilter, ThreadState, Unshared,
+    Promotion, RelayMode, SyncRecord, SyncStatus, ThreadFilter, ThreadState, Unshared,
 };
 use ts_rs::{Config, TS};
 
@@ -79,6 +79,7 @@ pub fn typescript() -> String {
         EntryView,
         EntryFilter,
         NewEntry,
+        Promotion,
         TextEdit,
         Invite,
         RelayMode,

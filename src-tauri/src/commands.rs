@@ -16,8 +16,8 @@ use commonplace_model::{
 };
 use commonplace_node::{
     CommunityOverview, EntryFilter, EntryView, ErrorCode, EventView, Identity, ImportReport,
-    Invite, NewCommunity, NewEntry, NewEvent, NewThread, Node, NodeError, Occurrence, RelayMode,
-    SyncStatus, ThreadFilter, write_atomically,
+    Invite, NewCommunity, NewEntry, NewEvent, NewThread, Node, NodeError, Occurrence, Promotion,
+    RelayMode, SyncStatus, ThreadFilter, write_atomically,
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -112,6 +112,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         entries,
         entry,
         create_entry,
+        promote_thread,
         edit_entry_text,
         retitle_entry,
         members,
@@ -339,6 +340,11 @@ async fn entry(state: St<'_>, id: DocId) -> Res<EntryView> {
 #[tauri::command]
 async fn create_entry(state: St<'_>, community: CommunityId, entry: NewEntry) -> Res<DocId> {
     Ok(state.node()?.create_entry(&community, &entry)?)
+}
+
+#[tauri::command]
+async fn promote_thread(state: St<'_>, community: CommunityId, entry: NewEntry) -> Res<Promotion> {
+    Ok(state.node()?.promote_thread(&community, &entry)?)
 }
 
 #[tauri::command]

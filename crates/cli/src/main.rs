@@ -10,8 +10,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use commonplace_model::{ActivityKind, EntryKind, Role, TextEdit};
 use commonplace_node::{
-    EntryFilter, NewCommunity, NewEntry, NewThread, Node, NodeError, Profile, ThreadFilter,
-    ThreadState,
+    EntryFilter, NewCommunity, NewEntry, NewThread, Node, NodeError, Profile, Promotion,
+    ThreadFilter, ThreadState,
 };
 
 #[macro_use]
@@ -580,17 +580,21 @@ fn run(cli: Cli) -> Result<()> {
                 if from_thread.is_none() && title.is_none() {
                     bail!("an entry needs --title (or --from-thread to promote a thread)");
                 }
-                let id = node.create_entry(
-                    &c,
-                    &NewEntry {
-                        kind,
-                        title,
-                        body: body.map(text_arg).transpose()?,
-                        tags,
-                        from_thread,
-                    },
-                )?;
-                out.created("entry", &id.to_string())
+                let new = NewEntry {
+                    kind,
+                    title,
+                    body: body.map(text_arg).transpose()?,
+                    tags,
+                    from_thread,
+                };
+                if new.from_thread.is_none() {
+                    out.created("entry", &node.create_entry(&c, &new)?.to_string())
+                } else {
+                    match node.promote_thread(&c, &new)? {
+                        Promotion::Created { entry } => out.created("entry", &entry.to_string()),
+                        Promotion::Existing { entry } => out.already_promoted(&entry.to_string()),
+                    }
+                }
             }
             EntryCmd::Edit {
                 entry,

@@ -160,6 +160,18 @@ impl Out {
         }
     }
 
+    /// A thread promoted before: the entry's id, as `created` prints one, with a note for
+    /// people on standard error.
+    pub fn already_promoted(&self, entry: &str) -> Result<()> {
+        if self.json {
+            print_json(&json!({ "kind": "entry", "id": entry, "existing": true }))
+        } else {
+            eprintln!("this thread is already in the repertoire; not added again:");
+            say!("{entry}");
+            Ok(())
+        }
+    }
+
     pub fn done(&self, message: &str) -> Result<()> {
         if self.json {
             print_json(&json!({ "ok": true, "message": message }))

@@ -483,3 +483,22 @@ fn a_demotion_keeps_the_history_verifiable_for_newcomers() {
     let err = bea.fails(&["reply", &t, "--body", "One more thing."]);
     assert!(err.contains("observer"), "{err}");
 }
+
+#[test]
+fn promoting_a_thread_twice_names_the_entry_it_already_has() {
+    let root = tempfile::tempdir().unwrap();
+    let (ana, _bea, _c, t) = founded(root.path());
+    let first = ana.ok(&["entry", "new", "--kind", "lesson", "--from-thread", &t]);
+    let first = first.trim();
+    // Again: the same entry, said so, and no second copy.
+    let out = ana.run(&["entry", "new", "--kind", "lesson", "--from-thread", &t]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), first);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already in the repertoire"), "{err}");
+    let again = ana.json(&["entry", "new", "--kind", "story", "--from-thread", &t]);
+    assert_eq!(again["id"], first);
+    assert_eq!(again["existing"], true);
+    let entries = ana.json(&["entry", "list"]);
+    assert_eq!(entries.as_array().unwrap().len(), 1, "{entries}");
+}

@@ -30,6 +30,8 @@ pub enum ErrorCode {
     Storage,
     /// A peer could not be reached, or a sync failed.
     Network,
+    /// The thread is in the repertoire already (promoted before).
+    AlreadyPromoted,
 }
 
 /// An error from the node. `code()` is stable; the message is for people.
@@ -76,6 +78,12 @@ pub enum NodeError {
     /// The network failed.
     #[error(transparent)]
     Net(#[from] commonplace_net::NetError),
+    /// The thread was promoted before: `entry` holds it.
+    #[error("this thread is already in the repertoire as entry {entry}")]
+    AlreadyPromoted {
+        thread: commonplace_base::DocId,
+        entry: commonplace_base::DocId,
+    },
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -100,6 +108,7 @@ impl NodeError {
             NodeError::Rejected(_) => ErrorCode::Rejected,
             NodeError::Bundle(_) => ErrorCode::BadBundle,
             NodeError::Net(_) => ErrorCode::Network,
+            NodeError::AlreadyPromoted { .. } => ErrorCode::AlreadyPromoted,
         }
     }
 

@@ -57,7 +57,7 @@ pub use error::{ErrorCode, NodeError};
 pub use events::NodeEvent;
 pub use node::{
     CommunityOverview, EntryFilter, Identity, ImportReport, NewCommunity, NewEntry, NewThread,
-    Node, ThreadFilter, ThreadState,
+    Node, Promotion, ThreadFilter, ThreadState,
 };
 pub use online::{Attempt, Online, Round, SyncRecord, Trigger};
 pub use profile::Profile;

@@ -172,6 +172,32 @@ pub struct NewEntry {
     pub from_thread: Option<DocId>,
 }
 
+/// What promoting a thread did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum Promotion {
+    /// A new entry was written.
+    Created {
+        /// The new entry.
+        entry: DocId,
+    },
+    /// The thread was promoted before; nothing was written.
+    Existing {
+        /// The entry promoted from it earlier.
+        entry: DocId,
+    },
+}
+
+impl Promotion {
+    /// The entry, new or earlier.
+    pub fn entry(&self) -> DocId {
+        match self {
+            Promotion::Created { entry } | Promotion::Existing { entry } => *entry,
+        }
+    }
+}
+
 /// Open or resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -763,7 +789,46 @@ impl Node {
 
     // ---- repertoire --------------------------------------------------------------------
 
-    /// Creates a repertoire entry, or promotes a thread into one.
+    /// Promotes a thread into a repertoire entry (`new.from_thread`), or, if an entry was
+    /// promoted from that thread already (here or by another member), names that entry and
+    /// writes nothing.
+    pub fn promote_thread(
+        &self,
+        community: &CommunityId,
+        new: &NewEntry,
+    ) -> Result<Promotion, NodeError> {
+        if new.from_thread.is_none() {
+            return Err(NodeError::Invalid(SchemaError::Input {
+                field: "from_thread",
+                problem: "names no thread to promote".into(),
+            }));
+        }
+        match self.create_entry(community, new) {
+            Ok(entry) => Ok(Promotion::Created { entry }),
+            Err(NodeError::AlreadyPromoted { entry, .. }) => Ok(Promotion::Existing { entry }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The entry promoted from `thread`, if there is one (the first, if members promoted it
+    /// concurrently on different nodes).
+    pub fn entry_promoted_from(
+        &self,
+        community: &CommunityId,
+        thread: &DocId,
+    ) -> Result<Option<EntrySummary>, NodeError> {
+        Ok(self
+            .inner
+            .store
+            .entries(community)?
+            .into_iter()
+            .filter(|e| e.source_thread == Some(*thread))
+            .min_by_key(|e| (e.created_at, e.id)))
+    }
+
+    /// Creates a repertoire entry, or promotes a thread into one. A thread already promoted
+    /// is refused with [`NodeError::AlreadyPromoted`], naming its entry: promoting twice
+    /// would make a second copy of the same knowledge.
     pub fn create_entry(
         &self,
         community: &CommunityId,
@@ -783,6 +848,12 @@ impl Node {
                     return Err(NodeError::NotFound {
                         what: "thread in this community",
                         text: tid.to_string(),
+                    });
+                }
+                if let Some(existing) = self.entry_promoted_from(community, tid)? {
+                    return Err(NodeError::AlreadyPromoted {
+                        thread: *tid,
+                        entry: existing.id,
                     });
                 }
                 let t = self.thread(tid)?;

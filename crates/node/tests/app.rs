@@ -441,3 +441,53 @@ fn a_document_whose_snapshot_does_not_load_is_rebuilt_from_its_change_log() {
     assert_eq!(ana.threads(&c, &Default::default()).unwrap().len(), 1);
     let _ = dir;
 }
+
+#[test]
+fn promoting_a_thread_already_in_the_repertoire_names_the_entry_and_writes_nothing() {
+    use commonplace_node::{EntryFilter, NodeError, Promotion};
+    let (dir, ana, c) = setup();
+    let t = ana
+        .create_thread(
+            &c,
+            &NewThread {
+                activity: ActivityKind::Request,
+                title: "Dressing a burn".into(),
+                body: "What do you use?".into(),
+                tags: vec!["burns".into()],
+            },
+        )
+        .unwrap();
+    let promote = || NewEntry {
+        kind: EntryKind::Lesson,
+        title: None,
+        body: None,
+        tags: vec![],
+        from_thread: Some(t),
+    };
+    let Promotion::Created { entry: first } = ana.promote_thread(&c, &promote()).unwrap() else {
+        panic!("the first promotion creates an entry");
+    };
+    assert_eq!(
+        ana.promote_thread(&c, &promote()).unwrap(),
+        Promotion::Existing { entry: first }
+    );
+    // create_entry refuses it too, with a variant that names the entry.
+    match ana.create_entry(&c, &promote()) {
+        Err(e @ NodeError::AlreadyPromoted { entry, .. }) => {
+            assert_eq!(entry, first);
+            assert_eq!(e.code(), commonplace_node::ErrorCode::AlreadyPromoted);
+        }
+        other => panic!("expected AlreadyPromoted, got {other:?}"),
+    }
+    // Also when another member promoted it: Bea's node sees Ana's entry.
+    let bea = Node::init(Profile::at(dir.path().join("bea")), "Bea", None, None).unwrap();
+    ana.add_member(&c, &bea.member_id(), "Bea", Role::Member)
+        .unwrap();
+    bea.import(&ana.export(&c).unwrap()).unwrap();
+    assert_eq!(
+        bea.promote_thread(&c, &promote()).unwrap(),
+        Promotion::Existing { entry: first }
+    );
+    assert_eq!(ana.entries(&c, &EntryFilter::default()).unwrap().len(), 1);
+    assert_eq!(bea.entries(&c, &EntryFilter::default()).unwrap().len(), 1);
+}

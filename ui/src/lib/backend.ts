@@ -33,6 +33,7 @@ import type {
   Occurrence,
   Participation,
   PostId,
+  Promotion,
   RelayMode,
   ReportFormat,
   Role,
@@ -99,6 +100,8 @@ export const backend = {
   entries: (community: CommunityId, filter: EntryFilter) => call<EntrySummary[]>('entries', { community, filter }),
   entry: (id: DocId) => call<EntryView>('entry', { id }),
   createEntry: (community: CommunityId, entry: NewEntry) => call<DocId>('create_entry', { community, entry }),
+  /** Promotes `entry.from_thread`; a thread promoted before gives its entry, unchanged. */
+  promoteThread: (community: CommunityId, entry: NewEntry) => call<Promotion>('promote_thread', { community, entry }),
   editEntryText: (id: DocId, version: string[], text: string) =>
     call<EntryView>('edit_entry_text', { id, version, text }),
   retitleEntry: (id: DocId, title: string | null, tags: string[] | null) =>

@@ -47,7 +47,7 @@ export type Role = "coordinator" | "member" | "observer";
 /**
  * What went wrong, for front ends to act on without reading message text.
  */
-export type ErrorCode = "no_identity" | "already_initialised" | "profile_in_use" | "not_found" | "ambiguous" | "not_allowed" | "invalid_input" | "rejected" | "bad_bundle" | "storage" | "network";
+export type ErrorCode = "no_identity" | "already_initialised" | "profile_in_use" | "not_found" | "ambiguous" | "not_allowed" | "invalid_input" | "rejected" | "bad_bundle" | "storage" | "network" | "already_promoted";
 
 /**
  * An error for the UI: a stable code to act on and a sentence for people.
@@ -634,6 +634,19 @@ tags: Array<string>,
  * The thread to promote.
  */
 from_thread: DocId | null, };
+
+/**
+ * What promoting a thread did.
+ */
+export type Promotion = { "outcome": "created", 
+/**
+ * The new entry.
+ */
+entry: DocId, } | { "outcome": "existing", 
+/**
+ * The entry promoted from it earlier.
+ */
+entry: DocId, };
 
 /**
  * How to change an entry's text.

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fireEvent, screen } from '@testing-library/svelte';
 import { renderIn, settle, startApp } from '../testing/render';
 import ThreadView from './ThreadView.svelte';
+import { notices } from '../shell/errors.svelte';
 
 async function open() {
   const { node, app } = await startApp();
@@ -68,6 +69,17 @@ describe('ThreadView', () => {
     const entry = [...node.entries.values()][0];
     expect(entry.kind).toBe('lesson');
     expect(entry.title).toBe('Silver dressings?');
+  });
+
+  it('opens the entry a thread was promoted to before, with a notice, instead of a copy', async () => {
+    const { app, node, id } = await open();
+    // Another member promoted it; this window's list of entries has not caught up.
+    const earlier = await node.backend().createEntry(app.currentId!, { kind: 'lesson', title: null, body: null, tags: [], from_thread: id });
+    await fireEvent.click(screen.getByTestId('promote'));
+    await settle();
+    expect(app.route).toEqual({ name: 'entry', id: earlier });
+    expect(node.entries.size).toBe(1);
+    expect(notices.list.map((n) => n.text)).toContain('Already in the repertoire');
   });
 
   it('offers resolving only to the thread’s author and coordinators', async () => {
