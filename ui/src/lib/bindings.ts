@@ -1470,7 +1470,21 @@ options: GapOptions,
  */
 topics_without_repertoire: Array<UncoveredTopic>, 
 /**
- * Open requests with no reply for longer than `options.unanswered_days`, oldest first.
+ * Requests for information asked before `at`.
+ */
+requests: number, 
+/**
+ * Of those, not resolved.
+ */
+open_requests: number, 
+/**
+ * Of the open ones, those nobody but the asker has replied to ([`unanswered_at`]),
+ * however recent.
+ */
+unanswered: number, 
+/**
+ * Open requests with no reply for longer than `options.unanswered_days`, oldest first
+ * (the unanswered ones old enough to be a gap; with 0 days, every unanswered one).
  */
 unanswered_requests: Array<UnansweredRequest>, 
 /**
@@ -1573,7 +1587,7 @@ share_resolved: number | null,
  */
 median_hours_to_first_reply: number | null, 
 /**
- * Requests (opened any time) still without a reply at the end.
+ * Requests (opened any time) unanswered at the end ([`crate::unanswered_at`]).
  */
 unanswered_at_end: number, };
 
