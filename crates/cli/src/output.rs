@@ -1,5 +1,9 @@
 //! How results are printed: plain text for people, stable JSON for scripts (`--json`).
 //! The JSON shapes are documented in docs/cli.md; change them only compatibly.
+//!
+//! Everything for standard output — human lines (`say!`), JSON, reports and calendars
+//! printed instead of saved, `serve`'s address and QR code — goes through [`write_stdout`],
+//! never `print!`/`println!` (which panic on a closed pipe, exit status 101).
 
 use std::path::Path;
 
