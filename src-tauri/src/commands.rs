@@ -109,6 +109,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         resolve,
         reopen,
         mark_helped,
+        unmark_helped,
         entries,
         entry,
         create_entry,
@@ -319,6 +320,11 @@ async fn reopen(state: St<'_>, thread: DocId) -> Res<()> {
 #[tauri::command]
 async fn mark_helped(state: St<'_>, thread: DocId, post: PostId) -> Res<()> {
     Ok(state.node()?.mark_helped(&thread, &post)?)
+}
+
+#[tauri::command]
+async fn unmark_helped(state: St<'_>, thread: DocId, post: PostId) -> Res<()> {
+    Ok(state.node()?.unmark_helped(&thread, &post)?)
 }
 
 // ---- repertoire --------------------------------------------------------------------------

@@ -272,8 +272,11 @@ enum ThreadCmd {
     Helped {
         /// The thread.
         thread: String,
-        /// The post.
+        /// The post (not your own).
         post: String,
+        /// Withdraw your mark instead.
+        #[arg(long)]
+        undo: bool,
     },
 }
 
@@ -553,11 +556,16 @@ fn run(cli: Cli) -> Result<()> {
                 node.reopen(&id)?;
                 out.done(&format!("reopened {}", id.short()))
             }
-            ThreadCmd::Helped { thread, post } => {
+            ThreadCmd::Helped { thread, post, undo } => {
                 let id = node.find_thread(&thread)?;
                 let post = find_post(&node, &id, &post)?;
-                node.mark_helped(&id, &post)?;
-                out.done("marked as helpful")
+                if undo {
+                    node.unmark_helped(&id, &post)?;
+                    out.done("no longer marked as helpful")
+                } else {
+                    node.mark_helped(&id, &post)?;
+                    out.done("marked as helpful")
+                }
             }
         },
         Command::Reply { thread, body, to } => {

@@ -91,7 +91,8 @@ fn two_members_exchange_bundles_both_ways() {
     assert_eq!(shown["posts"][0]["id"], post.as_str());
     assert_eq!(shown["posts"][0]["author"]["id"], bea.id.as_str());
     ana.ok(&["thread", "resolve", &t, "--answer", &post[..10]]);
-    bea.ok(&["thread", "helped", &t, &post]);
+    // Bea found Ana's question helpful (the opening post's id is the thread's).
+    bea.ok(&["thread", "helped", &t, &t]);
 
     // Importing the same bundle twice adds nothing.
     let again = exchange(&bea, &ana, root.path(), "b2.bundle");
@@ -125,7 +126,7 @@ fn two_members_exchange_bundles_both_ways() {
     let shown = bea.json(&["thread", "show", &t]);
     assert_eq!(shown["resolved"], true);
     assert_eq!(shown["answer"], post.as_str());
-    assert_eq!(shown["posts"][0]["helped_by"][0], bea.id.as_str());
+    assert_eq!(shown["opening"]["helped_by"][0], bea.id.as_str());
 }
 
 #[test]
@@ -501,4 +502,35 @@ fn promoting_a_thread_twice_names_the_entry_it_already_has() {
     assert_eq!(again["existing"], true);
     let entries = ana.json(&["entry", "list"]);
     assert_eq!(entries.as_array().unwrap().len(), 1, "{entries}");
+}
+
+#[test]
+fn this_helped_is_for_others_posts_and_can_be_withdrawn() {
+    let root = tempfile::tempdir().unwrap();
+    let (ana, bea, _c, t) = founded(root.path());
+    exchange(&ana, &bea, root.path(), "a.bundle");
+    let post = bea
+        .ok(&["reply", &t, "--body", "Yes, with residents at night."])
+        .trim()
+        .to_owned();
+    exchange(&bea, &ana, root.path(), "b.bundle");
+    let helped_by = |m: &commonplace_testkit::Member| {
+        let shown = m.json(&["thread", "show", &t]);
+        shown["posts"][0]["helped_by"].clone()
+    };
+    // Bea may not mark her own reply, nor Ana her own question.
+    let err = bea.fails(&["thread", "helped", &t, &post]);
+    assert!(err.contains("your own post"), "{err}");
+    let err = ana.fails(&["thread", "helped", &t, &t]);
+    assert!(err.contains("your own post"), "{err}");
+    // Ana marks Bea's reply, then withdraws it; Bea's node sees both.
+    ana.ok(&["thread", "helped", &t, &post]);
+    exchange(&ana, &bea, root.path(), "a2.bundle");
+    assert_eq!(helped_by(&bea), serde_json::json!([ana.id]));
+    let done = ana.json(&["thread", "helped", &t, &post, "--undo"]);
+    assert_eq!(done["ok"], true);
+    exchange(&ana, &bea, root.path(), "a3.bundle");
+    assert_eq!(helped_by(&bea), serde_json::json!([]));
+    // Withdrawing again changes nothing.
+    ana.ok(&["thread", "helped", &t, &post, "--undo"]);
 }

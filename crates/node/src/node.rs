@@ -771,19 +771,50 @@ impl Node {
         Ok(())
     }
 
-    /// Says "this helped" for a post (the opening post's id is the thread id).
+    /// Says "this helped" for a post (the opening post's id is the thread id). Not for one's
+    /// own post: peers refuse that change.
     pub fn mark_helped(&self, thread_id: &DocId, post: &PostId) -> Result<(), NodeError> {
         let rec = self.doc_record(thread_id, DocKind::Thread)?;
         self.require_role(&rec.community, Role::Member, "mark posts helpful")?;
-        if self.thread(thread_id)?.post(post).is_none() {
+        let me = self.member_id();
+        let t = self.thread(thread_id)?;
+        let Some(p) = t.post(post) else {
             return Err(NodeError::NotFound {
                 what: "post in this thread",
                 text: post.to_string(),
             });
+        };
+        if p.author == Some(me) {
+            return Err(NodeError::NotAllowed(
+                "this is your own post: others say whether it helped them".into(),
+            ));
         }
-        let me = self.member_id();
+        if p.helped_by.contains(&me) {
+            return Ok(());
+        }
         self.write(thread_ref(&rec, thread_id), false, |tx, _| {
             thread::mark_helped(tx, post, &me)
+        })
+    }
+
+    /// Withdraws this member's own "this helped" mark on a post; nothing to do if there is
+    /// none.
+    pub fn unmark_helped(&self, thread_id: &DocId, post: &PostId) -> Result<(), NodeError> {
+        let rec = self.doc_record(thread_id, DocKind::Thread)?;
+        self.require_role(&rec.community, Role::Member, "mark posts helpful")?;
+        let me = self.member_id();
+        let t = self.thread(thread_id)?;
+        let Some(p) = t.post(post) else {
+            return Err(NodeError::NotFound {
+                what: "post in this thread",
+                text: post.to_string(),
+            });
+        };
+        if !p.helped_by.contains(&me) {
+            return Ok(());
+        }
+        self.write(thread_ref(&rec, thread_id), false, |tx, _| {
+            thread::unmark_helped(tx, post, &me)
         })
     }
 

@@ -96,6 +96,7 @@ export const backend = {
   resolve: (thread: DocId, answer: PostId | null) => call<null>('resolve', { thread, answer }),
   reopen: (thread: DocId) => call<null>('reopen', { thread }),
   markHelped: (thread: DocId, post: PostId) => call<null>('mark_helped', { thread, post }),
+  unmarkHelped: (thread: DocId, post: PostId) => call<null>('unmark_helped', { thread, post }),
 
   entries: (community: CommunityId, filter: EntryFilter) => call<EntrySummary[]>('entries', { community, filter }),
   entry: (id: DocId) => call<EntryView>('entry', { id }),

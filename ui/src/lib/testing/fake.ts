@@ -278,7 +278,15 @@ export class FakeNode {
       markHelped: async (id, post) => {
         const t = thread(id);
         const p = [t.opening, ...t.replies].find((x) => x.id === post)!;
+        if (p.author === me()) throw new BackendError({ code: 'not_allowed', message: 'this is your own post: others say whether it helped them' });
         if (!p.helped_by.includes(me())) p.helped_by.push(me());
+        changed(t);
+        return null;
+      },
+      unmarkHelped: async (id, post) => {
+        const t = thread(id);
+        const p = [t.opening, ...t.replies].find((x) => x.id === post)!;
+        p.helped_by = p.helped_by.filter((m) => m !== me());
         changed(t);
         return null;
       },
