@@ -534,3 +534,34 @@ fn this_helped_is_for_others_posts_and_can_be_withdrawn() {
     // Withdrawing again changes nothing.
     ana.ok(&["thread", "helped", &t, &post, "--undo"]);
 }
+
+#[test]
+fn the_region_and_organisation_given_at_init_are_in_the_roster() {
+    let root = tempfile::tempdir().unwrap();
+    let cy = Member::init_with(
+        bin(),
+        root.path(),
+        "cy",
+        &[
+            "--name",
+            "Cy Lee",
+            "--region",
+            "North",
+            "--organisation",
+            "St Mary",
+        ],
+    );
+    cy.ok(&[
+        "community",
+        "create",
+        "--name",
+        "Nurses",
+        "--domain",
+        "Wound care",
+    ]);
+    let me = cy.json(&["whoami"]);
+    assert_eq!(me["region"], "North");
+    let members = cy.json(&["member", "list"]);
+    assert_eq!(members[0]["region"], "North", "{members}");
+    assert_eq!(members[0]["organisation"], "St Mary", "{members}");
+}

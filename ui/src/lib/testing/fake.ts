@@ -227,7 +227,11 @@ export class FakeNode {
       },
       createCommunity: async (charter) => {
         const id = this.seed(this.identity?.name);
-        this.communities.get(id)!.charter = { ...charter };
+        const c = this.communities.get(id)!;
+        c.charter = { ...charter };
+        // As the node does: the founder's roster entry carries their profile.
+        const founder = this.identity ? c.roster.members[this.identity.member] : undefined;
+        if (founder) Object.assign(founder, { region: this.identity!.region, organisation: this.identity!.organisation });
         return id;
       },
       updateCharter: async (id, charter) => {
