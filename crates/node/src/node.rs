@@ -408,7 +408,7 @@ impl Node {
     /// their roster entry in `community`, if they are an active member and it differs (a
     /// newcomer's admission carries only the name: the admitting node writes the entry, and
     /// only the member themself may write the rest). Returns whether it wrote a change.
-    pub fn publish_profile(&self, community: &CommunityId) -> Result<bool, NodeError> {
+    pub(crate) fn publish_profile(&self, community: &CommunityId) -> Result<bool, NodeError> {
         let me = self.identity()?;
         let record =
             IdentityRecord::new(&me.name, me.region.as_deref(), me.organisation.as_deref());
