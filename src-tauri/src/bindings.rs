@@ -18,9 +18,8 @@ use commonplace_model::{
 use commonplace_node::{
     CommunityOverview, EntryFilter, EntryView, ErrorCode, EventView, Identity, ImportReport,
     InvitationState, Invite, NewCommunity, NewEntry, NewEvent, NewThread, NodeEvent, Occurrence,
-    PeerOutcome, PeerStatus, PendingInvitation, RelayMode, SyncNowReport, SyncRecord, SyncStatus,
-    ThreadFilter, ThreadState,
-    Unshared,
+    PeerOutcome, PeerStatus, PendingInvitation, Promotion, RelayMode, SyncNowReport, SyncRecord,
+    SyncStatus, ThreadFilter, ThreadState, Unshared,
 };
 use ts_rs::{Config, TS};
 
@@ -83,6 +82,7 @@ pub fn typescript() -> String {
         EntryView,
         EntryFilter,
         NewEntry,
+        Promotion,
         TextEdit,
         Invite,
         InvitationState,

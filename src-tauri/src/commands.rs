@@ -17,8 +17,8 @@ use commonplace_model::{
 use commonplace_node::{
     CommunityOverview, EntryFilter, EntryView, ErrorCode, EventView, Identity, ImportReport,
     Invite, NewCommunity, NewEntry, NewEvent, NewThread, Node, NodeError, Occurrence,
-    PendingInvitation, RelayMode, SyncNowReport, SyncStatus, ThreadFilter, read_key_backup,
-    write_atomically,
+    PendingInvitation, Promotion, RelayMode, SyncNowReport, SyncStatus, ThreadFilter,
+    read_key_backup, write_atomically,
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -124,9 +124,11 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         resolve,
         reopen,
         mark_helped,
+        unmark_helped,
         entries,
         entry,
         create_entry,
+        promote_thread,
         edit_entry_text,
         retitle_entry,
         members,
@@ -377,6 +379,11 @@ async fn mark_helped(state: St<'_>, thread: DocId, post: PostId) -> Res<()> {
     Ok(state.node()?.mark_helped(&thread, &post)?)
 }
 
+#[tauri::command]
+async fn unmark_helped(state: St<'_>, thread: DocId, post: PostId) -> Res<()> {
+    Ok(state.node()?.unmark_helped(&thread, &post)?)
+}
+
 // ---- repertoire --------------------------------------------------------------------------
 
 #[tauri::command]
@@ -396,6 +403,11 @@ async fn entry(state: St<'_>, id: DocId) -> Res<EntryView> {
 #[tauri::command]
 async fn create_entry(state: St<'_>, community: CommunityId, entry: NewEntry) -> Res<DocId> {
     Ok(state.node()?.create_entry(&community, &entry)?)
+}
+
+#[tauri::command]
+async fn promote_thread(state: St<'_>, community: CommunityId, entry: NewEntry) -> Res<Promotion> {
+    Ok(state.node()?.promote_thread(&community, &entry)?)
 }
 
 #[tauri::command]

@@ -773,7 +773,16 @@ pub fn gaps(node: &Node, args: GapsArgs, out: &Out) -> Result<()> {
             t.open_requests
         );
     }
-    say!("\nRequests unanswered for more than {} days:", args.days);
+    say!(
+        "\nRequests: {} asked, {} open, {} with no reply from anyone but the asker.",
+        g.requests,
+        g.open_requests,
+        g.unanswered
+    );
+    say!(
+        "Open requests with no reply for more than {} days:",
+        args.days
+    );
     for r in &g.unanswered_requests {
         say!("  {}  {} ({} days)", r.id.short(), r.title, r.age_days);
     }

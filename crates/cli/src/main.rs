@@ -10,8 +10,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use commonplace_model::{ActivityKind, EntryKind, Role, TextEdit};
 use commonplace_node::{
-    EntryFilter, NewCommunity, NewEntry, NewThread, Node, NodeError, Profile, ThreadFilter,
-    ThreadState,
+    EntryFilter, NewCommunity, NewEntry, NewThread, Node, NodeError, Profile, Promotion,
+    ThreadFilter, ThreadState,
 };
 
 #[macro_use]
@@ -299,8 +299,11 @@ enum ThreadCmd {
     Helped {
         /// The thread.
         thread: String,
-        /// The post.
+        /// The post (not your own).
         post: String,
+        /// Withdraw your mark instead.
+        #[arg(long)]
+        undo: bool,
     },
 }
 
@@ -584,11 +587,16 @@ fn run(cli: Cli) -> Result<()> {
                 node.reopen(&id)?;
                 out.done(&format!("reopened {}", id.short()))
             }
-            ThreadCmd::Helped { thread, post } => {
+            ThreadCmd::Helped { thread, post, undo } => {
                 let id = node.find_thread(&thread)?;
                 let post = find_post(&node, &id, &post)?;
-                node.mark_helped(&id, &post)?;
-                out.done("marked as helpful")
+                if undo {
+                    node.unmark_helped(&id, &post)?;
+                    out.done("no longer marked as helpful")
+                } else {
+                    node.mark_helped(&id, &post)?;
+                    out.done("marked as helpful")
+                }
             }
         },
         Command::Reply { thread, body, to } => {
@@ -611,17 +619,21 @@ fn run(cli: Cli) -> Result<()> {
                 if from_thread.is_none() && title.is_none() {
                     bail!("an entry needs --title (or --from-thread to promote a thread)");
                 }
-                let id = node.create_entry(
-                    &c,
-                    &NewEntry {
-                        kind,
-                        title,
-                        body: body.map(text_arg).transpose()?,
-                        tags,
-                        from_thread,
-                    },
-                )?;
-                out.created("entry", &id.to_string())
+                let new = NewEntry {
+                    kind,
+                    title,
+                    body: body.map(text_arg).transpose()?,
+                    tags,
+                    from_thread,
+                };
+                if new.from_thread.is_none() {
+                    out.created("entry", &node.create_entry(&c, &new)?.to_string())
+                } else {
+                    match node.promote_thread(&c, &new)? {
+                        Promotion::Created { entry } => out.created("entry", &entry.to_string()),
+                        Promotion::Existing { entry } => out.already_promoted(&entry.to_string()),
+                    }
+                }
             }
             EntryCmd::Edit {
                 entry,

@@ -1,5 +1,9 @@
 //! How results are printed: plain text for people, stable JSON for scripts (`--json`).
 //! The JSON shapes are documented in docs/cli.md; change them only compatibly.
+//!
+//! Everything for standard output — human lines (`say!`), JSON, reports and calendars
+//! printed instead of saved, `serve`'s address and QR code — goes through [`write_stdout`],
+//! never `print!`/`println!` (which panic on a closed pipe, exit status 101).
 
 use std::path::Path;
 
@@ -166,6 +170,18 @@ impl Out {
             print_json(&json!({ "kind": what, "id": id }))
         } else {
             say!("{id}");
+            Ok(())
+        }
+    }
+
+    /// A thread promoted before: the entry's id, as `created` prints one, with a note for
+    /// people on standard error.
+    pub fn already_promoted(&self, entry: &str) -> Result<()> {
+        if self.json {
+            print_json(&json!({ "kind": "entry", "id": entry, "existing": true }))
+        } else {
+            eprintln!("this thread is already in the repertoire; not added again:");
+            say!("{entry}");
             Ok(())
         }
     }

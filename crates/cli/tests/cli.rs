@@ -91,7 +91,8 @@ fn two_members_exchange_bundles_both_ways() {
     assert_eq!(shown["posts"][0]["id"], post.as_str());
     assert_eq!(shown["posts"][0]["author"]["id"], bea.id.as_str());
     ana.ok(&["thread", "resolve", &t, "--answer", &post[..10]]);
-    bea.ok(&["thread", "helped", &t, &post]);
+    // Bea found Ana's question helpful (the opening post's id is the thread's).
+    bea.ok(&["thread", "helped", &t, &t]);
 
     // Importing the same bundle twice adds nothing.
     let again = exchange(&bea, &ana, root.path(), "b2.bundle");
@@ -125,7 +126,7 @@ fn two_members_exchange_bundles_both_ways() {
     let shown = bea.json(&["thread", "show", &t]);
     assert_eq!(shown["resolved"], true);
     assert_eq!(shown["answer"], post.as_str());
-    assert_eq!(shown["posts"][0]["helped_by"][0], bea.id.as_str());
+    assert_eq!(shown["opening"]["helped_by"][0], bea.id.as_str());
 }
 
 #[test]
@@ -482,4 +483,85 @@ fn a_demotion_keeps_the_history_verifiable_for_newcomers() {
     exchange(&ana, &bea, root.path(), "a3.bundle");
     let err = bea.fails(&["reply", &t, "--body", "One more thing."]);
     assert!(err.contains("observer"), "{err}");
+}
+
+#[test]
+fn promoting_a_thread_twice_names_the_entry_it_already_has() {
+    let root = tempfile::tempdir().unwrap();
+    let (ana, _bea, _c, t) = founded(root.path());
+    let first = ana.ok(&["entry", "new", "--kind", "lesson", "--from-thread", &t]);
+    let first = first.trim();
+    // Again: the same entry, said so, and no second copy.
+    let out = ana.run(&["entry", "new", "--kind", "lesson", "--from-thread", &t]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), first);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already in the repertoire"), "{err}");
+    let again = ana.json(&["entry", "new", "--kind", "story", "--from-thread", &t]);
+    assert_eq!(again["id"], first);
+    assert_eq!(again["existing"], true);
+    let entries = ana.json(&["entry", "list"]);
+    assert_eq!(entries.as_array().unwrap().len(), 1, "{entries}");
+}
+
+#[test]
+fn this_helped_is_for_others_posts_and_can_be_withdrawn() {
+    let root = tempfile::tempdir().unwrap();
+    let (ana, bea, _c, t) = founded(root.path());
+    exchange(&ana, &bea, root.path(), "a.bundle");
+    let post = bea
+        .ok(&["reply", &t, "--body", "Yes, with residents at night."])
+        .trim()
+        .to_owned();
+    exchange(&bea, &ana, root.path(), "b.bundle");
+    let helped_by = |m: &commonplace_testkit::Member| {
+        let shown = m.json(&["thread", "show", &t]);
+        shown["posts"][0]["helped_by"].clone()
+    };
+    // Bea may not mark her own reply, nor Ana her own question.
+    let err = bea.fails(&["thread", "helped", &t, &post]);
+    assert!(err.contains("your own post"), "{err}");
+    let err = ana.fails(&["thread", "helped", &t, &t]);
+    assert!(err.contains("your own post"), "{err}");
+    // Ana marks Bea's reply, then withdraws it; Bea's node sees both.
+    ana.ok(&["thread", "helped", &t, &post]);
+    exchange(&ana, &bea, root.path(), "a2.bundle");
+    assert_eq!(helped_by(&bea), serde_json::json!([ana.id]));
+    let done = ana.json(&["thread", "helped", &t, &post, "--undo"]);
+    assert_eq!(done["ok"], true);
+    exchange(&ana, &bea, root.path(), "a3.bundle");
+    assert_eq!(helped_by(&bea), serde_json::json!([]));
+    // Withdrawing again changes nothing.
+    ana.ok(&["thread", "helped", &t, &post, "--undo"]);
+}
+
+#[test]
+fn the_region_and_organisation_given_at_init_are_in_the_roster() {
+    let root = tempfile::tempdir().unwrap();
+    let cy = Member::init_with(
+        bin(),
+        root.path(),
+        "cy",
+        &[
+            "--name",
+            "Cy Lee",
+            "--region",
+            "North",
+            "--organisation",
+            "St Mary",
+        ],
+    );
+    cy.ok(&[
+        "community",
+        "create",
+        "--name",
+        "Nurses",
+        "--domain",
+        "Wound care",
+    ]);
+    let me = cy.json(&["whoami"]);
+    assert_eq!(me["region"], "North");
+    let members = cy.json(&["member", "list"]);
+    assert_eq!(members[0]["region"], "North", "{members}");
+    assert_eq!(members[0]["organisation"], "St Mary", "{members}");
 }

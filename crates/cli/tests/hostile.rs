@@ -264,3 +264,66 @@ fn out_writes_through_links_keeps_modes_and_refuses_other_targets() {
         .collect();
     assert!(names.iter().all(|n| !n.ends_with(".partial")), "{names:?}");
 }
+
+/// `commonplace thread list | head -1` with more threads than a pipe holds: the reader goes
+/// away while the list is still being written, in both the human and the `--json` form.
+#[test]
+fn a_long_list_into_a_pipe_closed_after_one_line_ends_quietly() {
+    use std::io::BufRead;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("many");
+    {
+        let node = commonplace_node::Node::init(
+            commonplace_node::Profile::at(dir.clone()),
+            "Ana",
+            None,
+            None,
+        )
+        .unwrap();
+        let c = node
+            .create_community(&commonplace_node::NewCommunity {
+                name: "Many threads".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        // About 170 bytes a line: 600 lines are well past a 64 KiB pipe buffer.
+        for i in 0..600 {
+            node.create_thread(
+                &c,
+                &commonplace_node::NewThread {
+                    activity: commonplace_model::ActivityKind::Discussion,
+                    title: format!(
+                        "Thread {i:04} {}",
+                        "about lighting audits at night ".repeat(4)
+                    ),
+                    body: "…".into(),
+                    tags: vec![],
+                },
+            )
+            .unwrap();
+        }
+    }
+    for args in [&["thread", "list"][..], &["--json", "thread", "list"][..]] {
+        let mut child = std::process::Command::new(bin())
+            .arg("--profile")
+            .arg(&dir)
+            .args(args)
+            .env_remove("COMMONPLACE_PROFILE")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty(), "{args:?} printed nothing");
+        // The reader is dropped here: the pipe is closed after one line.
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(out.status.success(), "{args:?}: {stderr}");
+    }
+}

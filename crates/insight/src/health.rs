@@ -75,7 +75,7 @@ pub struct RequestsHealth {
     pub share_resolved: Option<f64>,
     /// Median hours from the request to the first reply by someone else, over those replied.
     pub median_hours_to_first_reply: Option<f64>,
-    /// Requests (opened any time) still without a reply at the end.
+    /// Requests (opened any time) unanswered at the end ([`crate::unanswered_at`]).
     pub unanswered_at_end: u32,
 }
 
@@ -299,7 +299,7 @@ pub fn health_report(
             continue;
         }
         let first_reply = s.first_reply_at.filter(|r| *r < until);
-        if first_reply.is_none() && !s.resolved {
+        if crate::knowledge::unanswered_at(s, until) {
             req.unanswered_at_end += 1;
         }
         if !in_period(s.created_at) {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use commonplace_base::{DocId, Timestamp};
-use commonplace_model::ActivityKind;
+use commonplace_model::{ActivityKind, ThreadSummary};
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::{Corpus, DAY, MemberRef};
@@ -67,6 +67,17 @@ pub fn knowledge_map(corpus: &Corpus) -> Vec<Topic> {
             .cmp(&(std::cmp::Reverse(b.threads + b.entries), &b.topic))
     });
     out
+}
+
+/// Whether `s` is an unanswered request at `at`: a request for information, asked before
+/// `at`, not resolved, that nobody but its asker had replied to by then. The one definition
+/// of "unanswered" for the gaps, the health report and every screen (the UI shows what these
+/// return and counts nothing itself).
+pub fn unanswered_at(s: &ThreadSummary, at: Timestamp) -> bool {
+    s.activity == ActivityKind::Request
+        && !s.resolved
+        && s.created_at < at
+        && s.first_reply_at.is_none_or(|r| r >= at)
 }
 
 /// What counts as a gap.
@@ -144,7 +155,18 @@ pub struct Gaps {
     pub options: GapOptions,
     /// Topics with requests but no repertoire entry, most asked first.
     pub topics_without_repertoire: Vec<UncoveredTopic>,
-    /// Open requests with no reply for longer than `options.unanswered_days`, oldest first.
+    /// Requests for information asked before `at`.
+    #[serde(default)]
+    pub requests: u32,
+    /// Of those, not resolved.
+    #[serde(default)]
+    pub open_requests: u32,
+    /// Of the open ones, those nobody but the asker has replied to ([`unanswered_at`]),
+    /// however recent.
+    #[serde(default)]
+    pub unanswered: u32,
+    /// Open requests with no reply for longer than `options.unanswered_days`, oldest first
+    /// (the unanswered ones old enough to be a gap; with 0 days, every unanswered one).
     pub unanswered_requests: Vec<UnansweredRequest>,
     /// Entries not edited for longer than `options.stale_days`, oldest first.
     pub stale_entries: Vec<StaleEntry>,
@@ -166,10 +188,19 @@ pub fn gaps(corpus: &Corpus, options: &GapOptions, at: Timestamp) -> Gaps {
     });
     let unanswered_before =
         at.0.saturating_sub(i64::from(options.unanswered_days) * DAY);
-    let mut unanswered_requests: Vec<UnansweredRequest> = corpus
+    let asked: Vec<&ThreadSummary> = corpus
         .threads_of(ActivityKind::Request)
         .map(|t| &t.summary)
-        .filter(|s| !s.resolved && s.first_reply_at.is_none() && s.created_at.0 < unanswered_before)
+        .filter(|s| s.created_at < at)
+        .collect();
+    let unanswered: Vec<&ThreadSummary> = asked
+        .iter()
+        .copied()
+        .filter(|s| unanswered_at(s, at))
+        .collect();
+    let mut unanswered_requests: Vec<UnansweredRequest> = unanswered
+        .iter()
+        .filter(|s| s.created_at.0 < unanswered_before)
         .map(|s| UnansweredRequest {
             id: s.id,
             title: s.title.clone(),
@@ -199,6 +230,9 @@ pub fn gaps(corpus: &Corpus, options: &GapOptions, at: Timestamp) -> Gaps {
         at,
         options: *options,
         topics_without_repertoire,
+        requests: asked.len() as u32,
+        open_requests: asked.iter().filter(|s| !s.resolved).count() as u32,
+        unanswered: unanswered.len() as u32,
         unanswered_requests,
         stale_entries,
     }

@@ -54,6 +54,7 @@ pub use health::{
 };
 pub use knowledge::{
     GapOptions, Gaps, StaleEntry, Topic, UnansweredRequest, UncoveredTopic, gaps, knowledge_map,
+    unanswered_at,
 };
 pub use participation::{
     Level, LevelCounts, LevelSnapshot, MemberLevel, Movement, Participation, counts_at, levels_at,

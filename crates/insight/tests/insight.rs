@@ -576,6 +576,88 @@ fn knowledge_map_and_gaps() {
     );
 }
 
+#[test]
+fn open_and_unanswered_requests_are_counted_one_way_for_gaps_and_the_report() {
+    // Four open requests asked in the last days, none older than the week a gap waits
+    // for: one with a reply from someone else, one answered only by its asker, two with
+    // nothing. "No gaps" must not hide them: the counts say what is open and unanswered.
+    let c = cast();
+    let com = community(&c);
+    let at = T0 + 30 * D;
+    let asked = |seed: u8, replies: Vec<Post>| {
+        thread(
+            &com,
+            seed,
+            ActivityKind::Request,
+            c.ana,
+            at - 2 * D,
+            &["lighting"],
+            replies,
+            None,
+        )
+    };
+    let threads = [
+        asked(
+            1,
+            vec![post(post_id(11), c.bea, at - D, "Try this.", vec![])],
+        ),
+        asked(2, vec![post(post_id(21), c.ana, at - D, "Anyone?", vec![])]),
+        asked(3, vec![]),
+        asked(4, vec![]),
+        thread(
+            &com,
+            5,
+            ActivityKind::Request,
+            c.bea,
+            at - 20 * D,
+            &["youth"],
+            vec![post(post_id(51), c.cai, at - 19 * D, "Done it.", vec![])],
+            Some((post_id(51), at - 18 * D)),
+        ),
+    ];
+    let activity = threads
+        .iter()
+        .map(|t| (t.id, DocActivity::Thread(t.activity())))
+        .collect();
+    let corpus = Corpus::new(
+        com,
+        threads.iter().map(Thread::summary).collect(),
+        vec![],
+        vec![],
+        activity,
+    );
+    let week = GapOptions::default();
+    let g = gaps(&corpus, &week, Timestamp(at));
+    assert_eq!(
+        (g.requests, g.open_requests, g.unanswered),
+        (5, 4, 3),
+        "an asker's own reply is no answer"
+    );
+    assert!(g.unanswered_requests.is_empty(), "none waits over a week");
+    // With no grace, the list is every unanswered request: what the home screen shows.
+    let now = gaps(
+        &corpus,
+        &GapOptions {
+            unanswered_days: 0,
+            ..week
+        },
+        Timestamp(at),
+    );
+    let ids: Vec<DocId> = now.unanswered_requests.iter().map(|r| r.id).collect();
+    assert_eq!(ids, [doc(2), doc(3), doc(4)]);
+    // The report counts the same ones.
+    let report = health_report(
+        &corpus,
+        &thresholds(),
+        Timestamp(at - 90 * D),
+        Timestamp(at),
+    );
+    assert_eq!(report.requests.unanswered_at_end, g.unanswered);
+    // A week later the three are gaps.
+    let later = gaps(&corpus, &week, Timestamp(at + 6 * D));
+    assert_eq!(later.unanswered_requests.len(), 3);
+}
+
 /// A random thread: author seed 1..=3, day offset, replies as (author, hour offset).
 type ThreadSpec = (u8, i64, Vec<(u8, i64)>);
 

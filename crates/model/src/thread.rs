@@ -196,17 +196,38 @@ pub fn reopen<T: Transactable>(tx: &mut T) -> Result<(), SchemaError> {
 }
 
 /// Records that `member` found `post` helpful (the opening post's id is the thread id).
+/// Peers refuse a mark on the member's own post (see [`crate::verify`]); the node checks it
+/// before writing, with the thread at hand.
 pub fn mark_helped<T: Transactable>(
     tx: &mut T,
     post: &PostId,
     member: &MemberId,
 ) -> Result<(), SchemaError> {
-    let helped = match tx.get(ROOT, "helped")? {
-        Some((automerge::Value::Object(ObjType::Map), id)) => id,
-        _ => return Err(SchemaError::Field { field: "helped" }),
-    };
+    let helped = helped_obj(tx)?;
     tx.put(&helped, format!("{post}/{member}").as_str(), true)?;
     Ok(())
+}
+
+/// Withdraws `member`'s "this helped" mark on `post`, if there is one (only their own: the
+/// key names them, and peers refuse a change to anyone else's).
+pub fn unmark_helped<T: Transactable>(
+    tx: &mut T,
+    post: &PostId,
+    member: &MemberId,
+) -> Result<(), SchemaError> {
+    let helped = helped_obj(tx)?;
+    let key = format!("{post}/{member}");
+    if tx.get(&helped, key.as_str())?.is_some() {
+        tx.delete(&helped, key.as_str())?;
+    }
+    Ok(())
+}
+
+fn helped_obj<T: ReadDoc>(tx: &T) -> Result<automerge::ObjId, SchemaError> {
+    match tx.get(ROOT, "helped")? {
+        Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
+        _ => Err(SchemaError::Field { field: "helped" }),
+    }
 }
 
 fn posts_obj<T: ReadDoc>(tx: &T) -> Result<automerge::ObjId, SchemaError> {
@@ -235,14 +256,23 @@ pub fn read(doc: &Automerge, id: DocId) -> Result<Thread, SchemaError> {
             .map(|(_, m)| *m)
             .collect()
     };
+    // A mark by the post's own author counts for nothing (earlier versions let authors mark
+    // their own posts; peers now refuse new such marks, see `verify`).
+    let helped_for = |post: &PostId, author: Option<MemberId>| -> Vec<MemberId> {
+        helped_for(post)
+            .into_iter()
+            .filter(|m| Some(*m) != author)
+            .collect()
+    };
     let opening_id = PostId::from_bytes(*id.as_bytes());
+    let opening_author = signer_of_op(&posts_obj);
     let opening = Post {
         id: opening_id,
-        author: signer_of_op(&posts_obj),
+        author: opening_author,
         body: v.str(&ROOT, "body")?,
         created_at: Timestamp(v.i64(&ROOT, "created_at")?),
         reply_to: None,
-        helped_by: helped_for(&opening_id),
+        helped_by: helped_for(&opening_id, opening_author),
     };
     // One pass over the posts map and one over each reply's map: looking every field up by
     // key costs a search of the document each, which made this read the bulk of an import.
@@ -256,13 +286,14 @@ pub fn read(doc: &Automerge, id: DocId) -> Result<Thread, SchemaError> {
             continue;
         }
         let obj = item.id();
+        let author = signer_of_op(&obj);
         let mut post = Post {
             id: pid,
-            author: signer_of_op(&obj),
+            author,
             body: String::new(),
             created_at: Timestamp(0),
             reply_to: None,
-            helped_by: helped_for(&pid),
+            helped_by: helped_for(&pid, author),
         };
         for field in doc.map_range(&obj, ..) {
             match (field.key.as_ref(), field.value) {

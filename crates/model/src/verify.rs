@@ -15,7 +15,8 @@
 //!    change with a timestamp before the removal; and every op of the change touches only what
 //!    its signer may write (see `RootRule` and `Slot` below): a thread's own fields are its
 //!    creator's, a reply is its author's and is never replaced, "helped" marks are each
-//!    member's own, an entry's text, title and tags are shared, an event's details are its
+//!    member's own (to set or withdraw), never on their own post, and only on a post the
+//!    change depends on, an entry's text, title and tags are shared, an event's details are its
 //!    organiser's, its notes shared and its answers each member's own, and the fields that
 //!    say what a document is are set once. All of this is decided from signed data only, so
 //!    honest peers reach the same verdict whatever order changes arrive in (for the limits of
@@ -33,7 +34,7 @@ use automerge::{
     ActorId, Automerge, Change, ChangeHash, ExpandedChange, ObjId, ObjType, ROOT, ReadDoc, Value,
     legacy,
 };
-use commonplace_base::{MemberId, Signature, SigningDomain, Timestamp, actor, verify_many};
+use commonplace_base::{MemberId, PostId, Signature, SigningDomain, Timestamp, actor, verify_many};
 
 use crate::admission::{self, Judgement};
 use crate::read::signer_of_op;
@@ -737,9 +738,15 @@ impl Layout {
         }
         for (c, d) in ordered.iter().zip(&decoded) {
             let start = d.start_op.get();
+            let writing = Writing {
+                signer: c.signer,
+                time: Timestamp(c.change.timestamp()),
+                deps: c.change.deps(),
+                thread: PostId::from_bytes(*doc.id.as_bytes()),
+            };
             for (i, op) in d.operations.iter().enumerate() {
                 let id: OpRef = (start.saturating_add(i as u64), d.actor_id.clone());
-                self.check_op(working, c.signer, roster, op)
+                self.check_op(working, &writing, roster, op)
                     .map_err(|detail| RejectReason::NotTheirs {
                         doc: doc.id,
                         hash: c.change.hash().to_string(),
@@ -770,10 +777,11 @@ impl Layout {
     fn check_op(
         &mut self,
         working: &Automerge,
-        signer: MemberId,
+        writing: &Writing<'_>,
         roster: &Roster,
         op: &legacy::Op,
     ) -> Result<(), String> {
+        let signer = writing.signer;
         let obj = match &op.obj {
             legacy::ObjectId::Root => return self.check_root(working, signer, roster, op),
             legacy::ObjectId::Id(id) => legacy_ref(id),
@@ -803,7 +811,14 @@ impl Layout {
                 };
                 let plain = matches!(op.action, legacy::OpType::Put(_) | legacy::OpType::Delete);
                 if mine && plain {
-                    Ok(())
+                    // Withdrawing (deleting) one's own mark is always fine; a mark itself
+                    // must be for someone else's post.
+                    match (slot, &op.key, &op.action) {
+                        (Slot::Helped, legacy::Key::Map(key), legacy::OpType::Put(_)) => {
+                            self.check_mark(working, writing, key)
+                        }
+                        _ => Ok(()),
+                    }
                 } else {
                     let what = if slot == Slot::Rsvp {
                         "an answer to an event"
@@ -868,6 +883,49 @@ impl Layout {
         }
     }
 
+    /// A "helped" mark `key` ("post/member", the member already known to be the signer):
+    /// refused if the post is the signer's own, or is not in the change's own history (so
+    /// that its author is decided from signed data, the same on every peer whatever arrived
+    /// first). Marks dated before [`OWN_POST_MARKS_REFUSED_FROM`] are not checked: earlier
+    /// versions let authors mark their own posts, and that history must still sync. Readers
+    /// ignore such marks ([`thread::read`]), so a backdated one counts for nothing.
+    fn check_mark(
+        &self,
+        working: &Automerge,
+        writing: &Writing<'_>,
+        key: &str,
+    ) -> Result<(), String> {
+        if writing.time < OWN_POST_MARKS_REFUSED_FROM {
+            return Ok(());
+        }
+        let Some((post, _)) = key.split_once('/') else {
+            return Err(format!("writes a \"helped\" mark with no post ({key})"));
+        };
+        let author = if post == writing.thread.to_string() {
+            // The opening post's id is the thread's; its author is the thread's creator.
+            self.creator
+        } else {
+            let reply = match working.get_at(ROOT, "posts", writing.deps) {
+                Ok(Some((Value::Object(ObjType::Map), posts))) => {
+                    working.get_at(&posts, post, writing.deps).ok().flatten()
+                }
+                _ => None,
+            };
+            match reply {
+                Some((Value::Object(ObjType::Map), id)) => signer_of_op(&id),
+                _ => {
+                    return Err(format!(
+                        "marks post {post} helpful, which is not in the change's history"
+                    ));
+                }
+            }
+        };
+        if author == Some(writing.signer) {
+            return Err(format!("marks its signer's own post {post} helpful"));
+        }
+        Ok(())
+    }
+
     /// A place written once: no op may replace or delete its value, and it must have had no
     /// value before this op — neither before the batch nor from an earlier change of it.
     fn check_once(
@@ -905,6 +963,21 @@ impl Layout {
         let after = ranges.partition_point(|(start, _)| start <= counter);
         after > 0 && ranges[after - 1].1 >= *counter
     }
+}
+
+/// From this moment (2026-12-05 00:00 UTC, by the change's own signed timestamp) a change
+/// that marks its signer's own post helpful is refused. Earlier ones are accepted so that
+/// the history written by earlier versions still syncs; readers ignore them all the same.
+pub const OWN_POST_MARKS_REFUSED_FROM: Timestamp = Timestamp(1_796_428_800_000);
+
+/// Who writes one change, when, and on what it rests: what the op checks need beyond the
+/// op itself.
+struct Writing<'a> {
+    signer: MemberId,
+    time: Timestamp,
+    deps: &'a [ChangeHash],
+    /// The opening post's id (the thread's).
+    thread: PostId,
 }
 
 /// Refuses an op that replaces or deletes a value (its `pred` names the values it replaces).

@@ -1147,7 +1147,16 @@ impl Sim {
                 let visible = self.visible_posts(i);
                 let p = *post.get(&visible);
                 let me = self.people[i].id;
-                self.helped.insert((p, me));
+                // A mark on one's own post counts for nothing (the sim's times are from
+                // before the gate refuses them).
+                let t_read = thread::read(&self.docs[i], self.tref.id).unwrap();
+                let author = std::iter::once(&t_read.opening)
+                    .chain(&t_read.replies)
+                    .find(|x| x.id == p)
+                    .and_then(|x| x.author);
+                if author != Some(me) {
+                    self.helped.insert((p, me));
+                }
                 self.write(i, t, |tx| thread::mark_helped(tx, &p, &me));
             }
             Op::Resolve { by, answer } => {
@@ -1554,7 +1563,7 @@ fn members_may_only_write_their_own_parts_of_a_thread() {
     });
     let (_, verdict) = attempt(&fx, &tref, &changes, std::slice::from_ref(&scalar));
     assert_not_theirs(verdict, &tref, &scalar, carl.id, "other than a post");
-    // Ben's own edit of his title is fine, and so is Carl marking for himself.
+    // Ben's own edit of his title is fine, and so is Carl marking Ben's post for himself.
     let mut bens = ben.fork(&doc);
     let own = signed(&tref, &ben.key, &mut bens, 33, |tx| {
         tx.put(ROOT, "title", "Vandalism at the bus stop (solved?)")?;
@@ -1562,10 +1571,83 @@ fn members_may_only_write_their_own_parts_of_a_thread() {
     });
     let mut carls = carl.fork(&doc);
     let helped = signed(&tref, &carl.key, &mut carls, 34, |tx| {
-        thread::mark_helped(tx, &post(1), &carl.id)
+        thread::mark_helped(tx, &PostId::from_bytes(*tref.id.as_bytes()), &carl.id)
     });
     let (_, verdict) = attempt(&fx, &tref, &changes, &[own, helped]);
     verdict.unwrap();
+}
+
+#[test]
+fn helped_marks_are_never_on_ones_own_post_and_only_ones_own_mark_is_withdrawn() {
+    use commonplace_model::verify::OWN_POST_MARKS_REFUSED_FROM;
+    let fx = community_fixture();
+    // Ben's thread with Carl's reply post(1).
+    let (tref, doc, changes) = ben_and_carl_thread(&fx);
+    let (ana, ben, carl) = (&fx.cast.ana, &fx.cast.ben, &fx.cast.carl);
+    let opening = PostId::from_bytes(*tref.id.as_bytes());
+    let now = OWN_POST_MARKS_REFUSED_FROM.0 + 60_000;
+    let mark = |who: &common::Person, on: &Automerge, p: PostId, t: i64| {
+        let mut theirs = who.fork(on);
+        let c = signed(&tref, &who.key, &mut theirs, t, |tx| {
+            thread::mark_helped(tx, &p, &who.id)
+        });
+        (theirs, c)
+    };
+    // Carl marks his own reply; Ben marks his own opening post: refused on every peer.
+    let (_, own_reply) = mark(carl, &doc, post(1), now);
+    let (_, verdict) = attempt(&fx, &tref, &changes, std::slice::from_ref(&own_reply));
+    assert_not_theirs(verdict, &tref, &own_reply, carl.id, "own post");
+    let (_, own_opening) = mark(ben, &doc, opening, now);
+    let (_, verdict) = attempt(&fx, &tref, &changes, std::slice::from_ref(&own_opening));
+    assert_not_theirs(verdict, &tref, &own_opening, ben.id, "own post");
+    // A mark on a post the change does not rest on cannot be judged the same everywhere.
+    let (_, unknown) = mark(ana, &doc, post(9), now);
+    let (_, verdict) = attempt(&fx, &tref, &changes, std::slice::from_ref(&unknown));
+    assert_not_theirs(
+        verdict,
+        &tref,
+        &unknown,
+        ana.id,
+        "not in the change's history",
+    );
+    // Ben marks Carl's reply, and Ana marks Ben's opening post: accepted.
+    let (bens, bens_mark) = mark(ben, &doc, post(1), now);
+    let (anas, anas_mark) = mark(ana, &bens, opening, now + 1);
+    let mut working = Automerge::new();
+    verify_doc(&fx, &tref, &mut working, &changes).unwrap();
+    verify_doc(&fx, &tref, &mut working, &[bens_mark, anas_mark]).unwrap();
+    let t = thread::read(&working, tref.id).unwrap();
+    assert_eq!(t.replies[0].helped_by, vec![ben.id]);
+    assert_eq!(t.opening.helped_by, vec![ana.id]);
+    // Carl, forging, deletes Ben's mark: refused. Ben withdraws his own: accepted.
+    let mut carls = carl.fork(&anas);
+    let erase = signed(&tref, &carl.key, &mut carls, now + 2, |tx| {
+        thread::unmark_helped(tx, &post(1), &ben.id)
+    });
+    let mut copy = working.fork();
+    let verdict = verify_doc(&fx, &tref, &mut copy, std::slice::from_ref(&erase));
+    assert_not_theirs(verdict, &tref, &erase, carl.id, "not its signer's own");
+    let mut bens = ben.fork(&anas);
+    let withdraw = signed(&tref, &ben.key, &mut bens, now + 3, |tx| {
+        thread::unmark_helped(tx, &post(1), &ben.id)
+    });
+    verify_doc(&fx, &tref, &mut working, &[withdraw]).unwrap();
+    let t = thread::read(&working, tref.id).unwrap();
+    assert!(t.replies[0].helped_by.is_empty());
+    assert_eq!(t.opening.helped_by, vec![ana.id]);
+    // A self-mark from before the rule (earlier versions allowed it) still syncs, and counts
+    // for nothing.
+    let (_, old) = mark(carl, &doc, post(1), OWN_POST_MARKS_REFUSED_FROM.0 - 1);
+    let (_, verdict) = attempt(&fx, &tref, &changes, std::slice::from_ref(&old));
+    verdict.unwrap();
+    let mut working = Automerge::new();
+    verify_doc(&fx, &tref, &mut working, &changes).unwrap();
+    verify_doc(&fx, &tref, &mut working, &[old]).unwrap();
+    assert!(
+        thread::read(&working, tref.id).unwrap().replies[0]
+            .helped_by
+            .is_empty()
+    );
 }
 
 #[test]

@@ -32,6 +32,8 @@ pub enum ErrorCode {
     Network,
     /// A key backup's passphrase is wrong, or the backup file was changed.
     WrongPassphrase,
+    /// The thread is in the repertoire already (promoted before).
+    AlreadyPromoted,
 }
 
 /// An error from the node. `code()` is stable; the message is for people.
@@ -84,6 +86,12 @@ pub enum NodeError {
     /// A key backup could not be written or opened.
     #[error(transparent)]
     Backup(#[from] commonplace_base::BackupError),
+    /// The thread was promoted before: `entry` holds it.
+    #[error("this thread is already in the repertoire as entry {entry}")]
+    AlreadyPromoted {
+        thread: commonplace_base::DocId,
+        entry: commonplace_base::DocId,
+    },
     /// A file could not be read or written.
     #[error("{}", io_sentence(path, source))]
     Io {
@@ -119,6 +127,7 @@ impl NodeError {
                     _ => ErrorCode::NotAllowed,
                 }
             }
+            NodeError::AlreadyPromoted { .. } => ErrorCode::AlreadyPromoted,
         }
     }
 

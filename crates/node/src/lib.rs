@@ -61,7 +61,7 @@ pub use events::NodeEvent;
 pub use invite::{InvitationState, NewInvitation, PendingInvitation};
 pub use node::{
     CommunityOverview, EntryFilter, Identity, ImportReport, NewCommunity, NewEntry, NewThread,
-    Node, ThreadFilter, ThreadState,
+    Node, Promotion, ThreadFilter, ThreadState,
 };
 pub use online::{Attempt, Online, Round, SyncRecord, Trigger};
 pub use profile::Profile;

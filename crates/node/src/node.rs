@@ -175,6 +175,32 @@ pub struct NewEntry {
     pub from_thread: Option<DocId>,
 }
 
+/// What promoting a thread did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum Promotion {
+    /// A new entry was written.
+    Created {
+        /// The new entry.
+        entry: DocId,
+    },
+    /// The thread was promoted before; nothing was written.
+    Existing {
+        /// The entry promoted from it earlier.
+        entry: DocId,
+    },
+}
+
+impl Promotion {
+    /// The entry, new or earlier.
+    pub fn entry(&self) -> DocId {
+        match self {
+            Promotion::Created { entry } | Promotion::Existing { entry } => *entry,
+        }
+    }
+}
+
 /// Open or resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -372,33 +398,53 @@ impl Node {
         commonplace_model::validate::line("your name", name, 120)?;
         let record = IdentityRecord::new(name, region, organisation);
         let bytes = record.encode()?;
-        let me = self.member_id();
         for c in self.community_ids()? {
-            let roster = self.community(&c)?.roster;
-            let Some(entry) = roster.members.get(&me).filter(|m| m.is_active()) else {
-                continue;
-            };
-            if entry.name == record.name
-                && entry.region == record.region
-                && entry.organisation == record.organisation
-            {
-                continue;
-            }
-            self.write(DocRef::community(c), false, |tx, _| {
-                community::edit_profile(
-                    tx,
-                    &me,
-                    &record.name,
-                    record.region.as_deref(),
-                    record.organisation.as_deref(),
-                )
-            })?;
+            self.write_profile_entry(&c, &record)?;
         }
         self.inner.store.commit(&Commit {
             docs: Vec::new(),
             meta: vec![("identity".into(), bytes)],
         })?;
         self.identity()
+    }
+
+    /// Writes this member's name, region and organisation as stored in the profile into
+    /// their roster entry in `community`, if they are an active member and it differs (a
+    /// newcomer's admission carries only the name: the admitting node writes the entry, and
+    /// only the member themself may write the rest). Returns whether it wrote a change.
+    pub(crate) fn publish_profile(&self, community: &CommunityId) -> Result<bool, NodeError> {
+        let me = self.identity()?;
+        let record =
+            IdentityRecord::new(&me.name, me.region.as_deref(), me.organisation.as_deref());
+        self.write_profile_entry(community, &record)
+    }
+
+    fn write_profile_entry(
+        &self,
+        c: &CommunityId,
+        record: &IdentityRecord,
+    ) -> Result<bool, NodeError> {
+        let me = self.member_id();
+        let roster = self.community(c)?.roster;
+        let Some(entry) = roster.members.get(&me).filter(|m| m.is_active()) else {
+            return Ok(false);
+        };
+        if entry.name == record.name
+            && entry.region == record.region
+            && entry.organisation == record.organisation
+        {
+            return Ok(false);
+        }
+        self.write(DocRef::community(*c), false, |tx, _| {
+            community::edit_profile(
+                tx,
+                &me,
+                &record.name,
+                record.region.as_deref(),
+                record.organisation.as_deref(),
+            )
+        })?;
+        Ok(true)
     }
 
     /// Domain events, from now on.
@@ -434,7 +480,15 @@ impl Node {
         };
         let founder_name = me.name.clone();
         self.write(DocRef::community(id), true, |tx, now| {
-            community::init(tx, &genesis, &charter, &founder_name, now)
+            community::init(tx, &genesis, &charter, &founder_name, now)?;
+            // The founder's roster entry carries their profile, like every later one.
+            community::edit_profile(
+                tx,
+                &genesis.founder,
+                &founder_name,
+                me.region.as_deref(),
+                me.organisation.as_deref(),
+            )
         })?;
         Ok(id)
     }
@@ -721,25 +775,95 @@ impl Node {
         Ok(())
     }
 
-    /// Says "this helped" for a post (the opening post's id is the thread id).
+    /// Says "this helped" for a post (the opening post's id is the thread id). Not for one's
+    /// own post: peers refuse that change.
     pub fn mark_helped(&self, thread_id: &DocId, post: &PostId) -> Result<(), NodeError> {
         let rec = self.doc_record(thread_id, DocKind::Thread)?;
         self.require_role(&rec.community, Role::Member, "mark posts helpful")?;
-        if self.thread(thread_id)?.post(post).is_none() {
+        let me = self.member_id();
+        let t = self.thread(thread_id)?;
+        let Some(p) = t.post(post) else {
             return Err(NodeError::NotFound {
                 what: "post in this thread",
                 text: post.to_string(),
             });
+        };
+        if p.author == Some(me) {
+            return Err(NodeError::NotAllowed(
+                "this is your own post: others say whether it helped them".into(),
+            ));
         }
-        let me = self.member_id();
+        if p.helped_by.contains(&me) {
+            return Ok(());
+        }
         self.write(thread_ref(&rec, thread_id), false, |tx, _| {
             thread::mark_helped(tx, post, &me)
         })
     }
 
+    /// Withdraws this member's own "this helped" mark on a post; nothing to do if there is
+    /// none.
+    pub fn unmark_helped(&self, thread_id: &DocId, post: &PostId) -> Result<(), NodeError> {
+        let rec = self.doc_record(thread_id, DocKind::Thread)?;
+        self.require_role(&rec.community, Role::Member, "mark posts helpful")?;
+        let me = self.member_id();
+        let t = self.thread(thread_id)?;
+        let Some(p) = t.post(post) else {
+            return Err(NodeError::NotFound {
+                what: "post in this thread",
+                text: post.to_string(),
+            });
+        };
+        if !p.helped_by.contains(&me) {
+            return Ok(());
+        }
+        self.write(thread_ref(&rec, thread_id), false, |tx, _| {
+            thread::unmark_helped(tx, post, &me)
+        })
+    }
+
     // ---- repertoire --------------------------------------------------------------------
 
-    /// Creates a repertoire entry, or promotes a thread into one.
+    /// Promotes a thread into a repertoire entry (`new.from_thread`), or, if an entry was
+    /// promoted from that thread already (here or by another member), names that entry and
+    /// writes nothing.
+    pub fn promote_thread(
+        &self,
+        community: &CommunityId,
+        new: &NewEntry,
+    ) -> Result<Promotion, NodeError> {
+        if new.from_thread.is_none() {
+            return Err(NodeError::Invalid(SchemaError::Input {
+                field: "from_thread",
+                problem: "names no thread to promote".into(),
+            }));
+        }
+        match self.create_entry(community, new) {
+            Ok(entry) => Ok(Promotion::Created { entry }),
+            Err(NodeError::AlreadyPromoted { entry, .. }) => Ok(Promotion::Existing { entry }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The entry promoted from `thread`, if there is one (the first, if members promoted it
+    /// concurrently on different nodes).
+    pub fn entry_promoted_from(
+        &self,
+        community: &CommunityId,
+        thread: &DocId,
+    ) -> Result<Option<EntrySummary>, NodeError> {
+        Ok(self
+            .inner
+            .store
+            .entries(community)?
+            .into_iter()
+            .filter(|e| e.source_thread == Some(*thread))
+            .min_by_key(|e| (e.created_at, e.id)))
+    }
+
+    /// Creates a repertoire entry, or promotes a thread into one. A thread already promoted
+    /// is refused with [`NodeError::AlreadyPromoted`], naming its entry: promoting twice
+    /// would make a second copy of the same knowledge.
     pub fn create_entry(
         &self,
         community: &CommunityId,
@@ -759,6 +883,12 @@ impl Node {
                     return Err(NodeError::NotFound {
                         what: "thread in this community",
                         text: tid.to_string(),
+                    });
+                }
+                if let Some(existing) = self.entry_promoted_from(community, tid)? {
+                    return Err(NodeError::AlreadyPromoted {
+                        thread: *tid,
+                        entry: existing.id,
                     });
                 }
                 let t = self.thread(tid)?;

@@ -373,6 +373,14 @@ impl Online {
             match self.network.join(addr.0.clone(), &request).await {
                 Ok(_) => {
                     let report = self.sync_with(addr.0.clone(), community).await?;
+                    // The admission wrote our name only; our region and organisation go
+                    // into our roster entry now, and back to the node that admitted us. If
+                    // that sync fails the change travels with the next one: we are in.
+                    if self.node.publish_profile(&community)?
+                        && let Err(e) = self.sync_with(addr.0.clone(), community).await
+                    {
+                        warn!(%community, "profile not sent after joining: {e}");
+                    }
                     return Ok((community, report));
                 }
                 // "This node does not hold that community": another may.

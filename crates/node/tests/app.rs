@@ -519,3 +519,103 @@ fn a_document_whose_snapshot_does_not_load_is_rebuilt_from_its_change_log() {
     assert_eq!(ana.threads(&c, &Default::default()).unwrap().len(), 1);
     let _ = dir;
 }
+
+#[test]
+fn promoting_a_thread_already_in_the_repertoire_names_the_entry_and_writes_nothing() {
+    use commonplace_node::{EntryFilter, NodeError, Promotion};
+    let (dir, ana, c) = setup();
+    let t = ana
+        .create_thread(
+            &c,
+            &NewThread {
+                activity: ActivityKind::Request,
+                title: "Dressing a burn".into(),
+                body: "What do you use?".into(),
+                tags: vec!["burns".into()],
+            },
+        )
+        .unwrap();
+    let promote = || NewEntry {
+        kind: EntryKind::Lesson,
+        title: None,
+        body: None,
+        tags: vec![],
+        from_thread: Some(t),
+    };
+    let Promotion::Created { entry: first } = ana.promote_thread(&c, &promote()).unwrap() else {
+        panic!("the first promotion creates an entry");
+    };
+    assert_eq!(
+        ana.promote_thread(&c, &promote()).unwrap(),
+        Promotion::Existing { entry: first }
+    );
+    // create_entry refuses it too, with a variant that names the entry.
+    match ana.create_entry(&c, &promote()) {
+        Err(e @ NodeError::AlreadyPromoted { entry, .. }) => {
+            assert_eq!(entry, first);
+            assert_eq!(e.code(), commonplace_node::ErrorCode::AlreadyPromoted);
+        }
+        other => panic!("expected AlreadyPromoted, got {other:?}"),
+    }
+    // Also when another member promoted it: Bea's node sees Ana's entry.
+    let bea = Node::init(Profile::at(dir.path().join("bea")), "Bea", None, None).unwrap();
+    ana.add_member(&c, &bea.member_id(), "Bea", Role::Member)
+        .unwrap();
+    bea.import(&ana.export(&c).unwrap()).unwrap();
+    assert_eq!(
+        bea.promote_thread(&c, &promote()).unwrap(),
+        Promotion::Existing { entry: first }
+    );
+    assert_eq!(ana.entries(&c, &EntryFilter::default()).unwrap().len(), 1);
+    assert_eq!(bea.entries(&c, &EntryFilter::default()).unwrap().len(), 1);
+}
+
+#[test]
+fn this_helped_is_for_others_posts_and_each_member_withdraws_only_their_own() {
+    use commonplace_node::NodeError;
+    let (dir, ana, c) = setup();
+    let bea = Node::init(Profile::at(dir.path().join("bea")), "Bea", None, None).unwrap();
+    ana.add_member(&c, &bea.member_id(), "Bea", Role::Member)
+        .unwrap();
+    let t = ana
+        .create_thread(
+            &c,
+            &NewThread {
+                activity: ActivityKind::Request,
+                title: "Dressing a burn".into(),
+                body: "What do you use?".into(),
+                tags: vec!["burns".into()],
+            },
+        )
+        .unwrap();
+    bea.import(&ana.export(&c).unwrap()).unwrap();
+    let reply = bea.reply(&t, "Silver dressings.", None).unwrap();
+    let opening = commonplace_base::PostId::from_bytes(*t.as_bytes());
+    // Nobody marks their own post.
+    for (n, p) in [(&bea, &reply), (&ana, &opening)] {
+        match n.mark_helped(&t, p) {
+            Err(NodeError::NotAllowed(_)) => {}
+            other => panic!("own post marked: {other:?}"),
+        }
+    }
+    // Ana marks Bea's reply and Bea marks Ana's question; Ana then withdraws hers.
+    ana.import(&bea.export(&c).unwrap()).unwrap();
+    ana.mark_helped(&t, &reply).unwrap();
+    bea.mark_helped(&t, &opening).unwrap();
+    ana.import(&bea.export(&c).unwrap()).unwrap();
+    bea.import(&ana.export(&c).unwrap()).unwrap();
+    let marks = |n: &Node| {
+        let th = n.thread(&t).unwrap();
+        (
+            th.replies[0].helped_by.clone(),
+            th.opening.helped_by.clone(),
+        )
+    };
+    assert_eq!(marks(&bea), (vec![ana.member_id()], vec![bea.member_id()]));
+    ana.unmark_helped(&t, &reply).unwrap();
+    // Withdrawing what one never marked does nothing (Bea's mark stays Bea's).
+    ana.unmark_helped(&t, &opening).unwrap();
+    bea.import(&ana.export(&c).unwrap()).unwrap();
+    assert_eq!(marks(&bea), (vec![], vec![bea.member_id()]));
+    assert_eq!(marks(&ana), (vec![], vec![bea.member_id()]));
+}

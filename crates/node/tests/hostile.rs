@@ -322,10 +322,23 @@ fn write_as(
     rng: &mut StdRng,
     f: impl FnOnce(&mut Transaction<'_>) -> Result<(), SchemaError>,
 ) -> ChangeHash {
+    write_as_at(r, doc, author, signer, rng, 1, f)
+}
+
+/// [`write_as`], with the change dated `time` (milliseconds).
+fn write_as_at(
+    r: &mut MemoryReplica,
+    doc: &DocRef,
+    author: &MemberId,
+    signer: &SecretKey,
+    rng: &mut StdRng,
+    time: i64,
+    f: impl FnOnce(&mut Transaction<'_>) -> Result<(), SchemaError>,
+) -> ChangeHash {
     let am = r.doc(doc).unwrap();
     am.set_actor(ActorId::from(actor::new_actor(author, rng).as_slice()));
     let hash = am
-        .transact_with(|_| CommitOptions::default().with_time(1), f)
+        .transact_with(|_| CommitOptions::default().with_time(time), f)
         .unwrap()
         .hash
         .unwrap();
@@ -689,6 +702,46 @@ async fn self_promotion_by_a_member_is_refused() {
         w.bea.community(&w.c).unwrap().roster.role_of(&me),
         Some(Role::Member)
     );
+    ep.close().await;
+    b.shutdown().await;
+    a.shutdown().await;
+}
+
+/// A member replies in someone else's thread and marks the reply "this helped" himself,
+/// validly signed: the honest node leaves that thread's new changes out, stores nothing of
+/// them, and honest sync goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_helped_mark_on_ones_own_post_is_refused() {
+    use commonplace_model::verify::OWN_POST_MARKS_REFUSED_FROM;
+    let w = world();
+    let a = Online::start(w.ana.clone(), loopback()).await.unwrap();
+    let before = stored(&w.ana, &w.c);
+    let mal = mal_key();
+    let me = mal.member_id();
+    let mut r = replica_of(&w.ana, &w.c);
+    let mut rng = StdRng::seed_from_u64(6);
+    let doc = DocRef {
+        community: w.c,
+        kind: DocKind::Thread,
+        id: w.first,
+    };
+    let at = OWN_POST_MARKS_REFUSED_FROM.0 + 86_400_000;
+    let post = commonplace_base::PostId::from_bytes([0x6d; 16]);
+    write_as_at(&mut r, &doc, &me, &mal, &mut rng, at, |tx| {
+        thread::reply(tx, &post, "Use stainless.", None, Timestamp(at))
+    });
+    write_as_at(&mut r, &doc, &me, &mal, &mut rng, at + 1, |tx| {
+        thread::mark_helped(tx, &post, &me)
+    });
+    let ep = hostile_endpoint(&mal).await;
+    // A refusal of this kind leaves out only that document (an older version may have
+    // stored such a change honestly); the session itself completes.
+    let o = hostile_session(&ep, &a, w.c, &mut r, id, id).await;
+    assert!(matches!(o, Outcome::Done), "{o:?}");
+    assert_eq!(stored(&w.ana, &w.c), before, "the attack left a trace");
+    assert!(w.ana.thread(&w.first).unwrap().replies.is_empty());
+    let b = Online::start(w.bea.clone(), loopback()).await.unwrap();
+    honest_sync_still_works(&w, &a, &b, "After the self-praise").await;
     ep.close().await;
     b.shutdown().await;
     a.shutdown().await;

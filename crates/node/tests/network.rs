@@ -340,6 +340,86 @@ async fn a_members_node_admits_the_holder_while_the_coordinator_is_away() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_founders_and_a_newcomers_region_and_organisation_reach_the_roster() {
+    use commonplace_model::EntryKind;
+    use commonplace_node::{NewEntry, Profile};
+    let root = tempfile::tempdir().unwrap();
+    let profile = |name: &str, region: &str, org: &str| {
+        Node::init(
+            Profile::at(root.path().join(name)),
+            name,
+            Some(region),
+            Some(org),
+        )
+        .unwrap()
+    };
+    let ana = profile("Ana", "North", "St Mary");
+    let bea = profile("Bea", "South", "City Clinic");
+    let c = community(std::slice::from_ref(&ana)).await;
+    let entry_of = |n: &Node, m: &commonplace_base::MemberId| {
+        let e = n.community(&c).unwrap().roster.members[m].clone();
+        (e.name, e.region, e.organisation)
+    };
+    let who = |name: &str, region: &str, org: &str| {
+        (
+            name.to_owned(),
+            Some(region.to_owned()),
+            Some(org.to_owned()),
+        )
+    };
+    assert_eq!(
+        entry_of(&ana, &ana.member_id()),
+        who("Ana", "North", "St Mary")
+    );
+    let a = Online::start(ana.clone(), loopback()).await.unwrap();
+    let b = Online::start(bea.clone(), loopback()).await.unwrap();
+    let code = a
+        .invite(&c, Role::Member, 7 * 24 * 3600 * 1000)
+        .unwrap()
+        .code;
+    b.join(&code).await.unwrap();
+    // In the newcomer's roster and, once joined, in the admitting node's too.
+    assert_eq!(
+        entry_of(&bea, &bea.member_id()),
+        who("Bea", "South", "City Clinic")
+    );
+    assert_eq!(
+        entry_of(&ana, &bea.member_id()),
+        who("Bea", "South", "City Clinic")
+    );
+    // So "you two should meet" finds them: both wrote on pumps, never in the same thread,
+    // from different regions and organisations.
+    for n in [&ana, &bea] {
+        n.create_entry(
+            &c,
+            &NewEntry {
+                kind: EntryKind::Lesson,
+                title: Some(format!("Pumps, by {}", n.identity().unwrap().name)),
+                body: Some("What we learned.".into()),
+                tags: vec!["pumps".into()],
+                from_thread: None,
+            },
+        )
+        .unwrap();
+    }
+    b.sync_with(a.addr(), c).await.unwrap();
+    let intro = ana.introductions(&c, 5).unwrap();
+    assert_eq!(intro.len(), 1, "{intro:?}");
+    assert_eq!(intro[0].topics, ["pumps"]);
+    assert_eq!(intro[0].differ_in, ["region", "organisation"]);
+    // A later profile change reaches the roster of the community too.
+    bea.update_profile("Bea", Some("East"), None).unwrap();
+    b.sync_with(a.addr(), c).await.unwrap();
+    assert_eq!(
+        entry_of(&ana, &bea.member_id()),
+        ("Bea".to_owned(), Some("East".to_owned()), None)
+    );
+    for o in [a, b] {
+        o.shutdown().await;
+    }
+}
+
 /// Waits (bounded) until `check` holds. Generous: on a loaded two-core machine the gossip
 /// mesh can take seconds to form after the first syncs.
 async fn eventually(what: &str, mut check: impl FnMut() -> bool) {

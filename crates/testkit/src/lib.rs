@@ -35,6 +35,20 @@ impl Member {
         m
     }
 
+    /// `commonplace init ARGS…` in `root/label` (`args` holds `--name` and any others).
+    pub fn init_with(bin: &Path, root: &Path, label: &str, args: &[&str]) -> Member {
+        let mut m = Member {
+            bin: bin.to_owned(),
+            dir: root.join(label),
+            id: String::new(),
+        };
+        let all: Vec<&str> = std::iter::once("init")
+            .chain(args.iter().copied())
+            .collect();
+        m.id = m.ok(&all).trim().to_owned();
+        m
+    }
+
     /// The profile directory.
     pub fn dir(&self) -> &Path {
         &self.dir

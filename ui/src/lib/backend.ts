@@ -36,6 +36,7 @@ import type {
   Occurrence,
   Participation,
   PostId,
+  Promotion,
   RelayMode,
   ReportFormat,
   Role,
@@ -104,10 +105,13 @@ export const backend = {
   resolve: (thread: DocId, answer: PostId | null) => call<null>('resolve', { thread, answer }),
   reopen: (thread: DocId) => call<null>('reopen', { thread }),
   markHelped: (thread: DocId, post: PostId) => call<null>('mark_helped', { thread, post }),
+  unmarkHelped: (thread: DocId, post: PostId) => call<null>('unmark_helped', { thread, post }),
 
   entries: (community: CommunityId, filter: EntryFilter) => call<EntrySummary[]>('entries', { community, filter }),
   entry: (id: DocId) => call<EntryView>('entry', { id }),
   createEntry: (community: CommunityId, entry: NewEntry) => call<DocId>('create_entry', { community, entry }),
+  /** Promotes `entry.from_thread`; a thread promoted before gives its entry, unchanged. */
+  promoteThread: (community: CommunityId, entry: NewEntry) => call<Promotion>('promote_thread', { community, entry }),
   editEntryText: (id: DocId, version: string[], text: string) =>
     call<EntryView>('edit_entry_text', { id, version, text }),
   retitleEntry: (id: DocId, title: string | null, tags: string[] | null) =>

@@ -47,7 +47,7 @@ export type Role = "coordinator" | "member" | "observer";
 /**
  * What went wrong, for front ends to act on without reading message text.
  */
-export type ErrorCode = "no_identity" | "already_initialised" | "profile_in_use" | "not_found" | "ambiguous" | "not_allowed" | "invalid_input" | "rejected" | "bad_bundle" | "storage" | "network" | "wrong_passphrase";
+export type ErrorCode = "no_identity" | "already_initialised" | "profile_in_use" | "not_found" | "ambiguous" | "not_allowed" | "invalid_input" | "rejected" | "bad_bundle" | "storage" | "network" | "wrong_passphrase" | "already_promoted";
 
 /**
  * An error for the UI: a stable code to act on and a sentence for people.
@@ -658,6 +658,19 @@ tags: Array<string>,
  * The thread to promote.
  */
 from_thread: DocId | null, };
+
+/**
+ * What promoting a thread did.
+ */
+export type Promotion = { "outcome": "created", 
+/**
+ * The new entry.
+ */
+entry: DocId, } | { "outcome": "existing", 
+/**
+ * The entry promoted from it earlier.
+ */
+entry: DocId, };
 
 /**
  * How to change an entry's text.
@@ -1592,7 +1605,21 @@ options: GapOptions,
  */
 topics_without_repertoire: Array<UncoveredTopic>, 
 /**
- * Open requests with no reply for longer than `options.unanswered_days`, oldest first.
+ * Requests for information asked before `at`.
+ */
+requests: number, 
+/**
+ * Of those, not resolved.
+ */
+open_requests: number, 
+/**
+ * Of the open ones, those nobody but the asker has replied to ([`unanswered_at`]),
+ * however recent.
+ */
+unanswered: number, 
+/**
+ * Open requests with no reply for longer than `options.unanswered_days`, oldest first
+ * (the unanswered ones old enough to be a gap; with 0 days, every unanswered one).
  */
 unanswered_requests: Array<UnansweredRequest>, 
 /**
@@ -1695,7 +1722,7 @@ share_resolved: number | null,
  */
 median_hours_to_first_reply: number | null, 
 /**
- * Requests (opened any time) still without a reply at the end.
+ * Requests (opened any time) unanswered at the end ([`crate::unanswered_at`]).
  */
 unanswered_at_end: number, };
 

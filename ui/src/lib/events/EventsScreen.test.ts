@@ -102,6 +102,29 @@ describe('EventsScreen', () => {
     if (new Date(Date.now() + DAY).getMonth() === new Date().getMonth()) expect(chips.map((c) => c.textContent)).toEqual([expect.stringContaining('Wound photo workshop')]);
   });
 
+  it('counts what is coming up the same way in the list and the month view', async () => {
+    const { app } = await startApp();
+    const b = app.backend;
+    // One event this week and one in three months: the month grid holds only the first.
+    for (const [title, days] of [
+      ['Case review', 1],
+      ['Regional conference', 90],
+    ] as const) {
+      const [date] = local(Date.now() + days * DAY);
+      await b.createEvent(app.currentId!, { kind: 'meeting', title, start_local: `${date}T10:00`, tz: 'UTC', duration_min: 60, place: '', agenda: '', recur: null });
+    }
+    await app.refreshEvents();
+    app.go({ name: 'events' });
+    renderIn(app, EventsScreen);
+    await settle(10);
+    const count = () => screen.getByTestId('events-coming-up').textContent;
+    expect(count()).toBe('2 coming up in the next six months');
+    await fireEvent.click(screen.getByTestId('events-view-month'));
+    await settle(10);
+    expect(count()).toBe('2 coming up in the next six months');
+    expect(screen.getAllByTestId('month-chip').length).toBeLessThanOrEqual(1);
+  });
+
   it('refuses an event without a title, saying why', async () => {
     const { app } = await startApp();
     app.go({ name: 'events', compose: true });

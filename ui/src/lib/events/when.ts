@@ -305,4 +305,13 @@ export function monthTitle(month: number): string {
   return new Date(month).toLocaleDateString(undefined, { month: 'long', year: 'numeric' });
 }
 
+/** How far ahead the events list (and its "coming up" count) looks: about six months. */
+export const HORIZON = 183 * DAY;
+
+/** The header's count: occurrences from now to the list's horizon, whatever view shows. */
+export function comingUp(n: number): string {
+  if (n === 0) return 'Nothing coming up in the next six months';
+  return `${n} coming up in the next six months`;
+}
+
 export { DAY };

@@ -31,4 +31,22 @@ describe('HealthScreen', () => {
     expect(screen.getAllByTestId('topic-row').map((r) => r.querySelector('th')!.textContent)).toContain('#dressings');
     expect(screen.getByTestId('experts').textContent).toContain('Jonas Berg');
   });
+
+  it('counts open and unanswered requests as the node does, and does not call them no gaps', async () => {
+    const { node, app } = await startApp();
+    const c = app.currentId!;
+    node.addMember(c, 'MEMBER0000JONAS', 'Jonas Berg');
+    const b = node.backend();
+    const replied = await b.createThread(c, { activity: 'request', title: 'Replied', body: '?', tags: [] });
+    node.remoteReply(replied, 'MEMBER0000JONAS', 'Like this.');
+    const own = await b.createThread(c, { activity: 'request', title: 'Only the asker', body: '?', tags: [] });
+    await b.reply(own, 'Anyone at all?', null);
+    await b.createThread(c, { activity: 'request', title: 'Nothing yet', body: '?', tags: [] });
+    renderIn(app, HealthScreen);
+    await settle(10);
+    // All asked today: none is a gap yet, and the screen says how many are open all the same.
+    expect(screen.getByTestId('gaps-requests').textContent).toBe('3 of 3 requests open: 2 with no reply yet, 0 of them for more than a week.');
+    expect(screen.getByTestId('gaps-none').textContent).toContain('no open request has gone a week without a reply');
+    expect(screen.queryByTestId('gaps-unanswered')).toBeNull();
+  });
 });

@@ -177,15 +177,25 @@ export function expertise(c: Community, threads: Thread[], entries: Entry[]): Ex
   return out.sort((a, b) => a.topic.localeCompare(b.topic) || b.score - a.score);
 }
 
+/** What `commonplace_insight::unanswered_at` decides, for the fake node only. */
+function unansweredAt(t: Thread, at: number): boolean {
+  return t.activity === 'request' && !t.resolved && t.opening.created_at < at && !t.replies.some((r) => r.author !== t.opening.author && r.created_at < at);
+}
+
 export function gaps(c: Community, threads: Thread[], entries: Entry[], unansweredDays: number, staleDays: number, at: number): Gaps {
   const map = knowledgeMap(c, threads, entries);
+  const asked = threads.filter((t) => t.activity === 'request' && t.opening.created_at < at);
+  const unanswered = asked.filter((t) => unansweredAt(t, at));
   return {
     at,
     options: { unanswered_days: unansweredDays, stale_days: staleDays },
     topics_without_repertoire: map.filter((t) => t.requests > 0 && t.entries === 0).map((t) => ({ topic: t.topic, requests: t.requests, open_requests: t.open_requests })),
-    unanswered_requests: threads
-      .filter((t) => t.activity === 'request' && !t.resolved && !t.replies.some((r) => r.author !== t.opening.author))
-      .filter((t) => at - t.opening.created_at > unansweredDays * DAY)
+    requests: asked.length,
+    open_requests: asked.filter((t) => !t.resolved).length,
+    unanswered: unanswered.length,
+    unanswered_requests: unanswered
+      .filter((t) => t.opening.created_at < at - unansweredDays * DAY)
+      .sort((a, b) => a.opening.created_at - b.opening.created_at)
       .map((t) => ({ id: t.id, title: t.title, author: t.opening.author ? ref(c, t.opening.author) : null, tags: t.tags, created_at: t.opening.created_at, age_days: Math.floor((at - t.opening.created_at) / DAY) })),
     stale_entries: entries
       .filter((e) => at - e.updated_at > staleDays * DAY)
@@ -261,7 +271,7 @@ export function healthReport(c: Community, threads: Thread[], entries: Entry[], 
       resolved,
       share_resolved: requests.length ? resolved / requests.length : null,
       median_hours_to_first_reply: median,
-      unanswered_at_end: threads.filter((th) => th.activity === 'request' && !th.replies.some((r) => r.author !== th.opening.author)).length,
+      unanswered_at_end: threads.filter((th) => unansweredAt(th, until)).length,
     },
     repertoire: {
       entries_at_start: entries.filter((e) => e.created_at < since).length,

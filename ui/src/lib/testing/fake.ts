@@ -124,6 +124,12 @@ export class FakeNode {
     return { id: this.id('P'), author, body, created_at: this.#now(), reply_to: null, helped_by: [] };
   }
 
+  /** The first entry promoted from `thread`, as the node finds it. */
+  #promotedFrom(thread: DocId): DocId | null {
+    const found = [...this.entries.values()].filter((e) => e.source?.thread === thread).sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
+    return found[0]?.id ?? null;
+  }
+
   #setEntryText(e: Entry, text: string, author: MemberId | null): void {
     e.body = text;
     e.updated_at = this.#now();
@@ -255,7 +261,11 @@ export class FakeNode {
       },
       createCommunity: async (charter) => {
         const id = this.seed(this.identity?.name);
-        this.communities.get(id)!.charter = { ...charter };
+        const c = this.communities.get(id)!;
+        c.charter = { ...charter };
+        // As the node does: the founder's roster entry carries their profile.
+        const founder = this.identity ? c.roster.members[this.identity.member] : undefined;
+        if (founder) Object.assign(founder, { region: this.identity!.region, organisation: this.identity!.organisation });
         return id;
       },
       updateCharter: async (id, charter) => {
@@ -306,7 +316,15 @@ export class FakeNode {
       markHelped: async (id, post) => {
         const t = thread(id);
         const p = [t.opening, ...t.replies].find((x) => x.id === post)!;
+        if (p.author === me()) throw new BackendError({ code: 'not_allowed', message: 'this is your own post: others say whether it helped them' });
         if (!p.helped_by.includes(me())) p.helped_by.push(me());
+        changed(t);
+        return null;
+      },
+      unmarkHelped: async (id, post) => {
+        const t = thread(id);
+        const p = [t.opening, ...t.replies].find((x) => x.id === post)!;
+        p.helped_by = p.helped_by.filter((m) => m !== me());
         changed(t);
         return null;
       },
@@ -316,6 +334,8 @@ export class FakeNode {
           .map((e) => ({ id: e.id, community: e.community, kind: e.kind, title: e.title, author: e.author, editors: e.editors, tags: e.tags, created_at: e.created_at, updated_at: e.updated_at, source_thread: e.source?.thread ?? null, excerpt: e.body.slice(0, 140) })),
       entry: async (id) => this.#view(id),
       createEntry: async (community, ne) => {
+        const earlier = ne.from_thread ? this.#promotedFrom(ne.from_thread) : null;
+        if (earlier) throw new BackendError({ code: 'already_promoted', message: `this thread is already in the repertoire as entry ${earlier}` });
         const id = this.id('E');
         const from = ne.from_thread ? thread(ne.from_thread) : null;
         const e: Entry = {
@@ -335,6 +355,11 @@ export class FakeNode {
         this.#setEntryText(e, ne.body ?? (from ? from.opening.body : ''), null);
         this.emit('node:entry-changed', { type: 'entry_changed', community, entry: id });
         return id;
+      },
+      promoteThread: async (community, ne) => {
+        const earlier = ne.from_thread ? this.#promotedFrom(ne.from_thread) : null;
+        if (earlier) return { outcome: 'existing', entry: earlier };
+        return { outcome: 'created', entry: await impl.createEntry(community, ne) };
       },
       editEntryText: async (id, version, text) => {
         const e = this.entries.get(id)!;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fireEvent, screen } from '@testing-library/svelte';
 import { renderIn, settle, startApp } from '../testing/render';
 import ThreadView from './ThreadView.svelte';
+import { notices } from '../shell/errors.svelte';
 
 async function open() {
   const { node, app } = await startApp();
@@ -57,10 +58,12 @@ describe('ThreadView', () => {
 
   it('counts "this helped" and promotes the thread into the repertoire', async () => {
     const { app, node } = await open();
+    // Only Jonas's reply has the button: the opening post is mine.
     const helped = screen.getAllByTestId('helped');
-    await fireEvent.click(helped[1]);
+    expect(helped).toHaveLength(1);
+    await fireEvent.click(helped[0]);
     await settle();
-    expect(screen.getAllByTestId('helped')[1].textContent).toContain('1');
+    expect(screen.getAllByTestId('helped')[0].textContent).toContain('1');
     expect((screen.getByTestId('promote-kind') as HTMLSelectElement).value).toBe('lesson');
     await fireEvent.click(screen.getByTestId('promote'));
     await settle();
@@ -68,6 +71,40 @@ describe('ThreadView', () => {
     const entry = [...node.entries.values()][0];
     expect(entry.kind).toBe('lesson');
     expect(entry.title).toBe('Silver dressings?');
+  });
+
+  it('toggles "this helped" on others’ posts and offers nothing to mark on one’s own', async () => {
+    const { node, id } = await open();
+    const reply = node.threads.get(id)!.replies[0];
+    // Jonas found my question helpful: I see the count, with no button to press.
+    node.threads.get(id)!.opening.helped_by.push('MEMBER0000OTHER');
+    node.remoteReply(id, 'MEMBER0000OTHER', 'And a follow-up.');
+    await settle();
+    const posts = screen.getAllByTestId('post');
+    expect(posts[0].querySelector('[data-testid="helped"]')).toBeNull();
+    expect(posts[0].querySelector('[data-testid="helped-count"]')!.textContent).toContain('Helped 1');
+    // On Jonas's reply: mark, then take it back.
+    const button = () => screen.getAllByTestId('post')[1].querySelector('[data-testid="helped"]') as HTMLButtonElement;
+    await fireEvent.click(button());
+    await settle();
+    expect(button().getAttribute('aria-pressed')).toBe('true');
+    expect(reply.helped_by).toEqual(['MEMBER0000ME']);
+    await fireEvent.click(button());
+    await settle();
+    expect(button().getAttribute('aria-pressed')).toBe('false');
+    expect(reply.helped_by).toEqual([]);
+    expect(node.calls.map((c) => c.name)).toContain('unmarkHelped');
+  });
+
+  it('opens the entry a thread was promoted to before, with a notice, instead of a copy', async () => {
+    const { app, node, id } = await open();
+    // Another member promoted it; this window's list of entries has not caught up.
+    const earlier = await node.backend().createEntry(app.currentId!, { kind: 'lesson', title: null, body: null, tags: [], from_thread: id });
+    await fireEvent.click(screen.getByTestId('promote'));
+    await settle();
+    expect(app.route).toEqual({ name: 'entry', id: earlier });
+    expect(node.entries.size).toBe(1);
+    expect(notices.list.map((n) => n.text)).toContain('Already in the repertoire');
   });
 
   it('offers resolving only to the thread’s author and coordinators', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ThreadSummary } from '../backend';
-import { filterThreads, parseTags, tagsByUse, unansweredRequests, unreadCount } from './filter';
+import { filterThreads, parseTags, tagsByUse, unreadCount } from './filter';
 
 function t(id: string, over: Partial<ThreadSummary> = {}): ThreadSummary {
   return {
@@ -69,10 +69,6 @@ describe('unreadCount', () => {
 describe('helpers', () => {
   it('orders tags by use', () => {
     expect(tagsByUse(list)).toEqual(['dressings', 'night']);
-  });
-
-  it('finds requests nobody answered', () => {
-    expect(unansweredRequests(list).map((x) => x.id)).toEqual(['a']);
   });
 
   it('parses comma separated tags', () => {

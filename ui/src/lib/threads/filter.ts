@@ -33,13 +33,6 @@ export function tagsByUse(items: { tags: string[] }[]): string[] {
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([t]) => t);
 }
 
-/** Requests for information nobody has answered yet, oldest first. */
-export function unansweredRequests(threads: ThreadSummary[]): ThreadSummary[] {
-  return threads
-    .filter((t) => t.activity === 'request' && !t.resolved && t.replies === 0)
-    .sort((a, b) => a.created_at - b.created_at);
-}
-
 /** "a, b ,, c" → ["a", "b", "c"] */
 export function parseTags(text: string): string[] {
   const out: string[] = [];

@@ -61,4 +61,10 @@ export class OpenThread {
     await this.#api.backend.markHelped(this.id, post);
     await this.load();
   }
+
+  /** Withdraws this member's own "this helped" mark. */
+  async unhelped(post: PostId): Promise<void> {
+    await this.#api.backend.unmarkHelped(this.id, post);
+    await this.load();
+  }
 }
