@@ -462,6 +462,10 @@ function cliAs(profile, ...args) {
 /** Ana's own address, from Sync › Details. */
 async function ownAddress() {
   await click('nav-sync');
+  await browser.execute(() => {
+    const d = document.querySelector('details.details');
+    if (d) d.open = true;
+  });
   const el = await waitFor('own-address');
   let addr = '';
   await browser.waitUntil(async () => (addr = (await el.getText()).trim()).startsWith('cppeer1'), {
@@ -489,7 +493,7 @@ test('a short invite code read over the phone lets a member in; a revoked one do
   await waitForText('member-row', 'Cid Moreau', 30_000);
   await waitForText('pending-invitation', 'Used');
   // A second code, revoked before anyone uses it: the holder is refused.
-  await click('invite-open');
+  await click('invite-create');
   const before = short;
   await browser.waitUntil(async () => ((short = (await (await $id('invite-short-code')).getText()).trim()) !== before && short.length === 19), {
     timeout: 15_000,

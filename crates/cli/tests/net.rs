@@ -262,3 +262,73 @@ fn short_codes_pending_list_revoke_and_join_from_a_qr_image() {
     let text = ana.ok(&["invite", "list"]);
     assert!(text.contains("used by Bea Santos"), "{text}");
 }
+
+/// Ana's node in this process, Bea's `serve` in another: when Bea stops it (Ctrl+C), Ana's
+/// status stops calling her connected within seconds, not minutes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_whose_serve_stops_is_not_connected_seconds_later() {
+    use commonplace_node::{NetConfig, NewCommunity, Node, Online, Profile, RelayConfig};
+    let root = tempfile::tempdir().unwrap();
+    let ana = Node::init(Profile::at(root.path().join("ana")), "Ana", None, None).unwrap();
+    let bea = Member::init(bin(), root.path(), "bea", "Bea Santos");
+    let bea_id: commonplace_base::MemberId = bea.id.parse().unwrap();
+    let c = ana
+        .create_community(&NewCommunity {
+            name: "Nurses".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    ana.add_member(&c, &bea_id, "Bea Santos", commonplace_model::Role::Member)
+        .unwrap();
+    let a = Online::start(
+        ana.clone(),
+        NetConfig {
+            bind: Some("127.0.0.1:0".parse().unwrap()),
+            relay: RelayConfig::Disabled,
+            ..NetConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    // Bea gets the community from Ana's node (she holds none yet), then serves.
+    bea.ok(&[
+        "sync",
+        "--peer",
+        &a.ticket().to_string(),
+        "--bind",
+        "127.0.0.1:0",
+        "--relay",
+        "none",
+    ]);
+    let connected = || {
+        ana.sync_status(Some(&a))
+            .unwrap()
+            .peers
+            .iter()
+            .any(|p| p.member == bea_id && p.connected)
+    };
+    let serve = Serve::start(&bea);
+    let start = std::time::Instant::now();
+    while !connected() {
+        assert!(
+            start.elapsed().as_secs() < 30,
+            "Bea's serve never connected"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &serve.child.id().to_string()])
+        .status()
+        .unwrap();
+    let stopped = std::time::Instant::now();
+    while connected() {
+        assert!(
+            stopped.elapsed().as_secs() < 12,
+            "Bea is still shown connected {} s after her node stopped",
+            stopped.elapsed().as_secs()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    drop(serve);
+    a.shutdown().await;
+}

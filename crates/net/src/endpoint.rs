@@ -16,7 +16,9 @@ use tracing::{debug, info, warn};
 use crate::stream::{
     FrameStream, IDLE_TIMEOUT, ReadFailure, read_frame, write_frame, write_frame_sized,
 };
-use crate::{JOIN_ALPN, MAX_JOIN_BYTES, NetError, RECOVER_ALPN, RESOLVE_ALPN, SYNC_ALPN, SyncService};
+use crate::{
+    JOIN_ALPN, MAX_JOIN_BYTES, NetError, RECOVER_ALPN, RESOLVE_ALPN, SYNC_ALPN, SyncService,
+};
 
 /// How often an idle connection is pinged, so both ends notice at once when it stops.
 pub(crate) const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(2);
@@ -268,6 +270,13 @@ impl Network {
     /// a recent sync, a connection that is there.
     pub fn connected_peers(&self) -> Vec<MemberId> {
         self.gate.connected()
+    }
+
+    /// A number that changes whenever a sync or gossip connection opens or closes: poll it to
+    /// learn that [`Network::connected_peers`] may have changed, without missing a connection
+    /// that came and went between two looks.
+    pub fn connections_generation(&self) -> u64 {
+        self.gate.generation()
     }
 
     /// Asks the node at `addr` which of the communities it holds we are an active member of

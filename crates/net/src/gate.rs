@@ -12,6 +12,7 @@
 //! One gossip connection carries every topic the two nodes share, so the check is per node,
 //! not per community: a member of another community this node also holds passes it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use commonplace_base::MemberId;
@@ -37,6 +38,9 @@ pub(crate) struct GossipGate {
     links: Arc<Mutex<Vec<(EndpointId, WeakConnectionHandle)>>>,
     /// Every sync and gossip connection, in or out: who this node is connected to now.
     live: Arc<Mutex<Vec<(EndpointId, WeakConnectionHandle)>>>,
+    /// Bumped whenever one of those opens or closes, so a watcher that looks now and then
+    /// misses no change, not even a connection that came and went between two looks.
+    generation: Arc<AtomicU64>,
 }
 
 impl GossipGate {
@@ -45,7 +49,13 @@ impl GossipGate {
             service,
             links: Arc::default(),
             live: Arc::default(),
+            generation: Arc::default(),
         }
+    }
+
+    /// A number that changes whenever a sync or gossip connection opens or closes.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Peers with an open sync or gossip connection to this node now, in either direction.
@@ -71,6 +81,13 @@ impl GossipGate {
             live.retain(|(_, w)| w.upgrade().is_some_and(|c| c.close_reason().is_none()));
             live.push((conn.remote_id(), conn.weak_handle()));
         }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        let closed = conn.weak_handle().closed();
+        let generation = self.generation.clone();
+        tokio::spawn(async move {
+            closed.await;
+            generation.fetch_add(1, Ordering::AcqRel);
+        });
         if conn.side() == Side::Server
             && let Ok(member) = MemberId::from_bytes(*conn.remote_id().as_bytes())
         {

@@ -594,17 +594,22 @@ impl Online {
 }
 
 /// How often [`watch_connections`] looks.
-const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// Emits [`crate::NodeEvent::PeersChanged`] whenever the set of connected members changes, so
-/// a status display never shows a connection that closed.
+/// Emits [`crate::NodeEvent::PeersChanged`] whenever a sync or gossip connection opened or
+/// closed since the last look, so a status display (which may have read the status while a
+/// connection was open) never goes on showing one that closed.
 async fn watch_connections(node: Node, network: Network) {
-    let mut seen = network.connected_peers();
+    let mut seen = network.connections_generation();
     loop {
         tokio::time::sleep(WATCH_EVERY).await;
-        let now = network.connected_peers();
+        let now = network.connections_generation();
         if now != seen {
             seen = now;
+            tracing::debug!(
+                connected = network.connected_peers().len(),
+                "connections changed"
+            );
             node.emit(crate::NodeEvent::PeersChanged);
         }
     }

@@ -47,8 +47,10 @@ async fn within(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
     panic!("{what} did not happen within {secs} s");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_member_whose_node_stops_is_not_connected_a_moment_later() {
+/// Ana and Bea online and synced (Bea dialled; with `ana_dials`, Ana too, so her connection
+/// to Bea is kept for the next session); then Bea stops her node (Ctrl+C on `serve`): her
+/// connections close, and within seconds, not after minutes, Ana's status says so.
+async fn bea_stops(ana_dials: bool) {
     let root = tempfile::tempdir().unwrap();
     let ana = node(root.path(), "ana");
     let bea = node(root.path(), "bea");
@@ -56,14 +58,28 @@ async fn a_member_whose_node_stops_is_not_connected_a_moment_later() {
     let a = Online::start(ana.clone(), loopback()).await.unwrap();
     let b = Online::start(bea.clone(), loopback()).await.unwrap();
     b.sync_with(a.addr(), c).await.unwrap();
+    if ana_dials {
+        a.sync_with(b.addr(), c).await.unwrap();
+    }
     within(10, "Bea shown as connected", || connected(&ana, &a, &bea)).await;
-    // Bea stops her node (Ctrl+C on `serve`): her connections close, and Ana's status says so
-    // within seconds, not after minutes of "connected".
     b.shutdown().await;
-    within(5, "Bea shown as not connected", || !connected(&ana, &a, &bea)).await;
+    within(5, "Bea shown as not connected", || {
+        !connected(&ana, &a, &bea)
+    })
+    .await;
     let peer = ana.sync_status(Some(&a)).unwrap().peers;
     assert!(peer[0].last_ok.is_some(), "the last sync is still shown");
     a.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_whose_node_stops_is_not_connected_a_moment_later() {
+    bea_stops(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_we_dialled_whose_node_stops_is_not_connected_a_moment_later() {
+    bea_stops(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,7 +170,10 @@ async fn the_status_names_the_relays_running_and_whether_anyone_else_has_joined(
     let a = Online::start(ana.clone(), loopback()).await.unwrap();
     let s = ana.sync_status(Some(&a)).unwrap();
     assert_eq!(s.relay, RelayMode::Off);
-    assert_eq!(s.unshared[0].others, 0, "a lone founder has nobody to share with");
+    assert_eq!(
+        s.unshared[0].others, 0,
+        "a lone founder has nobody to share with"
+    );
     let bea = node(root.path(), "bea");
     ana.add_member(&c, &bea.member_id(), "Bea", Role::Member)
         .unwrap();
@@ -172,10 +191,7 @@ async fn a_member_on_a_fresh_profile_gets_their_communities_back_from_any_member
     let a = Online::start(ana.clone(), loopback()).await.unwrap();
     let b = Online::start(bea.clone(), loopback()).await.unwrap();
     assert!(bea.community_ids().unwrap().is_empty());
-    let names = b
-        .recover_address(&a.ticket().to_string())
-        .await
-        .unwrap();
+    let names = b.recover_address(&a.ticket().to_string()).await.unwrap();
     assert_eq!(names, vec!["Engineers".to_owned()]);
     assert_eq!(bea.community_ids().unwrap(), vec![c]);
     // Asking again gets nothing new: a clear refusal, nothing duplicated.
@@ -188,9 +204,44 @@ async fn a_member_on_a_fresh_profile_gets_their_communities_back_from_any_member
         .await
         .unwrap_err()
         .to_string();
-    assert!(err.contains("holds no community you are a member of"), "{err}");
+    assert!(
+        err.contains("holds no community you are a member of"),
+        "{err}"
+    );
     assert!(stranger.community_ids().unwrap().is_empty());
     for o in [a, b, s] {
         o.shutdown().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_came_and_went_between_two_looks_is_still_announced() {
+    let root = tempfile::tempdir().unwrap();
+    let ana = node(root.path(), "ana");
+    let bea = node(root.path(), "bea");
+    let c = founded(&ana, &[&bea]);
+    let a = Online::start(ana.clone(), loopback()).await.unwrap();
+    let mut events = ana.subscribe();
+    // A one-shot sync: Bea's node dials, syncs and goes away in well under a second. A front
+    // end may have read the status while it was open, so it must hear that it closed.
+    let b = Online::start(bea.clone(), loopback()).await.unwrap();
+    b.sync_with(a.addr(), c).await.unwrap();
+    b.shutdown().await;
+    let heard = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(commonplace_node::NodeEvent::PeersChanged) = events.recv().await {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(
+        heard.is_ok(),
+        "no PeersChanged after a connection opened and closed"
+    );
+    within(5, "Bea shown as not connected", || {
+        !connected(&ana, &a, &bea)
+    })
+    .await;
+    a.shutdown().await;
 }
