@@ -657,13 +657,16 @@ test('a key restored on a fresh profile gets its community back from another mem
   });
   // Ana's computer now runs as an always-on peer (the app closes; the CLI serves its profile).
   await browser.deleteSession();
-  const serve = spawn(CLI, ['--profile', appProfile, '--json', 'serve', '--bind', '127.0.0.1:0', '--relay', 'none', '--no-mdns'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  try {
-    const address = await new Promise((resolve, reject) => {
+  // The app may take a moment to exit and free the profile: try again until it has.
+  let serve;
+  let address;
+  for (let attempt = 0; attempt < 40 && !address; attempt++) {
+    serve = spawn(CLI, ['--profile', appProfile, '--json', 'serve', '--bind', '127.0.0.1:0', '--relay', 'none', '--no-mdns'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    address = await new Promise((resolve) => {
       let out = '';
-      const t = setTimeout(() => reject(new Error('serve printed no address')), 30_000);
+      const t = setTimeout(() => resolve(null), 30_000);
       serve.stdout.on('data', (d) => {
         out += d;
         const line = out.split('\n').find((l) => l.includes('"address"'));
@@ -672,7 +675,15 @@ test('a key restored on a fresh profile gets its community back from another mem
           resolve(JSON.parse(line).address);
         }
       });
+      serve.on('exit', () => {
+        clearTimeout(t);
+        resolve(null);
+      });
     });
+    if (!address) await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.ok(address, "Ana's profile could not be served");
+  try {
     // Bea's new computer: the app on a fresh profile.
     const fresh = join(root, 'bea-new');
     browser = await remote({
