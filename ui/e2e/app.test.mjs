@@ -450,7 +450,7 @@ test('the status tells the truth when a member stops: not connected within secon
   }
   // "Sync now" while Bea is down: progress, then a line that names her.
   await click('sync-now');
-  await waitForText('sync-result', 'Could not sync with Bea Okafor', 40_000);
+  await waitForText('sync-result', 'Could not sync with Bea Okafor: their computer did not answer', 40_000);
   await shot('17-sync-stopped-peer');
 });
 

@@ -605,7 +605,7 @@ impl Online {
                 }
                 Err(e) => {
                     t.ok = false;
-                    t.error.get_or_insert_with(|| e.to_string());
+                    t.error.get_or_insert_with(|| outcome_sentence(&e));
                 }
             }
         }
@@ -614,6 +614,21 @@ impl Online {
             recovered: Vec::new(),
             status,
         })
+    }
+}
+
+/// Why a sync with a member failed, in words for the person who pressed "Sync now" (the
+/// member's name is said beside it).
+fn outcome_sentence(e: &NodeError) -> String {
+    use commonplace_net::NetError;
+    match e {
+        NodeError::Net(NetError::Connect { .. } | NetError::Unreachable { .. }) => {
+            "their computer did not answer: Commonplace is not running there, or it cannot be reached from this network".into()
+        }
+        NodeError::Net(NetError::Timeout { secs, .. }) => {
+            format!("their computer stopped answering in the middle (nothing for {secs} s)")
+        }
+        other => other.to_string(),
     }
 }
 

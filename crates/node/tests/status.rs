@@ -155,7 +155,8 @@ async fn sync_now_names_the_member_it_could_not_reach() {
         let r = a.sync_now().await.unwrap();
         assert_eq!(r.tried.len(), 1, "{r:?}");
         assert!(!r.tried[0].ok);
-        assert!(r.tried[0].error.as_deref().is_some_and(|e| !e.is_empty()));
+        let why = r.tried[0].error.as_deref().unwrap_or_default();
+        assert!(why.contains("did not answer"), "{why}");
     }
     a.shutdown().await;
 }

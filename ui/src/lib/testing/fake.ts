@@ -421,7 +421,7 @@ export class FakeNode {
       },
       syncStatus: async () => structuredClone(this.sync),
       syncNow: async () => ({
-        tried: this.sync.peers.map((p) => ({ member: p.member, name: p.name, ok: p.connected, received: 0, sent: 0, error: p.connected ? null : 'no answer from them within 10 s: their node is not running or cannot be reached from here' })),
+        tried: this.sync.peers.map((p) => ({ member: p.member, name: p.name, ok: p.connected, received: 0, sent: 0, error: p.connected ? null : 'their computer did not answer: Commonplace is not running there, or it cannot be reached from this network' })),
         recovered: [],
         status: structuredClone(this.sync),
       }),
