@@ -275,7 +275,7 @@ async fn a_join_goes_on_past_a_node_that_does_not_hold_the_community() {
     let ana = node(root.path(), "ana");
     let cy = node(root.path(), "cy");
     let dan = node(root.path(), "dan");
-    let c = community(&[ana.clone()]).await;
+    let c = community(std::slice::from_ref(&ana)).await;
     let a = Online::start(ana.clone(), loopback()).await.unwrap();
     let d = Online::start(dan.clone(), loopback()).await.unwrap();
     let code = a
