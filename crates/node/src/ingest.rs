@@ -118,8 +118,8 @@ fn check_shape(community_id: &CommunityId, batches: &[Arrived<'_>]) -> Result<()
     Ok(())
 }
 
-/// Verifies one document's changes (the community document, a sync frame's batch).
-pub(crate) fn verify_one(
+/// Verifies one document's changes (the community document of a staged batch).
+fn verify_one(
     doc: &DocRef,
     working: &mut Automerge,
     changes: &[SignedChange],
@@ -130,6 +130,28 @@ pub(crate) fn verify_one(
 }
 
 impl Node {
+    /// Staging for a caller that holds the working copy and the roster itself (a sync
+    /// session, which reads the roster through `Replica::community`, that is
+    /// [`Node::judging_community`]): the same shape and record checks as [`Node::stage`],
+    /// then `model::verify`.
+    pub(crate) fn stage_one(
+        &self,
+        doc: &DocRef,
+        working: &mut Automerge,
+        changes: &[SignedChange],
+        roster: &Roster,
+        founder: &MemberId,
+    ) -> Result<Verified, RejectReason> {
+        check_shape(&doc.community, &[Arrived { doc: *doc, changes }])?;
+        match self.ingest_target(doc) {
+            Ok(_) => {}
+            Err(NodeError::Rejected(r)) => return Err(r),
+            // A local fault is not the peer's: the caller's next store access reports it.
+            Err(e) => tracing::warn!("ingest: could not read the record of {}: {e}", doc.id),
+        }
+        verify_one(doc, working, changes, roster, founder)
+    }
+
     /// The stored record of `doc`, refused if it is held here as another kind or in another
     /// community (the peer learns nothing about other communities from the refusal).
     pub(crate) fn ingest_target(&self, doc: &DocRef) -> Result<Option<DocRecord>, NodeError> {

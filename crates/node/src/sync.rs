@@ -158,7 +158,7 @@ impl Replica for NodeReplica<'_> {
         roster: &Roster,
         founder: &MemberId,
     ) -> Result<Verified, RejectReason> {
-        ingest::verify_one(doc, working, batch, roster, founder)
+        self.node.stage_one(doc, working, batch, roster, founder)
     }
 
     fn commit(
