@@ -118,7 +118,7 @@ fn check_shape(community_id: &CommunityId, batches: &[Arrived<'_>]) -> Result<()
     Ok(())
 }
 
-/// Verifies one document's changes (the community document of a staged batch).
+/// Verifies one document's changes whose working copy and roster the caller holds.
 fn verify_one(
     doc: &DocRef,
     working: &mut Automerge,
@@ -214,17 +214,52 @@ impl Node {
             Ok((rec, working))
         };
         let mut docs = Vec::with_capacity(batches.len());
-        // The community document first: its roster, with the batch's changes, judges the rest.
+        // Every document decoded and ordered first (the community document too), then the
+        // signatures of all of them checked together, and only then applied, each to its
+        // own working copy.
+        let community_batch = match batches.iter().find(|b| b.doc.kind == DocKind::Community) {
+            Some(b) => {
+                let (rec, working) = working_copy(cache, &community_ref)?;
+                let p = verify::prepare(&community_ref, &working, b.changes)?;
+                Some((rec, working, p))
+            }
+            None => None,
+        };
+        let mut pending = Vec::new();
+        for b in batches.iter().filter(|b| b.doc.kind != DocKind::Community) {
+            let (rec, working) = working_copy(cache, &b.doc)?;
+            pending.push((b.doc, working, rec, b.changes));
+        }
+        let threads = if arrived >= PARALLEL_FROM { cores() } else { 1 };
+        // Decoding (and hashing) every change is pure work per document: spread it too.
+        let mut prepared = Vec::with_capacity(pending.len() + 1);
+        let community_batch = community_batch.map(|(rec, working, p)| {
+            prepared.push(p);
+            (rec, working)
+        });
+        let pending: Vec<_> = in_parallel(pending, threads, |(doc, working, rec, changes)| {
+            let p = verify::prepare(&doc, &working, changes)?;
+            Ok::<_, NodeError>(((doc, working, rec), p))
+        })
+        .into_iter()
+        .map(|r| {
+            r.map(|(job, p)| {
+                prepared.push(p);
+                job
+            })
+        })
+        .collect::<Result<_, _>>()?;
+        let mut checked = verify::check_signatures(prepared)?.into_iter();
+        // The community document is applied first: the community as the batch leaves it
+        // judges the rest (its own changes are judged by the roster at their dependencies).
         let mut community = None;
-        if let Some(b) = batches.iter().find(|b| b.doc.kind == DocKind::Community) {
-            let (rec, mut working) = working_copy(cache, &community_ref)?;
-            let verified = verify_one(
-                &community_ref,
-                &mut working,
-                b.changes,
-                &Roster::default(),
-                &genesis.founder,
-            )?;
+        if let Some((rec, mut working)) = community_batch {
+            let c = checked.next().ok_or_else(|| RejectReason::Malformed {
+                doc: community_ref.id,
+                detail: "the community document's batch went missing".into(),
+            })?;
+            let verified =
+                verify::apply_checked(c, &mut working, &Roster::default(), &genesis.founder)?;
             if let Some(DocRead::Community(c)) = &verified.read {
                 community = Some((**c).clone());
             }
@@ -244,29 +279,6 @@ impl Node {
                     detail: "no readable community document, here or in what arrived".into(),
                 })?,
         };
-        // Every other document: decoded and ordered first, then the signatures of all of them
-        // checked in one batch, and only then applied, each to its own working copy.
-        let mut pending = Vec::new();
-        for b in batches.iter().filter(|b| b.doc.kind != DocKind::Community) {
-            let (rec, working) = working_copy(cache, &b.doc)?;
-            pending.push((b.doc, working, rec, b.changes));
-        }
-        let threads = if arrived >= PARALLEL_FROM { cores() } else { 1 };
-        // Decoding (and hashing) every change is pure work per document: spread it too.
-        let mut prepared = Vec::with_capacity(pending.len());
-        let pending: Vec<_> = in_parallel(pending, threads, |(doc, working, rec, changes)| {
-            let p = verify::prepare(&doc, &working, changes)?;
-            Ok::<_, NodeError>(((doc, working, rec), p))
-        })
-        .into_iter()
-        .map(|r| {
-            r.map(|(job, p)| {
-                prepared.push(p);
-                job
-            })
-        })
-        .collect::<Result<_, _>>()?;
-        let checked = verify::check_signatures(prepared)?;
         let roster = &community.roster;
         let founder = &genesis.founder;
         let jobs: Vec<_> = pending.into_iter().zip(checked).collect();
