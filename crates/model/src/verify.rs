@@ -1,7 +1,9 @@
 //! Verification of changes that arrive from a peer or a file.
 //!
-//! This is the one gate every way in passes through (import now, sync next): nothing reaches
-//! an Automerge document or the store until every change in the batch has been checked for
+//! These are the checks of the node's one ingest gate (`crates/node/src/ingest.rs`), which
+//! every way in passes through (a bundle, a sync session, a live announcement): nothing
+//! reaches an Automerge document or the store until every change in the batch has been
+//! checked for
 //!
 //! 1. form: the bytes decode as a change, and every dependency is known or in the batch;
 //! 2. integrity and authorship: the actor id names a signer, and the change is signed by that

@@ -17,7 +17,8 @@ use crate::stream::{
     FrameStream, IDLE_TIMEOUT, ReadFailure, read_frame, write_frame, write_frame_sized,
 };
 use crate::{
-    JOIN_ALPN, MAX_JOIN_BYTES, NetError, RECOVER_ALPN, RESOLVE_ALPN, SYNC_ALPN, SyncService,
+    JOIN_ALPN, MAX_JOIN_BYTES, NetError, RECOVER_ALPN, RESOLVE_ALPN, Refusal, SYNC_ALPN,
+    SyncService,
 };
 
 /// How often an idle connection is pinged, so both ends notice at once when it stops.
@@ -560,12 +561,20 @@ pub(crate) async fn ask(
     conn.close(0u32.into(), b"done");
     match answer.split_first() {
         Some((0, rest)) => Ok(rest.to_vec()),
+        Some((&NOT_HELD, reason)) => Err(NetError::CommunityNotHeld(
+            String::from_utf8_lossy(reason).into_owned(),
+        )),
         Some((_, reason)) => Err(NetError::Refused(
             String::from_utf8_lossy(reason).into_owned(),
         )),
         None => Err(stream_err("no answer".into())),
     }
 }
+
+/// The first byte of a refused answer to a join or resolve request: refused for the reason
+/// that follows, or (join only) because this node does not hold the community.
+const REFUSED: u8 = 1;
+const NOT_HELD: u8 = 2;
 
 fn unreachable_member() -> MemberId {
     // An iroh endpoint id is always a valid ed25519 key; this is never reached.
@@ -1000,10 +1009,10 @@ impl ProtocolHandler for JoinProtocol {
         let ask = self.ask;
         let answer = blocking(move || match ask {
             Ask::Join => svc.admit(&peer, &request),
-            Ask::Resolve => svc.resolve_invite(&request),
+            Ask::Resolve => svc.resolve_invite(&request).map_err(Refusal::Denied),
         })
         .await
-        .unwrap_or_else(|e| Err(e.to_string()));
+        .unwrap_or_else(|e| Err(Refusal::Denied(e.to_string())));
         let mut out = Vec::new();
         match answer {
             Ok(body) => {
@@ -1012,8 +1021,11 @@ impl ProtocolHandler for JoinProtocol {
             }
             Err(reason) => {
                 info!(peer = %peer.short(), "{:?} refused: {reason}", self.ask);
-                out.push(1);
-                out.extend_from_slice(reason.as_bytes());
+                out.push(match reason {
+                    Refusal::CommunityNotHeld => NOT_HELD,
+                    _ => REFUSED,
+                });
+                out.extend_from_slice(reason.to_string().as_bytes());
             }
         }
         let _ = send.write_all(&out).await;

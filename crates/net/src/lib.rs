@@ -82,7 +82,7 @@ pub trait SyncService: Send + Sync + 'static {
     }
     /// Handles a join request from `peer` (the bytes are the node's business); returns the
     /// answer to send, or a refusal the holder reads.
-    fn admit(&self, peer: &MemberId, request: &[u8]) -> Result<Vec<u8>, String>;
+    fn admit(&self, peer: &MemberId, request: &[u8]) -> Result<Vec<u8>, Refusal>;
     /// The communities held here that `peer` (TLS-authenticated) is an active member of:
     /// what a member whose key was restored on a new computer may sync back.
     fn communities_of(&self, _peer: &MemberId) -> Vec<CommunityId> {
@@ -103,6 +103,26 @@ pub trait SyncService: Send + Sync + 'static {
         _community: &CommunityId,
         _outcome: &Result<SyncReport, NetError>,
     ) {
+    }
+}
+
+/// Why a node refused a join request, as it travels to the asking node: the kind in the
+/// answer's first byte, the sentence after it (so older nodes, which read any kind but 0 as
+/// a refusal, still show the sentence).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// This node does not hold the community: another member's node may.
+    #[error("this node does not hold that community")]
+    CommunityNotHeld,
+    /// Refused for the reason given (an expired or used invitation, ...).
+    #[error("{0}")]
+    Denied(String),
+}
+
+impl From<String> for Refusal {
+    fn from(reason: String) -> Self {
+        Refusal::Denied(reason)
     }
 }
 
@@ -137,6 +157,10 @@ pub enum NetError {
     /// The peer refused the request.
     #[error("refused: {0}")]
     Refused(String),
+    /// The peer does not hold the community the request is about (another member's node
+    /// may).
+    #[error("refused: {0}")]
+    CommunityNotHeld(String),
     /// A relay URL or address did not parse.
     #[error("{0}")]
     Config(String),

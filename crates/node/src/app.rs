@@ -204,25 +204,29 @@ impl Node {
         let mut fork = doc.fork_at(&base).map_err(|e| am(&e))?;
         fork.set_actor(automerge::ActorId::from(mine.as_slice()));
         let now = Timestamp::now();
+        /// Why an edit's transaction was rolled back: decided on the variant, not on text.
+        enum NoEdit {
+            /// The edit changed nothing: not an error, nothing to store.
+            Unchanged,
+            /// The edit is not valid.
+            Invalid(SchemaError),
+        }
         let outcome = fork.transact_with(
             |_| CommitOptions::default().with_time(now.0),
             |tx| {
-                edit(tx, now)?;
+                edit(tx, now).map_err(NoEdit::Invalid)?;
                 if tx.pending_ops() <= unchanged_ops {
-                    return Err(SchemaError::Input {
-                        field: "text",
-                        problem: "unchanged".into(),
-                    });
+                    return Err(NoEdit::Unchanged);
                 }
                 Ok(())
             },
         );
         let hash = match outcome {
             Ok(ok) => ok.hash,
-            Err(f) if matches!(&f.error, SchemaError::Input { problem, .. } if problem == "unchanged") => {
-                None
-            }
-            Err(f) => return Err(f.error.into()),
+            Err(f) => match f.error {
+                NoEdit::Unchanged => None,
+                NoEdit::Invalid(e) => return Err(e.into()),
+            },
         };
         let Some(hash) = hash else {
             return Ok(());

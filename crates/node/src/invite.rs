@@ -5,6 +5,7 @@ use commonplace_base::{CommunityId, MemberId, Timestamp};
 use commonplace_model::admission::{self, Admission};
 use commonplace_model::invite::{Invitation, InviteError, ShortCode, SignedInvitation};
 use commonplace_model::{DocKind, DocRef, Role};
+use commonplace_net::Refusal;
 use commonplace_store::Commit;
 use serde::{Deserialize, Serialize};
 
@@ -367,23 +368,23 @@ impl Node {
 
     /// Admits the holder of an invitation: checks it and adds `peer` to the roster. Called by
     /// the network layer with the TLS-authenticated peer id.
-    pub(crate) fn admit(&self, peer: &MemberId, request: &[u8]) -> Result<Vec<u8>, String> {
+    pub(crate) fn admit(&self, peer: &MemberId, request: &[u8]) -> Result<Vec<u8>, Refusal> {
         let req: JoinRequest =
             postcard::from_bytes(request).map_err(|_| "malformed join request".to_string())?;
         let inv = SignedInvitation::from_code(&req.code).map_err(|e| e.to_string())?;
         let i = &inv.invitation;
         let c = self
             .community(&i.community)
-            .map_err(|_| "this node does not hold that community".to_string())?;
+            .map_err(|_| Refusal::CommunityNotHeld)?;
         if c.roster.role_of(&i.issuer) != Some(Role::Coordinator) {
-            return Err(InviteError::NotACoordinator.to_string());
+            return Err(Refusal::Denied(InviteError::NotACoordinator.to_string()));
         }
         if c.roster.role_of(peer).is_some() {
             // Already in: joining again just syncs.
             return Ok(i.community.as_bytes().to_vec());
         }
         if Timestamp::now() > i.expires_at {
-            return Err(InviteError::Expired.to_string());
+            return Err(Refusal::Denied(InviteError::Expired.to_string()));
         }
         let used_key = format!("{USED}{}", inv.id());
         if self
@@ -393,14 +394,14 @@ impl Node {
             .is_some()
             || self.invitation_used(&i.community, &inv.id())
         {
-            return Err(InviteError::Used.to_string());
+            return Err(Refusal::Denied(InviteError::Used.to_string()));
         }
         if self
             .revoked_at(&i.community, &inv.id())
             .map_err(|e| e.to_string())?
             .is_some()
         {
-            return Err(InviteError::Revoked.to_string());
+            return Err(Refusal::Denied(InviteError::Revoked.to_string()));
         }
         if !c
             .roster
@@ -408,9 +409,9 @@ impl Node {
             .get(&self.member_id())
             .is_some_and(|m| m.is_active() && m.role.can_contribute())
         {
-            return Err(
+            return Err(Refusal::Denied(
                 "this node's member may not add members (an observer or no longer in the roster); ask another member".into(),
-            );
+            ));
         }
         // Burn the invitation first: a crash in between leaves it used, never reusable.
         self.store()

@@ -39,6 +39,7 @@ mod backup;
 mod error;
 mod events;
 mod health;
+mod ingest;
 mod invite;
 mod live;
 mod node;

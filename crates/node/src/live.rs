@@ -17,16 +17,15 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 
-use automerge::{Automerge, ChangeHash, ReadDoc};
+use automerge::{ChangeHash, ReadDoc};
 use commonplace_base::{CommunityId, DocId, MemberId, Signature, SigningDomain, Timestamp};
-use commonplace_model::{DocKind, DocRef, RejectReason, SignedChange, new_document};
+use commonplace_model::{DocKind, DocRef, RejectReason, SignedChange};
 use commonplace_net::{Announcer, LiveEvent, MAX_ANNOUNCEMENT, Network, PeerTicket};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tracing::{debug, warn};
 
-use crate::node::{doc_write, row_of};
 use crate::{Node, NodeEvent, SyncRecord};
 
 /// "Document `doc` of `community` now has these heads", signed by `from`; with the changes at
@@ -289,114 +288,31 @@ impl Node {
         }
     }
 
-    /// Verifies carried changes of the announced document and stores them durably, exactly
-    /// as a sync session stores what it receives. Returns the new heads, or `None` if the
-    /// changes were known (or the document is not one of ours to take).
+    /// Verifies carried changes of the announced document and stores them through the
+    /// ingest gate (see `ingest.rs`), as every other way in does. Returns the new heads, or
+    /// `None` if the changes were known (or the document is not one of ours to take).
+    ///
+    /// Not durable yet: the actor flushes within `FLUSH_AFTER`, and a crash before that
+    /// loses only what the next sync brings again. One flush for a burst of announcements
+    /// instead of a disk sync for each keeps the disk off every change's path.
     fn apply_carried(
         &self,
         a: &Announcement,
         changes: &[SignedChange],
     ) -> Result<Option<Vec<[u8; 32]>>, RejectReason> {
-        let store_err = |e: String| RejectReason::Malformed {
-            doc: a.doc,
-            detail: format!("could not store it here: {e}"),
+        let doc = DocRef {
+            community: a.community,
+            kind: a.kind,
+            id: a.doc,
         };
-        let doc_ref = if a.kind == DocKind::Community {
-            DocRef::community(a.community)
-        } else {
-            DocRef {
-                community: a.community,
-                kind: a.kind,
-                id: a.doc,
-            }
-        };
-        if doc_ref.id != a.doc {
-            return Err(RejectReason::KindMismatch {
+        match self.ingest_carried(&doc, changes) {
+            Ok(heads) => Ok(heads),
+            Err(crate::NodeError::Rejected(r)) => Err(r),
+            Err(e) => Err(RejectReason::Malformed {
                 doc: a.doc,
-                known: "thread, entry or event",
-                claimed: DocKind::Community.as_str(),
-            });
+                detail: format!("could not store it here: {e}"),
+            }),
         }
-        let Some(mut community) = self
-            .store()
-            .community(&a.community)
-            .map_err(|e| store_err(e.to_string()))?
-        else {
-            return Ok(None);
-        };
-        // The document lock for the whole check and commit, as a sync frame holds it: no
-        // other writer can move the document between our read of it and our commit.
-        let mut cache = self.lock_docs();
-        if community
-            .roster
-            .members
-            .values()
-            .any(|m| !m.role.can_contribute())
-        {
-            let community_doc = DocRef::community(a.community).id;
-            if let Some(r) = self
-                .store()
-                .doc_record(&community_doc)
-                .map_err(|e| store_err(e.to_string()))?
-            {
-                let doc = self
-                    .loaded(&mut cache, &community_doc, &r)
-                    .map_err(|e| store_err(e.to_string()))?;
-                commonplace_model::community::fill_read_only_since(doc, &mut community.roster);
-            }
-        }
-        let rec = self
-            .store()
-            .doc_record(&a.doc)
-            .map_err(|e| store_err(e.to_string()))?;
-        let mut working: Automerge = match &rec {
-            Some(r) if r.kind != a.kind || r.community != a.community => {
-                return Err(RejectReason::KindMismatch {
-                    doc: a.doc,
-                    known: r.kind.as_str(),
-                    claimed: a.kind.as_str(),
-                });
-            }
-            Some(r) => self
-                .loaded(&mut cache, &a.doc, r)
-                .map_err(|e| store_err(e.to_string()))?
-                .clone(),
-            None => new_document(&self.actor()),
-        };
-        let verified = commonplace_model::verify::verify_and_apply(
-            &doc_ref,
-            &mut working,
-            changes,
-            &community.roster,
-            &community.genesis.founder,
-        )?;
-        if verified.changes.is_empty() {
-            return Ok(None);
-        }
-        let (write, event) = doc_write(
-            &doc_ref,
-            &working,
-            rec.as_ref(),
-            &verified.changes,
-            &verified.hashes,
-            // The schema check's read of the document, for its index row: one read, not two.
-            verified.read.clone().map(|r| row_of(&doc_ref, &working, r)),
-        )
-        .map_err(|e| store_err(e.to_string()))?;
-        let heads = write.heads.clone();
-        // Not durable yet: the actor flushes within `FLUSH_AFTER`, and a crash before that
-        // loses only what the next sync brings again. One flush for a burst of announcements
-        // instead of a disk sync for each keeps the disk off every change's path.
-        self.store()
-            .commit_eventually(&commonplace_store::Commit {
-                docs: vec![write],
-                meta: Vec::new(),
-            })
-            .map_err(|e| store_err(e.to_string()))?;
-        cache.put(a.doc, working);
-        drop(cache);
-        self.emit(event);
-        Ok(Some(heads))
     }
 
     fn lacks_changes(

@@ -7,13 +7,14 @@ use commonplace_base::{CommunityId, DocId, MemberId, PostId, SecretKey, Timestam
 use commonplace_model::bundle::{self, BundleBody, BundleDoc};
 use commonplace_model::{
     ActivityKind, Charter, Community, DocActivity, DocKind, DocRef, Entry, EntryKind, EntrySummary,
-    Genesis, RejectReason, Role, RosterMember, SchemaError, Source, TextEdit, Thread,
-    ThreadSummary, activity, community, entry, event, load_document, new_document, thread, verify,
+    Genesis, Role, RosterMember, SchemaError, Source, TextEdit, Thread, ThreadSummary, activity,
+    community, entry, event, load_document, new_document, thread, verify,
 };
 use commonplace_store::{Commit, DocRecord, DocWrite, IndexRow, SNAPSHOT_EVERY, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+use crate::ingest::{Arrived, Durability};
 use crate::{NodeError, NodeEvent, Profile};
 
 /// The cheap, cloneable handle on an open profile.
@@ -1023,178 +1024,33 @@ impl Node {
         Ok(bundle::encode(&body, &self.inner.key)?)
     }
 
-    /// Verifies and stores a bundle. One bad change refuses the whole bundle and stores
-    /// nothing.
+    /// Verifies and stores a bundle, through the ingest gate (see `ingest.rs`). One bad
+    /// change refuses the whole bundle and stores nothing.
     pub fn import(&self, bytes: &[u8]) -> Result<ImportReport, NodeError> {
         let b = bundle::decode(bytes)?;
         let genesis = b.body.genesis;
-        let community_id = genesis.community_id();
-        let community_ref = DocRef::community(community_id);
-        let mut cache = self.lock_docs();
-        // Work on copies; the cache is replaced only after the commit.
-        let mut total = 0usize;
-        let (community_doc, community_changes) = b
+        let community = genesis.community_id();
+        let batches: Vec<Arrived<'_>> = b
             .body
             .docs
             .iter()
-            .find(|d| d.id == community_ref.id)
-            .map(|d| (d.kind, d.changes.as_slice()))
-            .unwrap_or((DocKind::Community, &[]));
-        if community_doc != DocKind::Community {
-            return Err(RejectReason::KindMismatch {
-                doc: community_ref.id,
-                known: DocKind::Community.as_str(),
-                claimed: community_doc.as_str(),
-            }
-            .into());
-        }
-        let mut cdoc = self.working_copy(&mut cache, &community_ref)?;
-        let verified = verify::verify_and_apply(
-            &community_ref,
-            &mut cdoc,
-            community_changes,
-            &Default::default(),
-            &genesis.founder,
-        )?;
-        total += community_changes.len();
-        let community = community::read(&cdoc).map_err(|e| {
-            NodeError::Rejected(RejectReason::Schema {
-                doc: community_ref.id,
-                detail: format!("the bundle holds no readable community document ({e})"),
+            .map(|d| Arrived {
+                doc: DocRef {
+                    community,
+                    kind: d.kind,
+                    id: d.id,
+                },
+                changes: &d.changes,
             })
-        })?;
-        let working = (
-            community_ref,
-            cdoc,
-            self.inner.store.doc_record(&community_ref.id)?,
-            verified,
-        );
-        // Every other document: decoded and ordered first, then the signatures of all of them
-        // checked in one batch (far cheaper per signature than a batch per document), and only
-        // then applied, each to its own working copy.
-        let mut pending = Vec::new();
-        for d in &b.body.docs {
-            if d.id == community_ref.id {
-                continue;
-            }
-            if d.kind == DocKind::Community {
-                return Err(RejectReason::KindMismatch {
-                    doc: d.id,
-                    known: "thread or entry",
-                    claimed: DocKind::Community.as_str(),
-                }
-                .into());
-            }
-            let rec = self.inner.store.doc_record(&d.id)?;
-            if let Some(rec) = &rec
-                && (rec.kind != d.kind || rec.community != community_id)
-            {
-                return Err(RejectReason::KindMismatch {
-                    doc: d.id,
-                    known: rec.kind.as_str(),
-                    claimed: d.kind.as_str(),
-                }
-                .into());
-            }
-            let doc_ref = DocRef {
-                community: community_id,
-                kind: d.kind,
-                id: d.id,
-            };
-            let wdoc = match &rec {
-                Some(r) => self.loaded(&mut cache, &d.id, r)?.clone(),
-                None => new_document(&self.inner.actor),
-            };
-            total += d.changes.len();
-            pending.push((doc_ref, wdoc, rec, d.changes.as_slice()));
-        }
-        let threads = if total >= PARALLEL_FROM { cores() } else { 1 };
-        // Decoding (and hashing) every change is pure work per document: spread it too.
-        let mut prepared = Vec::with_capacity(pending.len());
-        let pending: Vec<_> = in_parallel(pending, threads, |(doc_ref, wdoc, rec, changes)| {
-            let p = verify::prepare(&doc_ref, &wdoc, changes)?;
-            Ok::<_, NodeError>(((doc_ref, wdoc, rec), p))
-        })
-        .into_iter()
-        .map(|r| {
-            r.map(|(job, p)| {
-                prepared.push(p);
-                job
-            })
-        })
-        .collect::<Result<_, _>>()?;
-        let checked = verify::check_signatures(prepared)?;
-        // With every signature checked, each document is applied, checked and given its index
-        // row and snapshot on its own, so the documents are spread over the cores.
-        let roster = &community.roster;
-        let founder = &genesis.founder;
-        let jobs: Vec<_> = pending.into_iter().zip(checked).collect();
-        let done = in_parallel(jobs, threads, |((doc_ref, mut wdoc, rec), c)| {
-            let mut v = verify::apply_checked(c, &mut wdoc, roster, founder)?;
-            let write = if v.changes.is_empty() {
-                None
-            } else {
-                let row = v.read.take().map(|r| row_of(&doc_ref, &wdoc, r));
-                Some(doc_write(
-                    &doc_ref,
-                    &wdoc,
-                    rec.as_ref(),
-                    &v.changes,
-                    &v.hashes,
-                    row,
-                )?)
-            };
-            Ok::<_, NodeError>((doc_ref, wdoc, v.changes.len(), write))
-        });
-        let mut commit = Commit::default();
-        let mut events = Vec::new();
-        let mut new_changes = 0;
-        let mut loaded = Vec::with_capacity(done.len() + 1);
-        {
-            let (doc_ref, doc, rec, mut changes) = working;
-            if !changes.changes.is_empty() {
-                new_changes += changes.changes.len();
-                let row = changes.read.take().map(|r| row_of(&doc_ref, &doc, r));
-                let (write, event) = doc_write(
-                    &doc_ref,
-                    &doc,
-                    rec.as_ref(),
-                    &changes.changes,
-                    &changes.hashes,
-                    row,
-                )?;
-                commit.docs.push(write);
-                events.push(event);
-            }
-            loaded.push((doc_ref, doc));
-        }
-        for r in done {
-            let (doc_ref, doc, n, write) = r?;
-            new_changes += n;
-            if let Some((write, event)) = write {
-                commit.docs.push(write);
-                events.push(event);
-            }
-            loaded.push((doc_ref, doc));
-        }
-        let documents_changed = commit.docs.len();
-        if !commit.docs.is_empty() {
-            self.inner.store.commit(&commit)?;
-        }
-        for (doc_ref, doc) in loaded {
-            cache.put(doc_ref.id, doc);
-        }
-        drop(cache);
-        for e in events {
-            self.emit(e);
-        }
+            .collect();
+        let (c, total, ingested) = self.ingest(&genesis, &batches, Durability::Durable)?;
         Ok(ImportReport {
-            community: community_id,
-            name: community.charter.name,
+            community,
+            name: c.charter.name,
             exporter: b.exporter,
-            new_changes,
-            known_changes: total - new_changes,
-            documents_changed,
+            new_changes: ingested.new_changes,
+            known_changes: total - ingested.new_changes,
+            documents_changed: ingested.heads.len(),
         })
     }
 
@@ -1294,14 +1150,6 @@ impl Node {
                 );
                 from_log("its change log")
             }
-        }
-    }
-
-    /// A copy of the document as stored (or a new empty one), for verification to work on.
-    fn working_copy(&self, cache: &mut DocCache, doc: &DocRef) -> Result<Automerge, NodeError> {
-        match self.inner.store.doc_record(&doc.id)? {
-            Some(rec) => Ok(self.loaded(cache, &doc.id, &rec)?.clone()),
-            None => Ok(new_document(&self.inner.actor)),
         }
     }
 
@@ -1610,7 +1458,7 @@ pub(crate) fn index_row(doc_ref: &DocRef, doc: &Automerge) -> Result<Row, NodeEr
 }
 
 /// Imports of at least this many changes spread their documents over the cores.
-const PARALLEL_FROM: usize = 2_000;
+pub(crate) const PARALLEL_FROM: usize = 2_000;
 
 /// Applies stored changes to `doc`, in stored order (dependencies first); `what` names them
 /// in the error.
@@ -1628,14 +1476,14 @@ fn replay(
     Ok(doc)
 }
 
-fn cores() -> usize {
+pub(crate) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
 }
 
 /// `f` over every job, on up to `threads` scoped threads (all joined before this returns),
 /// results in the order of the jobs. Jobs are dealt round-robin: an import's documents are
 /// of similar size, so this balances well enough without a queue.
-fn in_parallel<T, R, E>(
+pub(crate) fn in_parallel<T, R, E>(
     jobs: Vec<T>,
     threads: usize,
     f: impl Fn(T) -> Result<R, E> + Sync,

@@ -84,7 +84,7 @@ impl SyncService for Service {
         self.node.sync_receive_batch(session, frames)
     }
 
-    fn admit(&self, peer: &MemberId, request: &[u8]) -> Result<Vec<u8>, String> {
+    fn admit(&self, peer: &MemberId, request: &[u8]) -> Result<Vec<u8>, commonplace_net::Refusal> {
         self.node.admit(peer, request)
     }
 
@@ -383,10 +383,8 @@ impl Online {
                     }
                     return Ok((community, report));
                 }
-                // "This node does not hold that community": another may.
-                Err(NetError::Refused(why)) if why.contains("does not hold") => {
-                    last = Some(NetError::Refused(why));
-                }
+                // This node does not hold that community: another may.
+                Err(e @ NetError::CommunityNotHeld(_)) => last = Some(e),
                 Err(e @ NetError::Refused(_)) => return Err(NodeError::Net(e)),
                 Err(e) => last = Some(e),
             }

@@ -6,10 +6,10 @@ use std::sync::MutexGuard;
 use automerge::{Automerge, ChangeHash};
 use commonplace_base::{CommunityId, DocId, MemberId, Signature};
 use commonplace_model::verify::Verified;
-use commonplace_model::{DocRef, Genesis, Roster, community, new_document};
+use commonplace_model::{DocRef, Genesis, RejectReason, Roster, SignedChange, new_document};
 use commonplace_sync::{DocHeads, Frame, Replica, ReplicaError, Session, SessionError};
 
-use crate::node::{doc_write, row_of};
+use crate::ingest::{self, Durability};
 use crate::{Node, NodeError, NodeEvent};
 
 /// The profile's store and loaded documents, as a sync session sees them. Holds the node's
@@ -47,16 +47,13 @@ fn replica_err(e: impl std::fmt::Display) -> ReplicaError {
 
 impl Replica for NodeReplica<'_> {
     fn community(&mut self, id: &CommunityId) -> Result<Option<(Genesis, Roster)>, ReplicaError> {
-        let community_doc = DocRef::community(*id);
-        self.flush_if(&community_doc.id)?;
-        let Some(c) = self.node.store().community(id).map_err(replica_err)? else {
-            return Ok(None);
-        };
-        let mut roster = c.roster;
-        if roster.members.values().any(|m| !m.role.can_contribute()) {
-            community::fill_read_only_since(self.doc(&community_doc)?, &mut roster);
-        }
-        Ok(Some((c.genesis, roster)))
+        self.flush_if(&DocRef::community(*id).id)?;
+        // The roster the gate judges by, read with the document lock held.
+        Ok(self
+            .node
+            .judging_community(&mut self.cache, id)
+            .map_err(replica_err)?
+            .map(|c| (c.genesis, c.roster)))
     }
 
     fn manifest(&mut self, id: &CommunityId) -> Result<Vec<DocHeads>, ReplicaError> {
@@ -104,19 +101,19 @@ impl Replica for NodeReplica<'_> {
         if !self.cache.docs.contains_key(&doc.id) {
             self.flush_if(&doc.id)?;
         }
-        match self.node.store().doc_record(&doc.id).map_err(replica_err)? {
-            Some(rec) => {
-                if rec.kind != doc.kind || rec.community != doc.community {
-                    // Say no more than needed: the peer learns nothing about other communities.
-                    return Err(ReplicaError(format!(
-                        "the peer named document {} wrongly for this community",
-                        doc.id
-                    )));
-                }
-                self.node
-                    .loaded(&mut self.cache, &doc.id, &rec)
-                    .map_err(replica_err)
-            }
+        // The gate's check of the stored record; say no more than needed: the peer learns
+        // nothing about other communities.
+        let rec = self.node.ingest_target(doc).map_err(|_| {
+            ReplicaError(format!(
+                "the peer named document {} wrongly for this community",
+                doc.id
+            ))
+        })?;
+        match rec {
+            Some(rec) => self
+                .node
+                .loaded(&mut self.cache, &doc.id, &rec)
+                .map_err(replica_err),
             None => {
                 // A document the peer has and we do not: an empty one, in the bounded cache.
                 if !self.cache.docs.contains_key(&doc.id) {
@@ -153,6 +150,17 @@ impl Replica for NodeReplica<'_> {
         Ok(found)
     }
 
+    fn verify(
+        &mut self,
+        doc: &DocRef,
+        working: &mut Automerge,
+        batch: &[SignedChange],
+        roster: &Roster,
+        founder: &MemberId,
+    ) -> Result<Verified, RejectReason> {
+        self.node.stage_one(doc, working, batch, roster, founder)
+    }
+
     fn commit(
         &mut self,
         doc: &DocRef,
@@ -161,16 +169,9 @@ impl Replica for NodeReplica<'_> {
     ) -> Result<(), ReplicaError> {
         // A second write to the same document builds on the first: make that one durable.
         self.flush_if(&doc.id)?;
-        let rec = self.node.store().doc_record(&doc.id).map_err(replica_err)?;
-        let (write, event) = doc_write(
-            doc,
-            &updated,
-            rec.as_ref(),
-            &verified.changes,
-            &verified.hashes,
-            verified.read.clone().map(|r| row_of(doc, &updated, r)),
-        )
-        .map_err(replica_err)?;
+        let rec = self.node.ingest_target(doc).map_err(replica_err)?;
+        let (write, event) = ingest::ingest_write(doc, &updated, rec.as_ref(), verified.clone())
+            .map_err(replica_err)?;
         self.cache.put(doc.id, updated);
         self.pending.push((write, event));
         Ok(())
@@ -182,10 +183,7 @@ impl Replica for NodeReplica<'_> {
         }
         let (docs, events): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.pending).into_iter().unzip();
-        let result = self.node.store().commit(&commonplace_store::Commit {
-            docs,
-            meta: Vec::new(),
-        });
+        let result = self.node.store_writes(docs, Durability::Durable);
         match result {
             Ok(()) => {
                 self.events.extend(events);

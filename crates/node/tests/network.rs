@@ -267,6 +267,31 @@ async fn invite_and_join_then_single_use_and_expiry() {
     }
 }
 
+/// A node that does not hold the community says so as a kind of refusal (not a sentence the
+/// joiner matches), and the joiner goes on to the next node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_goes_on_past_a_node_that_does_not_hold_the_community() {
+    let root = tempfile::tempdir().unwrap();
+    let ana = node(root.path(), "ana");
+    let cy = node(root.path(), "cy");
+    let dan = node(root.path(), "dan");
+    let c = community(std::slice::from_ref(&ana)).await;
+    let a = Online::start(ana.clone(), loopback()).await.unwrap();
+    let d = Online::start(dan.clone(), loopback()).await.unwrap();
+    let code = a
+        .invite(&c, Role::Member, 7 * 24 * 3600 * 1000)
+        .await
+        .unwrap()
+        .code;
+    let y = Online::start(cy.clone(), loopback()).await.unwrap();
+    let (joined, _) = y.join_via(&code, &[d.ticket()]).await.unwrap();
+    assert_eq!(joined, c);
+    assert!(cy.community(&c).unwrap().roster.role_of(&cy.member_id()) == Some(Role::Member));
+    for o in [a, d, y] {
+        o.shutdown().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_members_node_admits_the_holder_while_the_coordinator_is_away() {
     let root = tempfile::tempdir().unwrap();
@@ -376,6 +401,7 @@ async fn the_founders_and_a_newcomers_region_and_organisation_reach_the_roster()
     let b = Online::start(bea.clone(), loopback()).await.unwrap();
     let code = a
         .invite(&c, Role::Member, 7 * 24 * 3600 * 1000)
+        .await
         .unwrap()
         .code;
     b.join(&code).await.unwrap();

@@ -78,6 +78,19 @@ pub trait Replica {
         verified: &Verified,
         updated: Automerge,
     ) -> Result<(), ReplicaError>;
+    /// Verifies `batch` for `doc` and applies it to `working` (a copy of [`Replica::doc`]),
+    /// as [`verify::verify_and_apply`] does. The node's replica answers through its ingest
+    /// gate, so that sync sessions, imports and live updates share one gate.
+    fn verify(
+        &mut self,
+        doc: &DocRef,
+        working: &mut Automerge,
+        batch: &[SignedChange],
+        roster: &Roster,
+        founder: &MemberId,
+    ) -> Result<Verified, RejectReason> {
+        verify::verify_and_apply(doc, working, batch, roster, founder)
+    }
     /// Makes every commit since the last flush durable. A replica may hold commits back until
     /// then, so that the changes of many documents cost one durable write; a session flushes
     /// before it hands back any frame to send.
@@ -576,13 +589,7 @@ impl Session {
                 ),
             };
             let mut working = replica.doc(&doc_ref)?.clone();
-            match verify::verify_and_apply(
-                &doc_ref,
-                &mut working,
-                &batch,
-                &roster,
-                &genesis.founder,
-            ) {
+            match replica.verify(&doc_ref, &mut working, &batch, &roster, &genesis.founder) {
                 Ok(verified) => {
                     self.needs.remove(&doc);
                     if !verified.changes.is_empty() {
