@@ -110,7 +110,10 @@ fn write_fixtures() {
         }
         to_ana = next_to_ana;
     }
-    assert!(sa.is_done() && sb.is_done(), "the recorded session did not finish");
+    assert!(
+        sa.is_done() && sb.is_done(),
+        "the recorded session did not finish"
+    );
     assert_eq!(bea.threads(&c, &ThreadFilter::default()).unwrap().len(), 1);
     std::fs::write(frames_path(), sent).unwrap();
 
@@ -194,7 +197,10 @@ fn a_saved_bundle_imports_with_every_change_checked() {
     assert_eq!(first.exporter, member(ANA_SEED));
     assert!(first.new_changes > 0);
     let c = the_community(&bea);
-    assert_eq!(bea.threads(&c, &ThreadFilter::default()).unwrap()[0].title, THREAD);
+    assert_eq!(
+        bea.threads(&c, &ThreadFilter::default()).unwrap()[0].title,
+        THREAD
+    );
     let second = bea.import(&bytes).unwrap();
     assert_eq!(second.new_changes, 0);
     assert_eq!(second.known_changes, first.new_changes);
@@ -250,5 +256,8 @@ fn saved_v3_sync_frames_decode_and_bring_the_community_to_an_empty_member_node()
     let threads = bea.threads(&c, &ThreadFilter::default()).unwrap();
     assert_eq!(threads.len(), 1);
     assert_eq!(threads[0].title, THREAD);
-    assert_eq!(bea.entries(&c, &EntryFilter::default()).unwrap()[0].title, ENTRY);
+    assert_eq!(
+        bea.entries(&c, &EntryFilter::default()).unwrap()[0].title,
+        ENTRY
+    );
 }

@@ -49,6 +49,21 @@ impl From<NodeError> for AppError {
     }
 }
 
+/// Runs a node call that touches the disk or waits on a document lock on a blocking thread,
+/// so the async runtime's workers (which carry every other command and the network) never
+/// wait behind it.
+async fn off<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, NodeError> + Send + 'static,
+) -> Res<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError {
+            code: ErrorCode::Storage,
+            message: format!("the operation stopped unexpectedly: {e}"),
+        })?
+        .map_err(AppError::from)
+}
+
 fn invalid(message: impl Into<String>) -> AppError {
     AppError {
         code: ErrorCode::InvalidInput,
@@ -297,22 +312,26 @@ async fn update_profile(
 
 #[tauri::command]
 async fn communities(state: St<'_>) -> Res<Vec<CommunityOverview>> {
-    Ok(state.node()?.communities()?)
+    let node = state.node()?;
+    off(move || node.communities()).await
 }
 
 #[tauri::command]
 async fn community(state: St<'_>, id: CommunityId) -> Res<Community> {
-    Ok(state.node()?.community(&id)?)
+    let node = state.node()?;
+    off(move || node.community(&id)).await
 }
 
 #[tauri::command]
 async fn create_community(state: St<'_>, charter: NewCommunity) -> Res<CommunityId> {
-    Ok(state.node()?.create_community(&charter)?)
+    let node = state.node()?;
+    off(move || node.create_community(&charter)).await
 }
 
 #[tauri::command]
 async fn update_charter(state: St<'_>, id: CommunityId, charter: Charter) -> Res<()> {
-    Ok(state.node()?.update_charter(&id, &charter)?)
+    let node = state.node()?;
+    off(move || node.update_charter(&id, &charter)).await
 }
 
 #[tauri::command]
@@ -341,17 +360,20 @@ async fn threads(state: St<'_>, community: CommunityId, filter: ThreadFilter) ->
 
 #[tauri::command]
 async fn thread(state: St<'_>, id: DocId) -> Res<Thread> {
-    Ok(state.node()?.thread(&id)?)
+    let node = state.node()?;
+    off(move || node.thread(&id)).await
 }
 
 #[tauri::command]
 async fn mark_read(state: St<'_>, thread: DocId, posts: u32) -> Res<()> {
-    Ok(state.node()?.mark_read(&thread, posts)?)
+    let node = state.node()?;
+    off(move || node.mark_read(&thread, posts)).await
 }
 
 #[tauri::command]
 async fn create_thread(state: St<'_>, community: CommunityId, thread: NewThread) -> Res<DocId> {
-    Ok(state.node()?.create_thread(&community, &thread)?)
+    let node = state.node()?;
+    off(move || node.create_thread(&community, &thread)).await
 }
 
 #[tauri::command]
@@ -361,27 +383,32 @@ async fn reply(
     body: String,
     reply_to: Option<PostId>,
 ) -> Res<PostId> {
-    Ok(state.node()?.reply(&thread, &body, reply_to.as_ref())?)
+    let node = state.node()?;
+    off(move || node.reply(&thread, &body, reply_to.as_ref())).await
 }
 
 #[tauri::command]
 async fn resolve(state: St<'_>, thread: DocId, answer: Option<PostId>) -> Res<()> {
-    Ok(state.node()?.resolve(&thread, answer.as_ref())?)
+    let node = state.node()?;
+    off(move || node.resolve(&thread, answer.as_ref())).await
 }
 
 #[tauri::command]
 async fn reopen(state: St<'_>, thread: DocId) -> Res<()> {
-    Ok(state.node()?.reopen(&thread)?)
+    let node = state.node()?;
+    off(move || node.reopen(&thread)).await
 }
 
 #[tauri::command]
 async fn mark_helped(state: St<'_>, thread: DocId, post: PostId) -> Res<()> {
-    Ok(state.node()?.mark_helped(&thread, &post)?)
+    let node = state.node()?;
+    off(move || node.mark_helped(&thread, &post)).await
 }
 
 #[tauri::command]
 async fn unmark_helped(state: St<'_>, thread: DocId, post: PostId) -> Res<()> {
-    Ok(state.node()?.unmark_helped(&thread, &post)?)
+    let node = state.node()?;
+    off(move || node.unmark_helped(&thread, &post)).await
 }
 
 // ---- repertoire --------------------------------------------------------------------------
@@ -392,22 +419,26 @@ async fn entries(
     community: CommunityId,
     filter: EntryFilter,
 ) -> Res<Vec<EntrySummary>> {
-    Ok(state.node()?.entries(&community, &filter)?)
+    let node = state.node()?;
+    off(move || node.entries(&community, &filter)).await
 }
 
 #[tauri::command]
 async fn entry(state: St<'_>, id: DocId) -> Res<EntryView> {
-    Ok(state.node()?.entry_view(&id)?)
+    let node = state.node()?;
+    off(move || node.entry_view(&id)).await
 }
 
 #[tauri::command]
 async fn create_entry(state: St<'_>, community: CommunityId, entry: NewEntry) -> Res<DocId> {
-    Ok(state.node()?.create_entry(&community, &entry)?)
+    let node = state.node()?;
+    off(move || node.create_entry(&community, &entry)).await
 }
 
 #[tauri::command]
 async fn promote_thread(state: St<'_>, community: CommunityId, entry: NewEntry) -> Res<Promotion> {
-    Ok(state.node()?.promote_thread(&community, &entry)?)
+    let node = state.node()?;
+    off(move || node.promote_thread(&community, &entry)).await
 }
 
 #[tauri::command]
@@ -417,7 +448,8 @@ async fn edit_entry_text(
     version: Vec<String>,
     text: String,
 ) -> Res<EntryView> {
-    Ok(state.node()?.edit_entry_text(&id, &version, &text)?)
+    let node = state.node()?;
+    off(move || node.edit_entry_text(&id, &version, &text)).await
 }
 
 #[tauri::command]
@@ -436,7 +468,8 @@ async fn retitle_entry(
 
 #[tauri::command]
 async fn members(state: St<'_>, community: CommunityId) -> Res<Vec<RosterMember>> {
-    Ok(state.node()?.members(&community)?)
+    let node = state.node()?;
+    off(move || node.members(&community)).await
 }
 
 #[tauri::command]
@@ -452,7 +485,8 @@ async fn create_invite(
 
 #[tauri::command]
 async fn invitations(state: St<'_>, community: CommunityId) -> Res<Vec<PendingInvitation>> {
-    Ok(state.node()?.pending_invitations(Some(&community))?)
+    let node = state.node()?;
+    off(move || node.pending_invitations(Some(&community))).await
 }
 
 #[tauri::command]
@@ -466,12 +500,14 @@ async fn revoke_invite(state: St<'_>, short_code: String) -> Res<PendingInvitati
 
 #[tauri::command]
 async fn set_role(state: St<'_>, community: CommunityId, member: MemberId, role: Role) -> Res<()> {
-    Ok(state.node()?.set_role(&community, &member, role)?)
+    let node = state.node()?;
+    off(move || node.set_role(&community, &member, role)).await
 }
 
 #[tauri::command]
 async fn remove_member(state: St<'_>, community: CommunityId, member: MemberId) -> Res<()> {
-    Ok(state.node()?.remove_member(&community, &member)?)
+    let node = state.node()?;
+    off(move || node.remove_member(&community, &member)).await
 }
 
 // ---- sync and settings -------------------------------------------------------------------
@@ -479,10 +515,10 @@ async fn remove_member(state: St<'_>, community: CommunityId, member: MemberId) 
 #[tauri::command]
 async fn sync_status(state: St<'_>) -> Res<SyncStatus> {
     let online = state.online.read().await.clone();
-    let mut status = state.node()?.sync_status(online.as_ref())?;
-    if online.is_none()
-        && let Some(relay) = state.options.lock().ok().and_then(|o| o.relay.clone())
-    {
+    let node = state.node()?;
+    let offline = online.is_none();
+    let mut status = off(move || node.sync_status(online.as_ref())).await?;
+    if offline && let Some(relay) = state.options.lock().ok().and_then(|o| o.relay.clone()) {
         // Offline: the relays it will run with are the flag's, not the profile's.
         status.relay = relay;
     }
@@ -499,7 +535,8 @@ async fn sync_now(state: St<'_>) -> Res<SyncNowReport> {
 async fn sync_with(state: St<'_>, address: String) -> Res<SyncStatus> {
     let online = state.online().await?;
     online.sync_address(&address).await?;
-    Ok(state.node()?.sync_status(Some(&online))?)
+    let node = state.node()?;
+    off(move || node.sync_status(Some(&online))).await
 }
 
 /// Gets this member's communities back from another member's node (after a key restore).
@@ -525,7 +562,9 @@ async fn set_relay(app: AppHandle, state: St<'_>, relay: RelayMode) -> Res<SyncS
 #[tauri::command]
 async fn export_community(state: St<'_>, community: CommunityId, path: String) -> Res<String> {
     let path = PathBuf::from(path.trim());
-    state.node()?.export_to_file(&community, &path)?;
+    let node = state.node()?;
+    let target = path.clone();
+    off(move || node.export_to_file(&community, &target)).await?;
     Ok(path.display().to_string())
 }
 
@@ -544,7 +583,8 @@ async fn import_bundle(state: St<'_>, path: String) -> Res<ImportReport> {
 
 #[tauri::command]
 async fn events(state: St<'_>, community: CommunityId) -> Res<Vec<EventSummary>> {
-    Ok(state.node()?.events(&community)?)
+    let node = state.node()?;
+    off(move || node.events(&community)).await
 }
 
 #[tauri::command]
@@ -554,27 +594,32 @@ async fn calendar(
     from: Timestamp,
     to: Timestamp,
 ) -> Res<Vec<Occurrence>> {
-    Ok(state.node()?.calendar(&community, from, to)?)
+    let node = state.node()?;
+    off(move || node.calendar(&community, from, to)).await
 }
 
 #[tauri::command]
 async fn event(state: St<'_>, id: DocId) -> Res<EventView> {
-    Ok(state.node()?.event_view(&id)?)
+    let node = state.node()?;
+    off(move || node.event_view(&id)).await
 }
 
 #[tauri::command]
 async fn create_event(state: St<'_>, community: CommunityId, event: NewEvent) -> Res<DocId> {
-    Ok(state.node()?.create_event(&community, &event)?)
+    let node = state.node()?;
+    off(move || node.create_event(&community, &event)).await
 }
 
 #[tauri::command]
 async fn update_event(state: St<'_>, id: DocId, event: NewEvent) -> Res<()> {
-    Ok(state.node()?.update_event(&id, &event)?)
+    let node = state.node()?;
+    off(move || node.update_event(&id, &event)).await
 }
 
 #[tauri::command]
 async fn cancel_event(state: St<'_>, id: DocId, cancelled: bool) -> Res<()> {
-    Ok(state.node()?.cancel_event(&id, cancelled)?)
+    let node = state.node()?;
+    off(move || node.cancel_event(&id, cancelled)).await
 }
 
 #[tauri::command]
@@ -584,7 +629,8 @@ async fn rsvp(
     occurrence: Option<Timestamp>,
     status: RsvpStatus,
 ) -> Res<Timestamp> {
-    Ok(state.node()?.rsvp(&id, occurrence, status)?)
+    let node = state.node()?;
+    off(move || node.rsvp(&id, occurrence, status)).await
 }
 
 #[tauri::command]
@@ -594,13 +640,15 @@ async fn edit_event_notes(
     version: Vec<String>,
     text: String,
 ) -> Res<EventView> {
-    Ok(state.node()?.edit_event_notes_text(&id, &version, &text)?)
+    let node = state.node()?;
+    off(move || node.edit_event_notes_text(&id, &version, &text)).await
 }
 
 #[tauri::command]
 async fn export_ics(state: St<'_>, community: CommunityId, path: String) -> Res<String> {
     let path = PathBuf::from(path.trim());
-    let ics = state.node()?.export_ics(&community)?;
+    let node = state.node()?;
+    let ics = off(move || node.export_ics(&community)).await?;
     write_atomically(&path, ics.as_bytes())?;
     Ok(path.display().to_string())
 }
@@ -609,7 +657,8 @@ async fn export_ics(state: St<'_>, community: CommunityId, path: String) -> Res<
 
 #[tauri::command]
 async fn participation(state: St<'_>, community: CommunityId) -> Res<Participation> {
-    Ok(state.node()?.participation(&community, Timestamp::now())?)
+    let node = state.node()?;
+    off(move || node.participation(&community, Timestamp::now())).await
 }
 
 #[tauri::command]
@@ -629,27 +678,32 @@ async fn experts(
     community: CommunityId,
     topic: Option<String>,
 ) -> Res<Vec<Expertise>> {
-    Ok(state.node()?.experts(&community, topic.as_deref())?)
+    let node = state.node()?;
+    off(move || node.experts(&community, topic.as_deref())).await
 }
 
 #[tauri::command]
 async fn ask_someone_who_knows(state: St<'_>, thread: DocId) -> Res<Vec<Suggestion>> {
-    Ok(state.node()?.ask_someone_who_knows(&thread, 5)?)
+    let node = state.node()?;
+    off(move || node.ask_someone_who_knows(&thread, 5)).await
 }
 
 #[tauri::command]
 async fn introductions(state: St<'_>, community: CommunityId) -> Res<Vec<Introduction>> {
-    Ok(state.node()?.introductions(&community, 10)?)
+    let node = state.node()?;
+    off(move || node.introductions(&community, 10)).await
 }
 
 #[tauri::command]
 async fn knowledge_map(state: St<'_>, community: CommunityId) -> Res<Vec<Topic>> {
-    Ok(state.node()?.knowledge_map(&community)?)
+    let node = state.node()?;
+    off(move || node.knowledge_map(&community)).await
 }
 
 #[tauri::command]
 async fn gaps(state: St<'_>, community: CommunityId, options: GapOptions) -> Res<Gaps> {
-    Ok(state.node()?.gaps(&community, &options, Timestamp::now())?)
+    let node = state.node()?;
+    off(move || node.gaps(&community, &options, Timestamp::now())).await
 }
 
 /// The period `[now − days, now)`.
@@ -664,7 +718,8 @@ fn period(days: u32) -> (Timestamp, Timestamp) {
 #[tauri::command]
 async fn health_report(state: St<'_>, community: CommunityId, days: u32) -> Res<HealthReport> {
     let (since, until) = period(days);
-    Ok(state.node()?.health_report(&community, since, until)?)
+    let node = state.node()?;
+    off(move || node.health_report(&community, since, until)).await
 }
 
 #[tauri::command]
@@ -676,7 +731,8 @@ async fn export_health(
     path: String,
 ) -> Res<String> {
     let (since, until) = period(days);
-    let report = state.node()?.health_report(&community, since, until)?;
+    let node = state.node()?;
+    let report = off(move || node.health_report(&community, since, until)).await?;
     let text = match format {
         ReportFormat::Md => render::markdown(&report),
         ReportFormat::Csv => render::csv(&report),
