@@ -16,7 +16,9 @@ use tracing::{debug, info, warn};
 use crate::stream::{
     FrameStream, IDLE_TIMEOUT, ReadFailure, read_frame, write_frame, write_frame_sized,
 };
-use crate::{JOIN_ALPN, MAX_JOIN_BYTES, NetError, RECOVER_ALPN, RESOLVE_ALPN, SYNC_ALPN, SyncService};
+use crate::{
+    JOIN_ALPN, MAX_JOIN_BYTES, NetError, RECOVER_ALPN, RESOLVE_ALPN, SYNC_ALPN, SyncService,
+};
 
 /// How often an idle connection is pinged, so both ends notice at once when it stops.
 pub(crate) const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(2);

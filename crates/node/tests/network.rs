@@ -376,6 +376,7 @@ async fn the_founders_and_a_newcomers_region_and_organisation_reach_the_roster()
     let b = Online::start(bea.clone(), loopback()).await.unwrap();
     let code = a
         .invite(&c, Role::Member, 7 * 24 * 3600 * 1000)
+        .await
         .unwrap()
         .code;
     b.join(&code).await.unwrap();

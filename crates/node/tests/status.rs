@@ -60,7 +60,10 @@ async fn a_member_whose_node_stops_is_not_connected_a_moment_later() {
     // Bea stops her node (Ctrl+C on `serve`): her connections close, and Ana's status says so
     // within seconds, not after minutes of "connected".
     b.shutdown().await;
-    within(5, "Bea shown as not connected", || !connected(&ana, &a, &bea)).await;
+    within(5, "Bea shown as not connected", || {
+        !connected(&ana, &a, &bea)
+    })
+    .await;
     let peer = ana.sync_status(Some(&a)).unwrap().peers;
     assert!(peer[0].last_ok.is_some(), "the last sync is still shown");
     a.shutdown().await;
@@ -154,7 +157,10 @@ async fn the_status_names_the_relays_running_and_whether_anyone_else_has_joined(
     let a = Online::start(ana.clone(), loopback()).await.unwrap();
     let s = ana.sync_status(Some(&a)).unwrap();
     assert_eq!(s.relay, RelayMode::Off);
-    assert_eq!(s.unshared[0].others, 0, "a lone founder has nobody to share with");
+    assert_eq!(
+        s.unshared[0].others, 0,
+        "a lone founder has nobody to share with"
+    );
     let bea = node(root.path(), "bea");
     ana.add_member(&c, &bea.member_id(), "Bea", Role::Member)
         .unwrap();
@@ -172,10 +178,7 @@ async fn a_member_on_a_fresh_profile_gets_their_communities_back_from_any_member
     let a = Online::start(ana.clone(), loopback()).await.unwrap();
     let b = Online::start(bea.clone(), loopback()).await.unwrap();
     assert!(bea.community_ids().unwrap().is_empty());
-    let names = b
-        .recover_address(&a.ticket().to_string())
-        .await
-        .unwrap();
+    let names = b.recover_address(&a.ticket().to_string()).await.unwrap();
     assert_eq!(names, vec!["Engineers".to_owned()]);
     assert_eq!(bea.community_ids().unwrap(), vec![c]);
     // Asking again gets nothing new: a clear refusal, nothing duplicated.
@@ -188,7 +191,10 @@ async fn a_member_on_a_fresh_profile_gets_their_communities_back_from_any_member
         .await
         .unwrap_err()
         .to_string();
-    assert!(err.contains("holds no community you are a member of"), "{err}");
+    assert!(
+        err.contains("holds no community you are a member of"),
+        "{err}"
+    );
     assert!(stranger.community_ids().unwrap().is_empty());
     for o in [a, b, s] {
         o.shutdown().await;
