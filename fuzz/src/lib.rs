@@ -27,8 +27,8 @@ pub fn fuzz_key() -> SecretKey {
     SecretKey::from_seed([0x5a; 32])
 }
 
-/// Checks that a decoded frame encodes and decodes back to itself, and that every change it
-/// carries is safe to hand to Automerge.
+/// Checks that a decoded frame encodes and decodes back to itself, and that its sync message
+/// and every change it carries are safe to hand to Automerge.
 fn check_frame(f: &Frame) {
     if let Ok(bytes) = f.encode() {
         let back = Frame::decode_body(&bytes[4..]).expect("a frame we encoded decodes");
@@ -37,7 +37,13 @@ fn check_frame(f: &Frame) {
             "a frame changed on its way through encode and decode"
         );
     }
-    if let Frame::Sync { changes, .. } = f {
+    if let Frame::Sync {
+        message, changes, ..
+    } = f
+    {
+        // What a session does next with a sync frame: Automerge reads the message (its
+        // heads, needs and Bloom filter) and the changes.
+        let _ = automerge::sync::Message::decode(message);
         for c in changes {
             let _ = automerge::Change::from_bytes(c.bytes.clone());
         }

@@ -11,6 +11,7 @@
 use std::io::Read;
 use std::path::Path;
 
+use automerge::sync::SyncDoc;
 use commonplace_base::{
     BackupFile, CommunityId, DocId, KdfParams, SealedBackup, SecretKey, Timestamp,
 };
@@ -80,6 +81,32 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         "body-only",
         sync(&few).encode().unwrap()[4..].to_vec(),
     ));
+    // A real Automerge sync message (heads, needs, a Bloom filter), its changes beside it, as
+    // a session sends it.
+    let mut state = automerge::sync::State::new();
+    let mut peer_state = automerge::sync::State::new();
+    let mut doc_of_many = automerge::Automerge::new();
+    doc_of_many
+        .apply_changes(
+            many.iter()
+                .map(|c| automerge::Change::from_bytes(c.bytes.clone()).unwrap()),
+        )
+        .unwrap();
+    let mut partial = automerge::Automerge::new();
+    partial
+        .apply_changes([automerge::Change::from_bytes(many[0].bytes.clone()).unwrap()])
+        .unwrap();
+    let first = partial.generate_sync_message(&mut peer_state).unwrap();
+    doc_of_many.receive_sync_message(&mut state, first).unwrap();
+    let mut reply = doc_of_many.generate_sync_message(&mut state).unwrap();
+    reply.changes = Vec::<Vec<u8>>::new().into();
+    let real = Frame::Sync {
+        doc,
+        kind: DocKind::Thread,
+        message: reply.encode(),
+        changes: many.clone(),
+    };
+    out.push(("frame", "sync-real-message", real.encode().unwrap()));
 
     // Change batches: count, encoding, data.
     for (name, changes) in [("stored", &few), ("deflated", &many)] {
