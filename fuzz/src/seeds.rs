@@ -255,8 +255,37 @@ fn main() {
             }
             println!("{}: {} files replayed", name, args.len() - 2);
         }
+        Some("changes") => {
+            // The changes inside frame files whose decoding by Automerge panics, as hex: what a
+            // regression test in crates/model needs.
+            std::panic::set_hook(Box::new(|_| {}));
+            for file in &args[1..] {
+                let bytes = std::fs::read(file).unwrap();
+                let mut frames = Vec::new();
+                let mut reader = commonplace_sync::FrameReader::default();
+                reader.push(&bytes);
+                while let Ok(Some(f)) = reader.next_frame() {
+                    frames.push(f);
+                }
+                frames.extend(Frame::decode_body(&bytes));
+                for f in frames {
+                    let Frame::Sync { changes, .. } = f else {
+                        continue;
+                    };
+                    for c in changes {
+                        let b = c.bytes.clone();
+                        if std::panic::catch_unwind(|| automerge::Change::from_bytes(b)).is_err() {
+                            let hex: String = c.bytes.iter().map(|x| format!("{x:02x}")).collect();
+                            println!("{} {hex}", c.bytes.len());
+                        }
+                    }
+                }
+            }
+        }
         _ => {
-            eprintln!("usage: seeds write <dir> | seeds replay <target> <file>...");
+            eprintln!(
+                "usage: seeds write <dir> | seeds replay <target> <file>... | seeds changes <file>..."
+            );
             std::process::exit(2);
         }
     }
