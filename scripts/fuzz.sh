@@ -6,6 +6,7 @@
 # The seed corpus is fuzz/corpus/<target> (valid encodings, written by `seeds write`); what a
 # run finds goes to FUZZ_OUT (default target/fuzz). A crash fails the run, and is replayed
 # without AFL++ so that its panic is printed; it then becomes a regression test in its crate.
+# Hangs are listed, and do not fail the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -54,7 +55,13 @@ for t in "${targets[@]}"; do
   [ -e "${crashes[0]}" ] && n_crash="${#crashes[@]}"
   [ -e "${hangs[0]}" ] && n_hang="${#hangs[@]}"
   echo "fuzz $t: ${seconds}s, $execs runs ($rate/s), $paths inputs, coverage $cover, $n_crash crashes, $n_hang hangs" >&2
-  if [ "$n_crash" -gt 0 ] || [ "$n_hang" -gt 0 ]; then
+  # A hang is reported, not failed on: AFL++'s one-second limit applies to an instrumented
+  # build on a shared machine, and Automerge is known to take long on some malformed changes
+  # (docs/fuzzing.md). Replay a hang with `seeds replay` and `seeds changes` to judge it.
+  for f in "${hangs[@]}"; do
+    [ -e "$f" ] && echo "fuzz $t: hang $f" >&2
+  done
+  if [ "$n_crash" -gt 0 ]; then
     failed=1
     for f in "${crashes[@]}"; do
       [ -e "$f" ] || continue

@@ -256,8 +256,8 @@ fn main() {
             println!("{}: {} files replayed", name, args.len() - 2);
         }
         Some("changes") => {
-            // The changes inside frame files whose decoding by Automerge panics, as hex: what a
-            // regression test in crates/model needs.
+            // The changes inside frame files whose decoding by Automerge panics or is slow, as
+            // hex: what a regression test in crates/model needs.
             std::panic::set_hook(Box::new(|_| {}));
             for file in &args[1..] {
                 let bytes = std::fs::read(file).unwrap();
@@ -274,7 +274,11 @@ fn main() {
                     };
                     for c in changes {
                         let b = c.bytes.clone();
-                        if std::panic::catch_unwind(|| automerge::Change::from_bytes(b)).is_err() {
+                        let started = std::time::Instant::now();
+                        let panicked =
+                            std::panic::catch_unwind(|| automerge::Change::from_bytes(b)).is_err();
+                        // Slow ones too: a change that takes Automerge over 100 ms to read.
+                        if panicked || started.elapsed() > std::time::Duration::from_millis(100) {
                             let hex: String = c.bytes.iter().map(|x| format!("{x:02x}")).collect();
                             println!("{} {hex}", c.bytes.len());
                         }
