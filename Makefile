@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth (they also install what is missing).
-.PHONY: run test test-quick e2e bench bench-quick
+.PHONY: run test test-quick e2e bench bench-quick fuzz
 run:
 	scripts/run.sh
 test:
@@ -8,6 +8,10 @@ test-quick:
 	scripts/test.sh --quick
 e2e:
 	scripts/e2e.sh
+# Every fuzz target for FUZZ_SECONDS (default 60) each, with AFL++ (docs/fuzzing.md);
+# `make fuzz FUZZ_SECONDS=600`, or scripts/fuzz.sh <target>... for some.
+fuzz:
+	scripts/fuzz.sh
 # The automerge-repo references need Node and the pinned packages; without them those
 # references are reported as skipped. npm 11 refuses `npm ci` for this lock file (it wants
 # every platform's optional cbor-extract build listed): `npm install` then installs the same

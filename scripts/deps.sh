@@ -38,6 +38,20 @@ ensure_nextest() {
   fi
 }
 
+# AFL++ through cargo-afl, for scripts/fuzz.sh: it runs on the stable toolchain. Installing
+# cargo-afl builds AFL++ from the source it ships (make and a C compiler, from base_deps; no
+# LLVM: the optional LLVM plugins are not used). The version matches fuzz/Cargo.lock's `afl`.
+ensure_afl() {
+  export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+  if ! cargo afl --version 2>/dev/null | grep -q "0.18.2"; then
+    echo "Installing cargo-afl" >&2
+    cargo install cargo-afl --version 0.18.2 --locked --force
+  fi
+  # Built at install; built again here if the Rust toolchain changed since (it says so, and
+  # does nothing, when AFL++ is already built for this toolchain).
+  cargo afl config --build >/dev/null 2>&1 || true
+}
+
 base_deps() {
   ensure_apt build-essential pkg-config iproute2
   ensure_rust

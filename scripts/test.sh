@@ -27,6 +27,8 @@ if [ "$quick" -eq 0 ]; then
   cargo run --locked --quiet -p commonplace-bench -- --quick
   echo "== end to end: the real app through WebDriver under Xvfb" >&2
   scripts/e2e.sh
+  echo "== fuzzing, briefly: every decoder of outside bytes for a few seconds (make fuzz for longer)" >&2
+  FUZZ_SECONDS="${FUZZ_SECONDS:-5}" scripts/fuzz.sh
 fi
 # Last, so the run's closing line is the whole suite's summary.
 echo "== tests" >&2

@@ -388,7 +388,8 @@ fn apply(doc: &DocRef, working: &mut Automerge, changes: Vec<Change>) -> Result<
 /// Runs automerge code on a change from a peer, turning a panic into a refusal.
 ///
 /// Automerge 0.12 `unwrap`s inside `apply_changes` and `Change::decode` on changes that parse
-/// but name an unknown actor or an actor index out of range. Such bytes pass every check before
+/// but name an unknown actor or an actor index out of range, and inside `Change::from_bytes`
+/// on column data cut short (found by fuzzing, docs/fuzzing.md). Such bytes pass every check before
 /// (a member can sign anything), so without this any member could crash every peer that
 /// verifies their change. After a panic `working` may be inconsistent; the caller discards it
 /// on any refusal anyway. (With `panic = "abort"` this would not help: keep unwinding.)
@@ -408,10 +409,14 @@ fn decode_and_order(
     let mut fresh: Vec<Incoming> = Vec::with_capacity(incoming.len());
     let mut index: HashMap<ChangeHash, usize> = HashMap::with_capacity(incoming.len());
     for sc in incoming {
-        let change = Change::from_bytes(sc.bytes.clone()).map_err(|e| RejectReason::Malformed {
-            doc: doc.id,
-            detail: e.to_string(),
-        })?;
+        // Guarded: Automerge 0.12 panics on some malformed column data (found by fuzzing).
+        let change =
+            guarded(doc, "decode", || Change::from_bytes(sc.bytes.clone()))?.map_err(|e| {
+                RejectReason::Malformed {
+                    doc: doc.id,
+                    detail: e.to_string(),
+                }
+            })?;
         let hash = change.hash();
         if index.contains_key(&hash) || working.get_change_meta_by_hash(&hash).is_some() {
             continue;

@@ -2080,3 +2080,29 @@ fn a_member_made_observer_keeps_what_they_wrote_before() {
         );
     }
 }
+
+/// Found by the `frame` fuzz target (docs/fuzzing.md): change chunks whose column data ends
+/// inside a number made Automerge 0.12's `Change::from_bytes` panic (an `unwrap` in its
+/// RLE decoder), so a peer's sync frame or a bundle could crash the node that verified it.
+#[test]
+fn change_bytes_that_make_automerge_panic_are_refused() {
+    let fx = community_fixture();
+    let tref = fx.thread_ref(9);
+    for hex in [
+        // Column data cut inside a LEB128 number.
+        "856f4a83020202a2031000000001230255010000000150505050505050505050505050505c505050505050505050505050203020627120630101",
+        // A run its RLE decoder cannot read (an `Option::unwrap` on `None`).
+        "856f4a83020202a20310000000020102230101000001060d04360144025603550b74027b02613001010101b601696b6779203020666920610101",
+    ] {
+        let bytes = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let batch = [SignedChange {
+            bytes,
+            signature: None,
+        }];
+        let err = verify_doc(&fx, &tref, &mut Automerge::new(), &batch).unwrap_err();
+        assert!(matches!(err, RejectReason::Malformed { .. }), "{err:?}");
+    }
+}

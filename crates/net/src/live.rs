@@ -19,8 +19,10 @@ pub fn topic_of(community: &CommunityId) -> [u8; 32] {
 
 use crate::{NetError, Network};
 
-/// Largest announcement payload: gossip's frame limit less its own overhead, with margin.
-pub const MAX_ANNOUNCEMENT: usize = GOSSIP_MAX_MESSAGE - 96;
+/// Largest announcement payload (the announcement codec's limit, in `commonplace-sync`).
+pub use commonplace_sync::MAX_ANNOUNCEMENT;
+// Gossip must fit the largest announcement with its own overhead.
+const _: () = assert!(MAX_ANNOUNCEMENT + 96 <= GOSSIP_MAX_MESSAGE);
 /// Gossip's frame limit, the same on every node.
 pub const GOSSIP_MAX_MESSAGE: usize = 4096;
 

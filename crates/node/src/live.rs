@@ -15,144 +15,17 @@
 //! signed it (or, unsigned, the neighbour that relayed it).
 
 use std::collections::{HashMap, HashSet};
-use std::io::{Read, Write};
 
 use automerge::{ChangeHash, ReadDoc};
-use commonplace_base::{CommunityId, DocId, MemberId, Signature, SigningDomain, Timestamp};
+use commonplace_base::{CommunityId, DocId, MemberId, Timestamp};
 use commonplace_model::{DocKind, DocRef, RejectReason, SignedChange};
 use commonplace_net::{Announcer, LiveEvent, MAX_ANNOUNCEMENT, Network, PeerTicket};
-use serde::{Deserialize, Serialize};
+use commonplace_sync::{AnnounceError, Announcement, Carried, MAX_CARRIED_CHANGES};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tracing::{debug, warn};
 
 use crate::{Node, NodeEvent, SyncRecord};
-
-/// "Document `doc` of `community` now has these heads", signed by `from`; with the changes at
-/// those heads when they fit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Announcement {
-    community: CommunityId,
-    doc: DocId,
-    kind: DocKind,
-    heads: Vec<[u8; 32]>,
-    from: MemberId,
-    at: Timestamp,
-    /// Where to reach the announcer (a `PeerTicket`; empty if unknown): the node that pulls
-    /// may not have met it yet. Used only for the announcer's own id.
-    addr: Vec<u8>,
-    /// The changes at `heads`, each with its own change signature, as a postcard
-    /// `Vec<SignedChange>` (see [`Carried`]); empty when they did not fit.
-    carried: Carried,
-}
-
-/// An announcement as nodes sent it before they carried changes: the same fields up to
-/// `addr`. Still read, so a node that has not been updated is not taken for a hostile one.
-#[derive(Debug, Clone, Deserialize)]
-struct HeadsOnly {
-    community: CommunityId,
-    doc: DocId,
-    kind: DocKind,
-    heads: Vec<[u8; 32]>,
-    from: MemberId,
-    at: Timestamp,
-    addr: Vec<u8>,
-}
-
-impl Announcement {
-    fn decode(body: &[u8]) -> Option<Announcement> {
-        if let Ok(a) = postcard::from_bytes::<Announcement>(body) {
-            return Some(a);
-        }
-        let h: HeadsOnly = postcard::from_bytes(body).ok()?;
-        Some(Announcement {
-            community: h.community,
-            doc: h.doc,
-            kind: h.kind,
-            heads: h.heads,
-            from: h.from,
-            at: h.at,
-            addr: h.addr,
-            carried: Carried::default(),
-        })
-    }
-}
-
-/// Changes carried in an announcement: a postcard-encoded `Vec<SignedChange>`, raw DEFLATE
-/// compressed when that is shorter.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct Carried {
-    deflated: bool,
-    #[serde(with = "serde_bytes")]
-    bytes: Vec<u8>,
-}
-
-/// Most changes one announcement may carry.
-const MAX_CARRIED_CHANGES: usize = 16;
-/// Most bytes carried changes may inflate to: far more than fits a 4 KiB announcement
-/// uncompressed, far less than a decompression bomb would.
-const MAX_CARRIED_INFLATED: usize = 256 << 10;
-
-impl Carried {
-    fn pack(changes: &[SignedChange]) -> Option<Carried> {
-        if changes.is_empty() {
-            return Some(Carried::default());
-        }
-        let raw = postcard::to_stdvec(changes).ok()?;
-        let mut enc = flate2::write::DeflateEncoder::new(
-            Vec::with_capacity(raw.len()),
-            flate2::Compression::default(),
-        );
-        let deflated = enc.write_all(&raw).and_then(|()| enc.finish()).ok()?;
-        Some(if deflated.len() < raw.len() {
-            Carried {
-                deflated: true,
-                bytes: deflated,
-            }
-        } else {
-            Carried {
-                deflated: false,
-                bytes: raw,
-            }
-        })
-    }
-
-    fn unpack(&self) -> Result<Vec<SignedChange>, String> {
-        if self.bytes.is_empty() {
-            return Ok(Vec::new());
-        }
-        let inflated;
-        let raw = if self.deflated {
-            let mut out = Vec::new();
-            flate2::read::DeflateDecoder::new(self.bytes.as_slice())
-                .take(MAX_CARRIED_INFLATED as u64 + 1)
-                .read_to_end(&mut out)
-                .map_err(|e| format!("carried changes do not inflate: {e}"))?;
-            if out.len() > MAX_CARRIED_INFLATED {
-                return Err("carried changes inflate past the limit".into());
-            }
-            inflated = out;
-            &inflated
-        } else {
-            &self.bytes
-        };
-        let changes: Vec<SignedChange> =
-            postcard::from_bytes(raw).map_err(|e| format!("carried changes do not decode: {e}"))?;
-        if changes.len() > MAX_CARRIED_CHANGES {
-            return Err(format!(
-                "{} carried changes, at most {MAX_CARRIED_CHANGES} allowed",
-                changes.len()
-            ));
-        }
-        Ok(changes)
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct SignedAnnouncement {
-    body: Vec<u8>,
-    signature: Signature,
-}
 
 /// What a received announcement leads to.
 #[derive(Debug)]
@@ -203,9 +76,7 @@ impl Node {
     }
 
     fn sign_announcement(&self, a: &Announcement) -> Option<Vec<u8>> {
-        let body = postcard::to_stdvec(a).ok()?;
-        let signature = self.secret_key().sign(SigningDomain::Announcement, &body);
-        postcard::to_stdvec(&SignedAnnouncement { body, signature }).ok()
+        a.seal(self.secret_key()).ok()
     }
 
     /// The changes at `heads` with their stored signatures; none if any head lacks one (the
@@ -244,21 +115,11 @@ impl Node {
             community: topic,
             reason: format!("relayed an announcement that {reason} (its author is unknown)"),
         };
-        let Ok(s) = postcard::from_bytes::<SignedAnnouncement>(bytes) else {
-            return relayed("does not decode".into());
+        let a = match Announcement::open(bytes) {
+            Ok(a) => a,
+            Err(e @ AnnounceError::BadSignature { .. }) => return relayed(e.to_string()),
+            Err(_) => return relayed("does not decode".into()),
         };
-        let Some(a) = Announcement::decode(&s.body) else {
-            return relayed("does not decode".into());
-        };
-        if a.from
-            .verify(SigningDomain::Announcement, &s.body, &s.signature)
-            .is_err()
-        {
-            return relayed(format!(
-                "claims to be from {} with a bad signature",
-                a.from.short()
-            ));
-        }
         if a.community != topic || a.from == self.member_id() {
             return Heard::Nothing;
         }
@@ -706,8 +567,10 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use automerge::transaction::Transactable;
-    use commonplace_base::SecretKey;
+    use commonplace_base::{SecretKey, SigningDomain};
     use commonplace_model::{ActivityKind, Role};
+    use commonplace_sync::SignedAnnouncement;
+    use serde::Serialize;
 
     use super::*;
     use crate::{NewCommunity, NewThread, Profile};
@@ -763,15 +626,12 @@ mod tests {
     }
 
     fn decode(bytes: &[u8]) -> Announcement {
-        let s: SignedAnnouncement = postcard::from_bytes(bytes).unwrap();
-        postcard::from_bytes(&s.body).unwrap()
+        Announcement::decode_body(&SignedAnnouncement::decode(bytes).unwrap().body).unwrap()
     }
 
     /// Signs `a` as the holder of `key` would.
     fn seal(a: &Announcement, key: &SecretKey) -> Vec<u8> {
-        let body = postcard::to_stdvec(a).unwrap();
-        let signature = key.sign(SigningDomain::Announcement, &body);
-        postcard::to_stdvec(&SignedAnnouncement { body, signature }).unwrap()
+        a.seal(key).unwrap()
     }
 
     fn replies(n: &Node, t: &DocId) -> usize {
@@ -1027,38 +887,11 @@ mod tests {
         ))
         .unwrap();
         let signature = w.ana.secret_key().sign(SigningDomain::Announcement, &body);
-        let bytes = postcard::to_stdvec(&SignedAnnouncement { body, signature }).unwrap();
+        let bytes = SignedAnnouncement { body, signature }.encode().unwrap();
         assert!(matches!(
             w.bea.hear(&bytes, w.ana.member_id(), w.community),
             Heard::Pull(p) if p.doc == w.thread && p.heads == a.heads
         ));
         assert_eq!(replies(&w.bea, &w.thread), 0);
-    }
-
-    #[test]
-    fn carried_changes_are_bounded() {
-        let bomb = Carried {
-            deflated: true,
-            bytes: {
-                let mut enc =
-                    flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
-                enc.write_all(&vec![0u8; MAX_CARRIED_INFLATED * 4]).unwrap();
-                enc.finish().unwrap()
-            },
-        };
-        assert!(bomb.bytes.len() < MAX_ANNOUNCEMENT);
-        assert!(bomb.unpack().unwrap_err().contains("limit"));
-        let many: Vec<SignedChange> = (0..=MAX_CARRIED_CHANGES)
-            .map(|_| SignedChange {
-                bytes: vec![1],
-                signature: None,
-            })
-            .collect();
-        assert!(Carried::pack(&many).unwrap().unpack().is_err());
-        let round = vec![SignedChange {
-            bytes: b"some change bytes some change bytes".to_vec(),
-            signature: None,
-        }];
-        assert_eq!(Carried::pack(&round).unwrap().unpack().unwrap(), round);
     }
 }

@@ -6,6 +6,8 @@
 //! compressed together, with one signature per actor. Every change is verified
 //! (signature, membership, right to write) before Automerge sees it; one refused change ends
 //! the session. The network layer only moves the frames; storage is behind [`Replica`].
+//! Live announcements ([`Announcement`], with the changes they [`Carried`]) have their codec
+//! here too, so that every decoder of a peer's bytes is pure and can be fuzzed alone.
 //!
 //! ```
 //! use commonplace_sync::{Frame, FrameReader};
@@ -18,11 +20,16 @@
 //! assert_eq!(reader.next_frame().unwrap(), Some(Frame::Idle { received: 3 }));
 //! ```
 
+mod announce;
 mod frame;
 mod session;
 
 pub mod memory;
 
+pub use announce::{
+    AnnounceError, Announcement, Carried, MAX_ANNOUNCEMENT, MAX_CARRIED_CHANGES,
+    MAX_CARRIED_INFLATED, SignedAnnouncement,
+};
 pub use frame::{
     DocDigest, DocHeads, Frame, FrameReader, MAX_CHANGE_BYTES, MAX_CHANGES_PER_FRAME,
     MAX_FRAME_BYTES, PROTOCOL_VERSION, deflate, heads_digest, raw_batch, raw_sync_frame,
