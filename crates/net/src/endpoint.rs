@@ -185,15 +185,7 @@ impl Network {
             .await
             .map_err(|e| NetError::Bind(e.to_string()))?;
         let mdns = if config.mdns {
-            let m = iroh_mdns_address_lookup::MdnsAddressLookup::builder()
-                .service_name("commonplace")
-                .build(endpoint.id())
-                .map_err(|e| NetError::Bind(format!("local network discovery: {e}")))?;
-            endpoint
-                .address_lookup()
-                .map_err(|e| NetError::Bind(e.to_string()))?
-                .add(m.clone());
-            Some(m)
+            Some(local_discovery(&endpoint)?)
         } else {
             None
         };
@@ -286,37 +278,12 @@ impl Network {
         &self,
         addr: EndpointAddr,
     ) -> Result<Vec<CommunityId>, NetError> {
-        let peer_label = addr.id.fmt_short().to_string();
-        let stream_err = |detail: String| NetError::Stream {
-            peer: peer_label.clone(),
-            detail,
-        };
-        let wait = CONNECT_TIMEOUT.min(self.idle);
-        let conn = tokio::time::timeout(wait, self.endpoint.connect(addr, RECOVER_ALPN))
-            .await
-            .map_err(|_| NetError::Unreachable {
-                peer: peer_label.clone(),
-                secs: wait.as_secs(),
-            })?
-            .map_err(|e| NetError::Connect {
-                peer: peer_label.clone(),
-                detail: e.to_string(),
-            })?;
-        let (mut send, mut recv) = conn
-            .open_bi()
-            .await
-            .map_err(|e| stream_err(e.to_string()))?;
-        send.finish().map_err(|e| stream_err(e.to_string()))?;
-        let answer = tokio::time::timeout(self.idle, recv.read_to_end(MAX_JOIN_BYTES))
-            .await
-            .map_err(|_| NetError::Timeout {
-                peer: peer_label.clone(),
-                secs: self.idle.as_secs(),
-            })?
-            .map_err(|e| stream_err(e.to_string()))?;
-        conn.close(0u32.into(), b"done");
-        let ids: Vec<[u8; 16]> = postcard::from_bytes(&answer)
-            .map_err(|_| stream_err("the list of communities did not decode".into()))?;
+        let peer = addr.id.fmt_short().to_string();
+        let answer = exchange(&self.endpoint, addr, RECOVER_ALPN, &[], self.idle).await?;
+        let ids: Vec<[u8; 16]> = postcard::from_bytes(&answer).map_err(|_| NetError::Stream {
+            peer,
+            detail: "the list of communities did not decode".into(),
+        })?;
         Ok(ids.into_iter().map(CommunityId::from_bytes).collect())
     }
 
@@ -435,17 +402,7 @@ impl Network {
                 }
             }
         }
-        let wait = CONNECT_TIMEOUT.min(self.idle);
-        let conn = tokio::time::timeout(wait, self.endpoint.connect(addr, SYNC_ALPN))
-            .await
-            .map_err(|_| NetError::Unreachable {
-                peer: peer_label.clone(),
-                secs: wait.as_secs(),
-            })?
-            .map_err(|e| NetError::Connect {
-                peer: peer_label.clone(),
-                detail: e.to_string(),
-            })?;
+        let conn = dial(&self.endpoint, addr, SYNC_ALPN, self.idle).await?;
         let (send, recv) = conn.open_bi().await.map_err(|e| NetError::Stream {
             peer: peer_label.clone(),
             detail: e.to_string(),
@@ -522,8 +479,29 @@ impl Network {
     }
 }
 
-/// One request, one answer (a status byte, then the body), on a new connection.
-pub(crate) async fn ask(
+/// Dials `addr` on `alpn`, giving up after [`CONNECT_TIMEOUT`] (or `idle`, if shorter).
+pub(crate) async fn dial(
+    endpoint: &Endpoint,
+    addr: EndpointAddr,
+    alpn: &[u8],
+    idle: std::time::Duration,
+) -> Result<Connection, NetError> {
+    let peer = addr.id.fmt_short().to_string();
+    let wait = CONNECT_TIMEOUT.min(idle);
+    tokio::time::timeout(wait, endpoint.connect(addr, alpn))
+        .await
+        .map_err(|_| NetError::Unreachable {
+            peer: peer.clone(),
+            secs: wait.as_secs(),
+        })?
+        .map_err(|e| NetError::Connect {
+            peer,
+            detail: e.to_string(),
+        })
+}
+
+/// One request, one answer (at most [`MAX_JOIN_BYTES`]), on a new connection.
+async fn exchange(
     endpoint: &Endpoint,
     addr: EndpointAddr,
     alpn: &[u8],
@@ -535,17 +513,7 @@ pub(crate) async fn ask(
         peer: peer_label.clone(),
         detail,
     };
-    let timeout = || NetError::Timeout {
-        peer: peer_label.clone(),
-        secs: idle.as_secs(),
-    };
-    let conn = tokio::time::timeout(idle, endpoint.connect(addr, alpn))
-        .await
-        .map_err(|_| timeout())?
-        .map_err(|e| NetError::Connect {
-            peer: peer_label.clone(),
-            detail: e.to_string(),
-        })?;
+    let conn = dial(endpoint, addr, alpn, idle).await?;
     let (mut send, mut recv) = conn
         .open_bi()
         .await
@@ -556,9 +524,25 @@ pub(crate) async fn ask(
     send.finish().map_err(|e| stream_err(e.to_string()))?;
     let answer = tokio::time::timeout(idle, recv.read_to_end(MAX_JOIN_BYTES))
         .await
-        .map_err(|_| timeout())?
+        .map_err(|_| NetError::Timeout {
+            peer: peer_label.clone(),
+            secs: idle.as_secs(),
+        })?
         .map_err(|e| stream_err(e.to_string()))?;
     conn.close(0u32.into(), b"done");
+    Ok(answer)
+}
+
+/// One request, one answer (a status byte, then the body), on a new connection.
+pub(crate) async fn ask(
+    endpoint: &Endpoint,
+    addr: EndpointAddr,
+    alpn: &[u8],
+    request: &[u8],
+    idle: std::time::Duration,
+) -> Result<Vec<u8>, NetError> {
+    let peer = addr.id.fmt_short().to_string();
+    let answer = exchange(endpoint, addr, alpn, request, idle).await?;
     match answer.split_first() {
         Some((0, rest)) => Ok(rest.to_vec()),
         Some((&NOT_HELD, reason)) => Err(NetError::CommunityNotHeld(
@@ -567,8 +551,26 @@ pub(crate) async fn ask(
         Some((_, reason)) => Err(NetError::Refused(
             String::from_utf8_lossy(reason).into_owned(),
         )),
-        None => Err(stream_err("no answer".into())),
+        None => Err(NetError::Stream {
+            peer,
+            detail: "no answer".into(),
+        }),
     }
+}
+
+/// Local-network discovery (mDNS) for `endpoint`, added to its address lookup.
+pub(crate) fn local_discovery(
+    endpoint: &Endpoint,
+) -> Result<iroh_mdns_address_lookup::MdnsAddressLookup, NetError> {
+    let m = iroh_mdns_address_lookup::MdnsAddressLookup::builder()
+        .service_name("commonplace")
+        .build(endpoint.id())
+        .map_err(|e| NetError::Bind(format!("local network discovery: {e}")))?;
+    endpoint
+        .address_lookup()
+        .map_err(|e| NetError::Bind(e.to_string()))?
+        .add(m.clone());
+    Ok(m)
 }
 
 /// The first byte of a refused answer to a join or resolve request: refused for the reason

@@ -120,15 +120,7 @@ impl Resolvers {
             .await
             .map_err(|e| NetError::Bind(e.to_string()))?;
         let mdns = if self.mdns {
-            let m = iroh_mdns_address_lookup::MdnsAddressLookup::builder()
-                .service_name("commonplace")
-                .build(endpoint.id())
-                .map_err(|e| NetError::Bind(format!("local network discovery: {e}")))?;
-            endpoint
-                .address_lookup()
-                .map_err(|e| NetError::Bind(e.to_string()))?
-                .add(m.clone());
-            Some(m)
+            Some(crate::endpoint::local_discovery(&endpoint)?)
         } else {
             None
         };
