@@ -549,25 +549,22 @@ test('keyboard: a list is one tab stop; focus goes into what opens and back; ? l
   await dialog.waitForExist({ reverse: true, timeout: 5_000 });
   await waitForFocus({ id: 'thread-row', key: second.key }, 'closing the shortcuts did not give focus back');
 
-  await click('nav-repertoire');
-  await waitFor('entry-row');
-  assert.equal(await tabStops('entry-row'), 1, 'the repertoire list is more than one tab stop');
-  await browser.execute(() => document.querySelector('[data-testid="entry-row"]').focus());
-  const entry = await focused();
-  await browser.keys(['Enter']);
-  await waitForFocus({ id: 'entry-title' }, 'opening an entry did not move focus to its title');
-  await browser.keys(['Escape']);
-  await waitForFocus({ id: 'entry-row', key: entry.key }, 'closing the entry did not return to its row');
-
-  await click('nav-events');
-  await waitFor('event-row');
-  assert.equal(await tabStops('event-row'), 1, 'the events list is more than one tab stop');
-  await browser.execute(() => document.querySelector('[data-testid="event-row"]').focus());
-  const ev = await focused();
-  await browser.keys(['Enter']);
-  await waitForFocus({ id: 'event-panel-title' }, 'opening an event did not move focus to its title');
-  await browser.keys(['Escape']);
-  await waitForFocus({ id: 'event-row', key: ev.key }, 'closing the event did not return to its row');
+  // The repertoire and events lists: one tab stop; Enter opens (focus on the title), Esc
+  // closes (focus back on the row).
+  for (const [nav, row, title, what] of [
+    ['nav-repertoire', 'entry-row', 'entry-title', 'entry'],
+    ['nav-events', 'event-row', 'event-panel-title', 'event'],
+  ]) {
+    await click(nav);
+    await waitFor(row);
+    assert.equal(await tabStops(row), 1, `the ${what} list is more than one tab stop`);
+    await browser.execute((row) => document.querySelector(`[data-testid="${row}"]`).focus(), row);
+    const opened = await focused();
+    await browser.keys(['Enter']);
+    await waitForFocus({ id: title }, `opening an ${what} did not move focus to its title`);
+    await browser.keys(['Escape']);
+    await waitForFocus({ id: row, key: opened.key }, `closing the ${what} did not return to its row`);
+  }
 
   await click('nav-members');
   await waitFor('member-row');

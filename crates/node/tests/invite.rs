@@ -19,8 +19,15 @@ fn invite_error(e: NodeError) -> InviteError {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_short_code_resolves_at_the_inviting_node_and_is_listed_until_used() {
+/// Ana's community, her node and a newcomer's (Bea, not a member yet) online on loopback.
+async fn ana_and_newcomer_online() -> (
+    tempfile::TempDir,
+    commonplace_node::Node,
+    commonplace_node::Node,
+    commonplace_base::CommunityId,
+    Online,
+    Online,
+) {
     let root = tempfile::tempdir().unwrap();
     let (ana, bea) = (node(root.path(), "ana"), node(root.path(), "bea"));
     let c = ana
@@ -31,6 +38,12 @@ async fn a_short_code_resolves_at_the_inviting_node_and_is_listed_until_used() {
         .unwrap();
     let a = Online::start(ana.clone(), loopback()).await.unwrap();
     let b = Online::start(bea.clone(), loopback()).await.unwrap();
+    (root, ana, bea, c, a, b)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_code_resolves_at_the_inviting_node_and_is_listed_until_used() {
+    let (root, ana, bea, c, a, b) = ana_and_newcomer_online().await;
     let inv = a.invite(&c, Role::Member, WEEK).await.unwrap();
     assert_eq!(inv.short_code.len(), 19, "{}", inv.short_code);
     assert!(inv.code.starts_with("cpinvite1"));
@@ -155,16 +168,7 @@ async fn wrong_typo_expired_and_revoked_codes_are_refused_clearly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_code_alone_reaches_the_resolver_endpoint_by_its_derived_id() {
-    let root = tempfile::tempdir().unwrap();
-    let (ana, bea) = (node(root.path(), "ana"), node(root.path(), "bea"));
-    let c = ana
-        .create_community(&NewCommunity {
-            name: "Engineers".into(),
-            ..Default::default()
-        })
-        .unwrap();
-    let a = Online::start(ana.clone(), loopback()).await.unwrap();
-    let b = Online::start(bea.clone(), loopback()).await.unwrap();
+    let (_root, _ana, _bea, c, a, b) = ana_and_newcomer_online().await;
     let inv = a.invite(&c, Role::Member, WEEK).await.unwrap();
     let resolvers = a.network().resolver_addrs().await;
     assert_eq!(resolvers.len(), 1);
