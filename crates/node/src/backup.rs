@@ -6,7 +6,7 @@ use std::path::Path;
 
 use commonplace_base::{BackupFile, KdfParams, SealedBackup, Timestamp};
 
-use crate::app::write_atomically_with_mode;
+use crate::profile::write_atomically_with_mode;
 use crate::{Node, NodeError, Profile};
 
 /// Where the time of the last key backup is kept in the profile's meta table.

@@ -58,7 +58,7 @@ impl Node {
                     kind: rec.kind,
                     id,
                 };
-                let (_, _, act) = crate::node::index_row(&doc_ref, doc)?;
+                let (_, _, act) = crate::write::index_row(&doc_ref, doc)?;
                 if let Some(a) = act {
                     rows.push((c.id, id, a));
                 }

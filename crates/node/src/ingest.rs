@@ -25,15 +25,79 @@
 
 use automerge::Automerge;
 use commonplace_base::{CommunityId, DocId, MemberId};
-use commonplace_model::verify::{self, DocRead, Verified};
+use commonplace_model::verify::{DocRead, Verified};
 use commonplace_model::{
-    Community, DocKind, DocRef, Genesis, RejectReason, Roster, SignedChange, community,
-    new_document,
+    Community, DocKind, DocRef, Genesis, RejectReason, Roster, SchemaError, SignedChange,
+    community, new_document, verify,
 };
 use commonplace_store::{Commit, DocRecord, DocWrite};
 
-use crate::node::{DocCache, PARALLEL_FROM, cores, doc_write, in_parallel, row_of};
+use crate::write::{DocCache, doc_write, row_of};
 use crate::{Node, NodeError, NodeEvent};
+
+/// Imports of at least this many changes spread their documents over the cores.
+pub(crate) const PARALLEL_FROM: usize = 2_000;
+
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// `f` over every job, on up to `threads` scoped threads (all joined before this returns),
+/// results in the order of the jobs. Jobs are dealt round-robin: an import's documents are
+/// of similar size, so this balances well enough without a queue.
+pub(crate) fn in_parallel<T, R, E>(
+    jobs: Vec<T>,
+    threads: usize,
+    f: impl Fn(T) -> Result<R, E> + Sync,
+) -> Vec<Result<R, E>>
+where
+    T: Send,
+    R: Send,
+    E: Send + From<NodeError>,
+{
+    let n = jobs.len();
+    let threads = threads.clamp(1, n.max(1));
+    if threads == 1 {
+        return jobs.into_iter().map(f).collect();
+    }
+    let mut shares: Vec<Vec<(usize, T)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, job) in jobs.into_iter().enumerate() {
+        shares[i % threads].push((i, job));
+    }
+    let f = &f;
+    let mut out: Vec<Option<Result<R, E>>> = (0..n).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
+                s.spawn(move || {
+                    share
+                        .into_iter()
+                        .map(|(i, job)| (i, f(job)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            // A worker that panicked leaves its results empty: reported below.
+            if let Ok(results) = h.join() {
+                for (i, r) in results {
+                    out[i] = Some(r);
+                }
+            }
+        }
+    });
+    out.into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(NodeError::Invalid(SchemaError::Automerge(
+                    "a document could not be processed (its worker failed)".into(),
+                ))
+                .into())
+            })
+        })
+        .collect()
+}
 
 /// How durable a commit must be when the gate returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,9 +2,9 @@
 //! signed by a coordinator (`commonplace_model::admission`).
 
 use commonplace_base::{CommunityId, MemberId, Timestamp};
-use commonplace_model::admission::{self, Admission};
+use commonplace_model::admission::Admission;
 use commonplace_model::invite::{Invitation, InviteError, ShortCode, SignedInvitation};
-use commonplace_model::{DocKind, DocRef, Role};
+use commonplace_model::{DocKind, DocRef, Role, admission};
 use commonplace_net::Refusal;
 use commonplace_store::Commit;
 use serde::{Deserialize, Serialize};
@@ -19,12 +19,12 @@ pub(crate) struct JoinRequest {
 }
 
 const USED: &str = "invite-used/";
+
 /// Invitations created on this node, by id: a [`PendingRecord`].
 const PENDING: &str = "invite-pending/";
+
 /// Invitations revoked on this node, by id: when (milliseconds, decimal).
 const REVOKED: &str = "invite-revoked/";
-const PEER: &str = "peer/";
-const SYNC: &str = "sync/";
 
 /// What the inviting node keeps of an invitation it created, to answer its short code.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -447,89 +447,5 @@ impl Node {
         let mut cache = self.lock_docs();
         self.loaded(&mut cache, &doc_id, &rec)
             .is_ok_and(|doc| admission::used(doc, id))
-    }
-
-    /// Remembers how to reach a member.
-    pub fn record_peer(&self, member: &MemberId, addr: Vec<u8>) -> Result<(), NodeError> {
-        if *member == self.member_id() {
-            return Ok(());
-        }
-        self.store().commit(&Commit {
-            docs: Vec::new(),
-            meta: vec![(format!("{PEER}{member}"), addr)],
-        })?;
-        Ok(())
-    }
-
-    /// Members we know how to reach, with their last known address.
-    pub fn known_peers(&self) -> Result<Vec<(MemberId, Vec<u8>)>, NodeError> {
-        Ok(self
-            .store()
-            .meta_with_prefix(PEER)?
-            .into_iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix(PEER)?.parse().ok()?, v)))
-            .collect())
-    }
-
-    /// Records the outcome of a sync with `peer` about `community` (for `status`); a
-    /// completed one also means nothing local is unshared any more. One commit for both.
-    pub fn record_sync(
-        &self,
-        peer: &MemberId,
-        community: &CommunityId,
-        record: &crate::SyncRecord,
-    ) -> Result<(), NodeError> {
-        let bytes = serde_json::to_vec(record).map_err(|e| NodeError::NotAllowed(e.to_string()))?;
-        let mut meta = vec![(format!("{SYNC}{peer}/{community}"), bytes)];
-        // Hold the writers' lock so no local write slips between the count and its reset.
-        let _writers = record.ok.then(|| self.lock_docs());
-        if record.ok {
-            meta.push(self.shared_now(community));
-        }
-        self.store().commit(&Commit {
-            docs: Vec::new(),
-            meta,
-        })?;
-        Ok(())
-    }
-
-    /// The last recorded sync with each peer about each community.
-    pub fn sync_history(&self) -> Result<Vec<crate::SyncRecord>, NodeError> {
-        Ok(self
-            .store()
-            .meta_with_prefix(SYNC)?
-            .into_iter()
-            .filter_map(|(_, v)| serde_json::from_slice(&v).ok())
-            .collect())
-    }
-
-    /// A network setting (`bind`, `relay`), as last used.
-    pub fn net_setting(&self, name: &str) -> Result<Option<String>, NodeError> {
-        Ok(self
-            .store()
-            .meta(&format!("net/{name}"))?
-            .and_then(|v| String::from_utf8(v).ok()))
-    }
-
-    /// Remembers a network setting.
-    pub fn set_net_setting(&self, name: &str, value: &str) -> Result<(), NodeError> {
-        self.store().commit(&Commit {
-            docs: Vec::new(),
-            meta: vec![(format!("net/{name}"), value.as_bytes().to_vec())],
-        })?;
-        Ok(())
-    }
-
-    /// This node's own address, as last published by the network layer.
-    pub fn own_address(&self) -> Result<Option<Vec<u8>>, NodeError> {
-        Ok(self.store().meta("net/addr")?)
-    }
-
-    pub(crate) fn set_own_address(&self, addr: Vec<u8>) -> Result<(), NodeError> {
-        self.store().commit(&Commit {
-            docs: Vec::new(),
-            meta: vec![("net/addr".into(), addr)],
-        })?;
-        Ok(())
     }
 }

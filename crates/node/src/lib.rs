@@ -34,36 +34,41 @@
 //! assert_eq!(node.thread(&thread).unwrap().title, "Lighting audits");
 //! ```
 
-mod app;
 mod backup;
+mod bundles;
+mod community;
 mod error;
 mod events;
+mod handle;
 mod health;
+mod identity;
 mod ingest;
 mod invite;
 mod live;
-mod node;
 mod online;
+mod peers;
 mod profile;
 pub mod qr;
+mod repertoire;
 mod resolve;
 mod rhythm;
 mod sync;
+mod threads;
+mod write;
 
-pub use app::{
-    EntryView, EventView, Invite, PeerOutcome, PeerStatus, RelayMode, SyncNowReport, SyncStatus,
-    Unshared, write_atomically,
-};
 pub use backup::read_key_backup;
+pub use bundles::ImportReport;
 pub use commonplace_base::{BackupError, BackupFile, KdfParams};
 pub use commonplace_net::{NetConfig, PeerTicket, RelayConfig, SyncReport};
+pub use community::{CommunityOverview, NewCommunity};
 pub use error::{ErrorCode, NodeError, io_sentence};
 pub use events::NodeEvent;
+pub use handle::Node;
+pub use identity::Identity;
 pub use invite::{InvitationState, NewInvitation, PendingInvitation};
-pub use node::{
-    CommunityOverview, EntryFilter, Identity, ImportReport, NewCommunity, NewEntry, NewThread,
-    Node, Promotion, ThreadFilter, ThreadState,
-};
-pub use online::{Attempt, Online, Round, SyncRecord, Trigger};
-pub use profile::Profile;
-pub use rhythm::{NewEvent, Occurrence, parse_local};
+pub use online::{Attempt, Invite, Online, PeerOutcome, Round, SyncNowReport, SyncRecord, Trigger};
+pub use peers::{PeerStatus, RelayMode, SyncStatus, Unshared};
+pub use profile::{Profile, write_atomically};
+pub use repertoire::{EntryFilter, EntryView, NewEntry, Promotion};
+pub use rhythm::{EventView, NewEvent, Occurrence, parse_local};
+pub use threads::{NewThread, ThreadFilter, ThreadState};

@@ -3,208 +3,189 @@
 use std::sync::{Arc, Mutex};
 
 use commonplace_base::{CommunityId, DocId, MemberId, Timestamp};
+use commonplace_model::Role;
 use commonplace_model::invite::{InviteError, ShortCode, SignedInvitation};
 use commonplace_net::{NetConfig, NetError, Network, PeerTicket, SyncReport, SyncService};
 use commonplace_sync::{Frame, Session, SessionError};
+use serde::Serialize;
 use tracing::{info, warn};
 
-use crate::{Node, NodeError};
+use crate::{Node, NodeError, SyncStatus};
 
-/// What happened in one sync, for status displays.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// What "Sync now" did: every member tried and how it went, then the status after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct SyncRecord {
-    /// The peer.
-    pub peer: MemberId,
-    /// The community.
-    pub community: CommunityId,
-    /// When it ended.
-    pub at: Timestamp,
-    /// Whether it completed.
+pub struct SyncNowReport {
+    /// One line per member tried (empty: no member's node is known yet).
+    pub tried: Vec<PeerOutcome>,
+    /// Communities got back (after a key restore) from the member's node, if any.
+    pub recovered: Vec<String>,
+    /// The status after the attempt.
+    pub status: SyncStatus,
+}
+
+/// How syncing with one member went, over all the communities shared with them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PeerOutcome {
+    /// The member.
+    pub member: MemberId,
+    /// Their name.
+    pub name: String,
+    /// Every community synced.
     pub ok: bool,
     /// Changes that arrived.
-    pub changes_received: u64,
+    pub received: u64,
     /// Changes sent.
-    pub changes_sent: u64,
-    /// Why it failed, if it did.
+    pub sent: u64,
+    /// Why it failed, as a sentence, when it did.
     pub error: Option<String>,
 }
 
-/// Recent syncs (and refused live announcements), newest last; at most 1,000.
-pub(crate) type SyncLog = Arc<Mutex<Vec<SyncRecord>>>;
-
-/// Records the outcome of a sync, or a refused announcement, in the store (for `status`) and
-/// the in-memory log.
-pub(crate) fn record(node: &Node, log: &SyncLog, record: SyncRecord) {
-    if let Err(e) = node.record_sync(&record.peer, &record.community, &record) {
-        warn!("could not record the sync: {e}");
-    }
-    if let Ok(mut log) = log.lock() {
-        log.push(record);
-        let excess = log.len().saturating_sub(1000);
-        log.drain(..excess);
-    }
-}
-
-/// The node's service to the network layer.
-#[derive(Debug, Clone)]
-struct Service {
-    node: Node,
-    log: SyncLog,
-    met: crate::live::MetSender,
-}
-
-impl SyncService for Service {
-    fn may_sync(&self, community: &CommunityId, peer: &MemberId) -> bool {
-        self.node.may_sync(community, peer).unwrap_or(false)
-    }
-
-    fn may_gossip(&self, peer: &MemberId) -> bool {
-        self.node.may_gossip(peer).unwrap_or(false)
-    }
-
-    fn start(
-        &self,
-        community: &CommunityId,
-        peer: &MemberId,
-        scope: Option<DocId>,
-    ) -> Result<(Session, Frame), SessionError> {
-        self.node.start_sync_scoped(community, peer, scope)
-    }
-
-    fn receive(&self, session: &mut Session, frame: Frame) -> Result<Vec<Frame>, SessionError> {
-        self.node.sync_receive(session, frame)
-    }
-
-    fn receive_batch(
-        &self,
-        session: &mut Session,
-        frames: Vec<Frame>,
-    ) -> Result<Vec<Frame>, SessionError> {
-        self.node.sync_receive_batch(session, frames)
-    }
-
-    fn admit(&self, peer: &MemberId, request: &[u8]) -> Result<Vec<u8>, commonplace_net::Refusal> {
-        self.node.admit(peer, request)
-    }
-
-    fn seen_at(&self, peer: &MemberId, addr: &iroh::EndpointAddr) {
-        if !self.node.may_gossip(peer).unwrap_or(false) {
-            return;
-        }
-        let ticket = PeerTicket(addr.clone()).to_bytes();
-        let known = self.node.known_peers().unwrap_or_default();
-        if known.iter().any(|(m, a)| m == peer && *a == ticket) {
-            return;
-        }
-        if let Err(e) = self.node.record_peer(peer, ticket) {
-            warn!("could not remember a member's address: {e}");
-        }
-    }
-
-    fn communities_of(&self, peer: &MemberId) -> Vec<CommunityId> {
-        self.node
-            .community_ids()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|c| self.node.may_sync(c, peer).unwrap_or(false))
-            .collect()
-    }
-
-    fn resolve_invite(&self, proof: &[u8]) -> Result<Vec<u8>, String> {
-        let answer = crate::invite::ResolveAnswer::from(self.node.resolve_invite(proof));
-        postcard::to_stdvec(&answer).map_err(|e| e.to_string())
-    }
-
-    fn finished(
-        &self,
-        peer: &MemberId,
-        community: &CommunityId,
-        outcome: &Result<SyncReport, NetError>,
-    ) {
-        let entry = SyncRecord {
-            peer: *peer,
-            community: *community,
-            at: Timestamp::now(),
-            ok: outcome.is_ok(),
-            changes_received: outcome.as_ref().map_or(0, |r| r.stats.changes_received),
-            changes_sent: outcome.as_ref().map_or(0, |r| r.stats.changes_sent),
-            error: outcome.as_ref().err().map(ToString::to_string),
-        };
-        if outcome.is_ok() {
-            let _ = self.met.send((*peer, *community));
-        }
-        match outcome {
-            Ok(r) => info!(
-                peer = %peer.short(),
-                received = r.stats.changes_received,
-                sent = r.stats.changes_sent,
-                "synced"
-            ),
-            Err(e) => warn!(peer = %peer.short(), "sync failed: {e}"),
-        }
-        record(&self.node, &self.log, entry);
-    }
-}
-
-/// A node that is online: its endpoint accepts sync sessions from members and can start them.
-#[derive(Debug, Clone)]
-pub struct Online {
-    node: Node,
-    network: Network,
-    log: SyncLog,
-    live: Arc<tokio::sync::Mutex<crate::live::Live>>,
-    local: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
-    /// Watches who is connected and tells the node's subscribers when that changes.
-    watch: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
-    /// The relays this network runs with (which may differ from the profile's setting: a
-    /// `--relay` flag at start wins).
-    relay: commonplace_net::RelayConfig,
-    /// Peers that failed: how many times in a row, and when to try again.
-    backoff: Arc<Mutex<std::collections::HashMap<MemberId, (u32, std::time::Instant)>>>,
-}
-
-/// What started a round of syncs with known peers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    /// The regular interval passed.
-    Interval,
-    /// The computer woke from sleep (the wall clock moved on far more than the monotonic
-    /// one): peers that failed before are tried again at once.
-    Resumed,
-    /// This node's own address changed (another network, a new IP): the same.
-    NetworkChanged,
-}
-
-/// One sync attempt of a round: with whom, about which community, and how it went.
-pub type Attempt = (MemberId, CommunityId, Result<SyncReport, NodeError>);
-
-/// One round of [`Online::keep_in_touch`]: why it ran and how each peer and community went.
-#[derive(Debug)]
-pub struct Round {
-    /// Why it ran.
-    pub trigger: Trigger,
-    /// Each attempt, or why the round could not run.
-    pub results: Result<Vec<Attempt>, NodeError>,
-}
-
-/// How often [`Online::keep_in_touch`] looks for a wake-up or a new address.
-const LOOK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Whether a pause that took `mono` on the monotonic clock (which stops while the computer
-/// sleeps) and `wall` on the wall clock means the computer slept.
-fn slept(wall: std::time::Duration, mono: std::time::Duration) -> bool {
-    wall > mono + std::time::Duration::from_secs(30)
-}
-
-/// 15 s after the first failure, doubling up to an hour: a laptop that went to sleep is
-/// retried soon, one that is gone for good costs little.
-fn backoff_after(fails: u32) -> std::time::Duration {
-    let secs = 15u64.saturating_mul(1u64 << fails.saturating_sub(1).min(8));
-    std::time::Duration::from_secs(secs.min(3600))
+/// A new invitation code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Invite {
+    /// The long code (`cpinvite1…`): the whole signed invitation, shown as the QR code.
+    pub code: String,
+    /// The short code to read out or type (`K7QM-3XPA-9FHD-2WNE`); the inviting node answers
+    /// it while it is online.
+    pub short_code: String,
+    /// The code as an SVG QR code.
+    pub qr_svg: String,
+    /// The role the holder gets.
+    pub role: Role,
+    /// When it stops working.
+    pub expires_at: Timestamp,
 }
 
 impl Online {
+    /// Creates an invitation to `community` that points at this node's address.
+    pub async fn invite(
+        &self,
+        community: &CommunityId,
+        role: Role,
+        valid_for_ms: i64,
+    ) -> Result<Invite, NodeError> {
+        let new =
+            self.node()
+                .create_invite(community, role, valid_for_ms, self.ticket().to_bytes())?;
+        let code = new.signed.to_code()?;
+        self.serve_short_codes().await?;
+        Ok(Invite {
+            qr_svg: crate::qr::svg(&code),
+            code,
+            short_code: new.short.to_string(),
+            role,
+            expires_at: new.signed.invitation.expires_at,
+        })
+    }
+
+    /// Syncs every shared community with the member at `address` (a `cppeer1…` code, for
+    /// networks where local discovery is blocked), and remembers them. Communities of ours
+    /// that their node holds and this one does not (a restored key) come back first.
+    pub async fn sync_address(
+        &self,
+        address: &str,
+    ) -> Result<Vec<commonplace_net::SyncReport>, NodeError> {
+        let ticket: PeerTicket = address.trim().parse().map_err(NodeError::Net)?;
+        let member = MemberId::from_bytes(*ticket.0.id.as_bytes())
+            .map_err(|e| NodeError::NotAllowed(format!("not a member address: {e}")))?;
+        let mut out = Vec::new();
+        let mut recovered = Vec::new();
+        for (c, r) in self.recover_from(ticket.0.clone()).await? {
+            recovered.push(c);
+            out.push(r?);
+        }
+        for c in self.node().community_ids()? {
+            if !recovered.contains(&c) && self.node().may_sync(&c, &member)? {
+                out.push(self.sync_with(ticket.0.clone(), c).await?);
+            }
+        }
+        if out.is_empty() {
+            return Err(NodeError::NotAllowed(format!(
+                "{} is not a member of any of your communities",
+                member.short()
+            )));
+        }
+        Ok(out)
+    }
+
+    /// Gets this member's communities back from another member's node, given its address
+    /// (`cppeer1…`) or an invitation code (`cpinvite1…`, whose inviting node is asked): after
+    /// a key restore on a new computer. Returns the names of the communities that came back.
+    pub async fn recover_address(&self, text: &str) -> Result<Vec<String>, NodeError> {
+        let text = text.trim();
+        let addr = if text.starts_with("cpinvite") {
+            let inv = SignedInvitation::from_code(text)
+                .map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+            PeerTicket::from_bytes(&inv.invitation.inviter_addr).map_err(NodeError::Net)?
+        } else {
+            text.parse::<PeerTicket>().map_err(NodeError::Net)?
+        };
+        let peer = addr.0.id.fmt_short().to_string();
+        let got = self.recover_from(addr.0).await?;
+        if got.is_empty() {
+            return Err(NodeError::NotAllowed(format!(
+                "the node {peer} answered, but holds no community you are a member of that is not here already"
+            )));
+        }
+        let mut names = Vec::new();
+        for (c, r) in got {
+            r?;
+            names.push(self.node().community(&c)?.charter.name);
+        }
+        Ok(names)
+    }
+
+    /// "Sync now": every known member's node is tried at once (waiting out no backoff), and
+    /// how each went is reported, with the status after it.
+    pub async fn sync_now(&self) -> Result<SyncNowReport, NodeError> {
+        self.forget_failures();
+        let attempts = self.sync_known_peers(None).await?;
+        let status = self.node().sync_status(Some(self))?;
+        let name_of = |m: &MemberId| {
+            status
+                .peers
+                .iter()
+                .find(|p| p.member == *m)
+                .map_or_else(|| m.short(), |p| p.name.clone())
+        };
+        let mut tried: Vec<PeerOutcome> = Vec::new();
+        for (member, _, r) in attempts {
+            let i = match tried.iter().position(|t| t.member == member) {
+                Some(i) => i,
+                None => {
+                    tried.push(PeerOutcome {
+                        member,
+                        name: name_of(&member),
+                        ok: true,
+                        received: 0,
+                        sent: 0,
+                        error: None,
+                    });
+                    tried.len() - 1
+                }
+            };
+            let t = &mut tried[i];
+            match r {
+                Ok(rep) => {
+                    t.received += rep.stats.changes_received;
+                    t.sent += rep.stats.changes_sent;
+                }
+                Err(e) => {
+                    t.ok = false;
+                    t.error.get_or_insert_with(|| outcome_sentence(&e));
+                }
+            }
+        }
+        Ok(SyncNowReport {
+            tried,
+            recovered: Vec::new(),
+            status,
+        })
+    }
+
     /// Binds the endpoint with the member's key.
     pub async fn start(node: Node, config: NetConfig) -> Result<Online, NodeError> {
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -589,6 +570,215 @@ impl Online {
         self.live.lock().await.shutdown().await;
         self.network.shutdown().await;
     }
+}
+
+/// Why a sync with a member failed, in words for the person who pressed "Sync now" (the
+/// member's name is said beside it).
+fn outcome_sentence(e: &NodeError) -> String {
+    use commonplace_net::NetError;
+    match e {
+        NodeError::Net(NetError::Connect { .. } | NetError::Unreachable { .. }) => {
+            "their computer did not answer: Commonplace is not running there, or it cannot be reached from this network".into()
+        }
+        NodeError::Net(NetError::Timeout { secs, .. }) => {
+            format!("their computer stopped answering in the middle (nothing for {secs} s)")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// What happened in one sync, for status displays.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SyncRecord {
+    /// The peer.
+    pub peer: MemberId,
+    /// The community.
+    pub community: CommunityId,
+    /// When it ended.
+    pub at: Timestamp,
+    /// Whether it completed.
+    pub ok: bool,
+    /// Changes that arrived.
+    pub changes_received: u64,
+    /// Changes sent.
+    pub changes_sent: u64,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+/// Recent syncs (and refused live announcements), newest last; at most 1,000.
+pub(crate) type SyncLog = Arc<Mutex<Vec<SyncRecord>>>;
+
+/// Records the outcome of a sync, or a refused announcement, in the store (for `status`) and
+/// the in-memory log.
+pub(crate) fn record(node: &Node, log: &SyncLog, record: SyncRecord) {
+    if let Err(e) = node.record_sync(&record.peer, &record.community, &record) {
+        warn!("could not record the sync: {e}");
+    }
+    if let Ok(mut log) = log.lock() {
+        log.push(record);
+        let excess = log.len().saturating_sub(1000);
+        log.drain(..excess);
+    }
+}
+
+/// The node's service to the network layer.
+#[derive(Debug, Clone)]
+struct Service {
+    node: Node,
+    log: SyncLog,
+    met: crate::live::MetSender,
+}
+
+impl SyncService for Service {
+    fn may_sync(&self, community: &CommunityId, peer: &MemberId) -> bool {
+        self.node.may_sync(community, peer).unwrap_or(false)
+    }
+
+    fn may_gossip(&self, peer: &MemberId) -> bool {
+        self.node.may_gossip(peer).unwrap_or(false)
+    }
+
+    fn start(
+        &self,
+        community: &CommunityId,
+        peer: &MemberId,
+        scope: Option<DocId>,
+    ) -> Result<(Session, Frame), SessionError> {
+        self.node.start_sync_scoped(community, peer, scope)
+    }
+
+    fn receive(&self, session: &mut Session, frame: Frame) -> Result<Vec<Frame>, SessionError> {
+        self.node.sync_receive(session, frame)
+    }
+
+    fn receive_batch(
+        &self,
+        session: &mut Session,
+        frames: Vec<Frame>,
+    ) -> Result<Vec<Frame>, SessionError> {
+        self.node.sync_receive_batch(session, frames)
+    }
+
+    fn admit(&self, peer: &MemberId, request: &[u8]) -> Result<Vec<u8>, commonplace_net::Refusal> {
+        self.node.admit(peer, request)
+    }
+
+    fn seen_at(&self, peer: &MemberId, addr: &iroh::EndpointAddr) {
+        if !self.node.may_gossip(peer).unwrap_or(false) {
+            return;
+        }
+        let ticket = PeerTicket(addr.clone()).to_bytes();
+        let known = self.node.known_peers().unwrap_or_default();
+        if known.iter().any(|(m, a)| m == peer && *a == ticket) {
+            return;
+        }
+        if let Err(e) = self.node.record_peer(peer, ticket) {
+            warn!("could not remember a member's address: {e}");
+        }
+    }
+
+    fn communities_of(&self, peer: &MemberId) -> Vec<CommunityId> {
+        self.node
+            .community_ids()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| self.node.may_sync(c, peer).unwrap_or(false))
+            .collect()
+    }
+
+    fn resolve_invite(&self, proof: &[u8]) -> Result<Vec<u8>, String> {
+        let answer = crate::invite::ResolveAnswer::from(self.node.resolve_invite(proof));
+        postcard::to_stdvec(&answer).map_err(|e| e.to_string())
+    }
+
+    fn finished(
+        &self,
+        peer: &MemberId,
+        community: &CommunityId,
+        outcome: &Result<SyncReport, NetError>,
+    ) {
+        let entry = SyncRecord {
+            peer: *peer,
+            community: *community,
+            at: Timestamp::now(),
+            ok: outcome.is_ok(),
+            changes_received: outcome.as_ref().map_or(0, |r| r.stats.changes_received),
+            changes_sent: outcome.as_ref().map_or(0, |r| r.stats.changes_sent),
+            error: outcome.as_ref().err().map(ToString::to_string),
+        };
+        if outcome.is_ok() {
+            let _ = self.met.send((*peer, *community));
+        }
+        match outcome {
+            Ok(r) => info!(
+                peer = %peer.short(),
+                received = r.stats.changes_received,
+                sent = r.stats.changes_sent,
+                "synced"
+            ),
+            Err(e) => warn!(peer = %peer.short(), "sync failed: {e}"),
+        }
+        record(&self.node, &self.log, entry);
+    }
+}
+
+/// A node that is online: its endpoint accepts sync sessions from members and can start them.
+#[derive(Debug, Clone)]
+pub struct Online {
+    node: Node,
+    network: Network,
+    log: SyncLog,
+    live: Arc<tokio::sync::Mutex<crate::live::Live>>,
+    local: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// Watches who is connected and tells the node's subscribers when that changes.
+    watch: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// The relays this network runs with (which may differ from the profile's setting: a
+    /// `--relay` flag at start wins).
+    relay: commonplace_net::RelayConfig,
+    /// Peers that failed: how many times in a row, and when to try again.
+    backoff: Arc<Mutex<std::collections::HashMap<MemberId, (u32, std::time::Instant)>>>,
+}
+
+/// What started a round of syncs with known peers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// The regular interval passed.
+    Interval,
+    /// The computer woke from sleep (the wall clock moved on far more than the monotonic
+    /// one): peers that failed before are tried again at once.
+    Resumed,
+    /// This node's own address changed (another network, a new IP): the same.
+    NetworkChanged,
+}
+
+/// One sync attempt of a round: with whom, about which community, and how it went.
+pub type Attempt = (MemberId, CommunityId, Result<SyncReport, NodeError>);
+
+/// One round of [`Online::keep_in_touch`]: why it ran and how each peer and community went.
+#[derive(Debug)]
+pub struct Round {
+    /// Why it ran.
+    pub trigger: Trigger,
+    /// Each attempt, or why the round could not run.
+    pub results: Result<Vec<Attempt>, NodeError>,
+}
+
+/// How often [`Online::keep_in_touch`] looks for a wake-up or a new address.
+const LOOK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Whether a pause that took `mono` on the monotonic clock (which stops while the computer
+/// sleeps) and `wall` on the wall clock means the computer slept.
+fn slept(wall: std::time::Duration, mono: std::time::Duration) -> bool {
+    wall > mono + std::time::Duration::from_secs(30)
+}
+
+/// 15 s after the first failure, doubling up to an hour: a laptop that went to sleep is
+/// retried soon, one that is gone for good costs little.
+fn backoff_after(fails: u32) -> std::time::Duration {
+    let secs = 15u64.saturating_mul(1u64 << fails.saturating_sub(1).min(8));
+    std::time::Duration::from_secs(secs.min(3600))
 }
 
 /// How often [`watch_connections`] looks.

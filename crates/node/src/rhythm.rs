@@ -2,107 +2,58 @@
 
 use chrono::NaiveDateTime;
 use commonplace_base::{CommunityId, DocId, MemberId, Timestamp};
-use commonplace_model::event::{self, EventDetails, MAX_OCCURRENCES};
-use commonplace_model::ics::{self, IcsEvent};
+use commonplace_model::event::{EventDetails, MAX_OCCURRENCES};
+use commonplace_model::ics::IcsEvent;
 use commonplace_model::{
     DocKind, DocRef, Event, EventKind, EventSummary, Role, RsvpStatus, SchemaError, TextEdit,
+    event, ics,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::{Node, NodeError};
 
-/// A new event (or new details for one), as a front end fills it in.
+/// An event with the version it was read at, so an editor can send its notes against it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct NewEvent {
-    /// Meeting, call, workshop or session.
-    pub kind: EventKind,
-    /// Title.
-    pub title: String,
-    /// Wall-clock start in `tz`: `2026-12-03T15:00` (seconds optional).
-    pub start_local: String,
-    /// IANA time zone of the organiser, e.g. `America/Toronto`.
-    pub tz: String,
-    /// Length in minutes.
-    pub duration_min: u32,
-    /// Place or link.
-    pub place: Option<String>,
-    /// Agenda.
-    pub agenda: String,
-    /// `weekly`, `monthly`, an RRULE such as `FREQ=WEEKLY;BYDAY=TU`, or none.
-    pub recur: Option<String>,
-}
-
-impl NewEvent {
-    /// The details to store: the start converted to UTC, the recurrence normalised.
-    pub fn details(&self) -> Result<EventDetails, SchemaError> {
-        let local = parse_local(&self.start_local)?;
-        Ok(EventDetails {
-            kind: self.kind,
-            title: self.title.trim().to_owned(),
-            start: event::local_to_utc(local, self.tz.trim())?,
-            tz: self.tz.trim().to_owned(),
-            duration_min: self.duration_min,
-            place: self
-                .place
-                .as_deref()
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(str::to_owned),
-            agenda: self.agenda.clone(),
-            recur: match &self.recur {
-                Some(r) => event::normalise_recur(r)?,
-                None => None,
-            },
-        })
-    }
-}
-
-/// `2026-12-03T15:00`, `2026-12-03T15:00:00` or `2026-12-03 15:00`.
-pub fn parse_local(text: &str) -> Result<NaiveDateTime, SchemaError> {
-    let t = text.trim().replace(' ', "T");
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(&t, f).ok())
-        .ok_or_else(|| SchemaError::Input {
-            field: "start",
-            problem: format!("'{text}' is not a local date and time like 2026-12-03T15:00"),
-        })
-}
-
-/// One occurrence of an event, for calendars.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Occurrence {
+pub struct EventView {
     /// The event.
-    pub event: DocId,
-    /// Its title.
-    pub title: String,
-    /// Its kind.
-    pub kind: EventKind,
-    /// Start (UTC).
-    pub start: Timestamp,
-    /// End (UTC).
-    pub end: Timestamp,
-    /// The organiser's zone.
-    pub tz: String,
-    /// Start as wall-clock time in that zone, `2026-12-03T15:00`.
-    pub start_local: String,
-    /// Place or link.
-    pub place: Option<String>,
-    /// Members going.
-    pub going: u32,
-    /// Members who might come.
-    pub maybe: u32,
-    /// Members who attended.
-    pub attended: u32,
-    /// This member's own answer.
-    pub mine: Option<RsvpStatus>,
+    pub event: Event,
+    /// The document's heads when it was read (opaque to front ends).
+    pub version: Vec<String>,
 }
-
-const MINUTE: i64 = 60_000;
 
 impl Node {
+    /// An event with the version it was read at, for editing its notes.
+    pub fn event_view(&self, id: &DocId) -> Result<EventView, NodeError> {
+        let (event, version) = self.read_versioned(id, DocKind::Event, |d| event::read(d, *id))?;
+        Ok(EventView { event, version })
+    }
+
+    /// Sets an event's co-edited notes to `text`, as an edit of the version `base` the editor
+    /// showed; merged like [`Node::edit_entry_text`].
+    pub fn edit_event_notes_text(
+        &self,
+        id: &DocId,
+        base: &[String],
+        text: &str,
+    ) -> Result<EventView, NodeError> {
+        let rec = self.doc_record(id, DocKind::Event)?;
+        self.require_role(&rec.community, Role::Member, "edit event notes")?;
+        let doc_ref = DocRef {
+            community: rec.community,
+            kind: DocKind::Event,
+            id: *id,
+        };
+        let event = crate::NodeEvent::EventChanged {
+            community: rec.community,
+            event: *id,
+        };
+        self.edit_at_version(&rec, doc_ref, base, 0, event, |tx, _| {
+            event::edit_notes(tx, &TextEdit::Replace(text.to_owned()))
+        })?;
+        self.event_view(id)
+    }
+
     /// Creates an event; this member becomes its organiser.
     pub fn create_event(
         &self,
@@ -297,6 +248,97 @@ impl Node {
         Ok(ics::calendar(&c.charter.name, &items))
     }
 }
+
+/// A new event (or new details for one), as a front end fills it in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct NewEvent {
+    /// Meeting, call, workshop or session.
+    pub kind: EventKind,
+    /// Title.
+    pub title: String,
+    /// Wall-clock start in `tz`: `2026-12-03T15:00` (seconds optional).
+    pub start_local: String,
+    /// IANA time zone of the organiser, e.g. `America/Toronto`.
+    pub tz: String,
+    /// Length in minutes.
+    pub duration_min: u32,
+    /// Place or link.
+    pub place: Option<String>,
+    /// Agenda.
+    pub agenda: String,
+    /// `weekly`, `monthly`, an RRULE such as `FREQ=WEEKLY;BYDAY=TU`, or none.
+    pub recur: Option<String>,
+}
+
+impl NewEvent {
+    /// The details to store: the start converted to UTC, the recurrence normalised.
+    pub fn details(&self) -> Result<EventDetails, SchemaError> {
+        let local = parse_local(&self.start_local)?;
+        Ok(EventDetails {
+            kind: self.kind,
+            title: self.title.trim().to_owned(),
+            start: event::local_to_utc(local, self.tz.trim())?,
+            tz: self.tz.trim().to_owned(),
+            duration_min: self.duration_min,
+            place: self
+                .place
+                .as_deref()
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned),
+            agenda: self.agenda.clone(),
+            recur: match &self.recur {
+                Some(r) => event::normalise_recur(r)?,
+                None => None,
+            },
+        })
+    }
+}
+
+/// `2026-12-03T15:00`, `2026-12-03T15:00:00` or `2026-12-03 15:00`.
+pub fn parse_local(text: &str) -> Result<NaiveDateTime, SchemaError> {
+    let t = text.trim().replace(' ', "T");
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(&t, f).ok())
+        .ok_or_else(|| SchemaError::Input {
+            field: "start",
+            problem: format!("'{text}' is not a local date and time like 2026-12-03T15:00"),
+        })
+}
+
+/// One occurrence of an event, for calendars.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Occurrence {
+    /// The event.
+    pub event: DocId,
+    /// Its title.
+    pub title: String,
+    /// Its kind.
+    pub kind: EventKind,
+    /// Start (UTC).
+    pub start: Timestamp,
+    /// End (UTC).
+    pub end: Timestamp,
+    /// The organiser's zone.
+    pub tz: String,
+    /// Start as wall-clock time in that zone, `2026-12-03T15:00`.
+    pub start_local: String,
+    /// Place or link.
+    pub place: Option<String>,
+    /// Members going.
+    pub going: u32,
+    /// Members who might come.
+    pub maybe: u32,
+    /// Members who attended.
+    pub attended: u32,
+    /// This member's own answer.
+    pub mine: Option<RsvpStatus>,
+}
+
+const MINUTE: i64 = 60_000;
 
 fn occurrence(e: &EventSummary, start: Timestamp, me: &MemberId) -> Occurrence {
     let count = |s: RsvpStatus| e.answers_for(start).filter(|r| r.status == s).count() as u32;

@@ -9,8 +9,8 @@ use commonplace_model::verify::Verified;
 use commonplace_model::{DocRef, Genesis, RejectReason, Roster, SignedChange, new_document};
 use commonplace_sync::{DocHeads, Frame, Replica, ReplicaError, Session, SessionError};
 
-use crate::ingest::{self, Durability};
-use crate::{Node, NodeError, NodeEvent};
+use crate::ingest::Durability;
+use crate::{Node, NodeError, NodeEvent, ingest};
 
 /// The profile's store and loaded documents, as a sync session sees them. Holds the node's
 /// document lock for as long as it lives: one batch of frames' worth of work.
@@ -22,7 +22,7 @@ use crate::{Node, NodeError, NodeEvent};
 /// a failed flush drops those documents from the cache.
 pub(crate) struct NodeReplica<'a> {
     node: &'a Node,
-    cache: MutexGuard<'a, crate::node::DocCache>,
+    cache: MutexGuard<'a, crate::write::DocCache>,
     /// Writes held back until the next flush, with the events they raise.
     pending: Vec<(commonplace_store::DocWrite, NodeEvent)>,
     events: Vec<NodeEvent>,
@@ -297,15 +297,5 @@ impl Node {
         let out = session.receive_batch(frames, &mut r);
         self.finish(r);
         out
-    }
-
-    /// Communities this profile holds.
-    pub fn community_ids(&self) -> Result<Vec<CommunityId>, NodeError> {
-        Ok(self
-            .store()
-            .communities()?
-            .into_iter()
-            .map(|c| c.id)
-            .collect())
     }
 }
