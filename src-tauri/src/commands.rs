@@ -42,6 +42,13 @@ pub struct AppError {
 
 impl From<NodeError> for AppError {
     fn from(e: NodeError) -> Self {
+        AppError::from_shared(&e)
+    }
+}
+
+impl AppError {
+    /// From an error the network owner keeps (and shares) as its state.
+    pub(crate) fn from_shared(e: &NodeError) -> Self {
         AppError {
             code: e.code(),
             message: e.to_string(),
@@ -514,10 +521,14 @@ async fn remove_member(state: St<'_>, community: CommunityId, member: MemberId) 
 
 #[tauri::command]
 async fn sync_status(state: St<'_>) -> Res<SyncStatus> {
-    let online = state.online.read().await.clone();
+    let online = state.presence().and_then(|p| p.online());
     let node = state.node()?;
     let offline = online.is_none();
-    let mut status = off(move || node.sync_status(online.as_ref())).await?;
+    let mut status = off(move || match online {
+        Some(o) => o.sync_status(),
+        None => node.sync_status(None),
+    })
+    .await?;
     if offline && let Some(relay) = state.options.lock().ok().and_then(|o| o.relay.clone()) {
         // Offline: the relays it will run with are the flag's, not the profile's.
         status.relay = relay;
@@ -535,8 +546,7 @@ async fn sync_now(state: St<'_>) -> Res<SyncNowReport> {
 async fn sync_with(state: St<'_>, address: String) -> Res<SyncStatus> {
     let online = state.online().await?;
     online.sync_address(&address).await?;
-    let node = state.node()?;
-    off(move || node.sync_status(Some(&online))).await
+    off(move || online.sync_status()).await
 }
 
 /// Gets this member's communities back from another member's node (after a key restore).
@@ -554,9 +564,14 @@ async fn set_relay(app: AppHandle, state: St<'_>, relay: RelayMode) -> Res<SyncS
     if let Ok(mut o) = state.options.lock() {
         o.relay = None;
     }
-    crate::go_online(&app, state.inner(), &node).await?;
-    let online = state.online.read().await.clone();
-    Ok(node.sync_status(online.as_ref())?)
+    if let Some(presence) = state.presence() {
+        presence
+            .reconfigure(state.plan())
+            .await
+            .map_err(|e| AppError::from_shared(&e))?;
+    }
+    let _ = tauri::Emitter::emit(&app, "sync:changed", ());
+    sync_status(state).await
 }
 
 #[tauri::command]

@@ -13,9 +13,11 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use commonplace_node::{Node, NodeError, NodeEvent, Online, Profile, RelayMode};
+use commonplace_node::{
+    NetPlan, Node, NodeError, NodeEvent, Online, Presence, PresenceEvent, Profile, RelayMode,
+};
 use tauri::{AppHandle, Emitter};
-use tracing::{info, warn};
+use tracing::info;
 
 /// Command-line usage.
 pub const USAGE: &str = "usage: commonplace-app [--profile DIR] [--bind ADDR] [--relay default|none|URL] [--no-mdns]\n\
@@ -87,7 +89,8 @@ pub struct AppState {
     pub(crate) profile: Profile,
     pub(crate) options: std::sync::Mutex<Options>,
     pub(crate) node: RwLock<Option<Node>>,
-    pub(crate) online: tokio::sync::RwLock<Option<Online>>,
+    /// The network owner, once the profile has an identity.
+    pub(crate) presence: RwLock<Option<Presence>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -107,27 +110,52 @@ impl AppState {
             .ok_or_else(|| NodeError::NoIdentity(self.profile.dir().display().to_string()))
     }
 
+    pub(crate) fn presence(&self) -> Option<Presence> {
+        self.presence.read().ok().and_then(|p| p.clone())
+    }
+
+    /// How the network is to run: the command line's overrides, else the profile's settings.
+    pub(crate) fn plan(&self) -> NetPlan {
+        let o = self.options.lock().map(|o| o.clone()).unwrap_or_default();
+        NetPlan {
+            bind: o.bind,
+            relay: o.relay,
+            mdns: !o.no_mdns,
+            interval: Duration::from_secs(30),
+        }
+    }
+
     /// The running network, waiting up to ten seconds for it when it is still starting (just
     /// after the first run or a restore).
     pub(crate) async fn online_soon(&self) -> Result<Online, commands::AppError> {
-        for _ in 0..50 {
-            if let Some(o) = self.online.read().await.clone() {
-                return Ok(o);
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        self.online().await
+        let presence = self.presence().ok_or_else(not_online)?;
+        presence
+            .online_within(Duration::from_secs(10))
+            .await
+            .map_err(|e| offline_because(&e))
     }
 
     pub(crate) async fn online(&self) -> Result<Online, commands::AppError> {
-        self.online
-            .read()
-            .await
-            .clone()
-            .ok_or_else(|| commands::AppError {
-                code: commonplace_node::ErrorCode::Network,
-                message: "not connected to the network: see Sync for why".into(),
-            })
+        let presence = self.presence().ok_or_else(not_online)?;
+        match presence.state() {
+            commonplace_node::Connectivity::Online(o) => Ok(*o),
+            commonplace_node::Connectivity::Offline { error, .. } => Err(offline_because(&error)),
+            _ => Err(not_online()),
+        }
+    }
+}
+
+fn not_online() -> commands::AppError {
+    commands::AppError {
+        code: commonplace_node::ErrorCode::Network,
+        message: "not connected to the network: see Sync for why".into(),
+    }
+}
+
+fn offline_because(e: &NodeError) -> commands::AppError {
+    commands::AppError {
+        code: commonplace_node::ErrorCode::Network,
+        message: format!("not connected to the network: {e}"),
     }
 }
 
@@ -151,7 +179,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
         profile,
         options: std::sync::Mutex::new(opts),
         node: RwLock::new(node.clone()),
-        online: tokio::sync::RwLock::new(None),
+        presence: RwLock::new(None),
     });
     let on_exit = state.clone();
     tauri::Builder::default()
@@ -170,18 +198,25 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
             // The process ends without dropping the node: save the fresh snapshots that
             // dropping it would (the next start then loads the documents without replaying
             // the changes written since their last snapshot).
-            if let tauri::RunEvent::Exit = event
-                && let Ok(node) = on_exit.node()
-                && let Err(e) = node.compact()
-            {
-                tracing::warn!(error = %e, "could not save fresh snapshots on exit");
+            if let tauri::RunEvent::Exit = event {
+                // Leave the network first, so members' nodes see this one go at once.
+                if let Some(p) = on_exit.presence() {
+                    tauri::async_runtime::block_on(async {
+                        let _ = tokio::time::timeout(Duration::from_secs(3), p.shutdown()).await;
+                    });
+                }
+                if let Ok(node) = on_exit.node()
+                    && let Err(e) = node.compact()
+                {
+                    tracing::warn!(error = %e, "could not save fresh snapshots on exit");
+                }
             }
         });
     Ok(())
 }
 
-/// Forwards the node's events to the UI and takes the node online, syncing known peers now
-/// and then every 30 seconds.
+/// Forwards the node's events to the UI and starts the network owner ([`Presence`]: online,
+/// syncing every known member at once and then every 30 seconds), forwarding what it does.
 pub(crate) fn start_node(app: AppHandle, state: Arc<AppState>, node: Node) {
     let mut events = node.subscribe();
     let events_app = app.clone();
@@ -197,69 +232,36 @@ pub(crate) fn start_node(app: AppHandle, state: Arc<AppState>, node: Node) {
             }
         }
     });
+    let plan = state.plan();
+    // The owner runs on the app's runtime; entering it lets it spawn there.
+    let _guard = tauri::async_runtime::handle().inner().enter();
+    let presence = Presence::start(node, plan);
+    let mut net = presence.subscribe();
+    if let Ok(mut slot) = state.presence.write() {
+        *slot = Some(presence);
+    }
     tauri::async_runtime::spawn(async move {
-        if let Err(e) = go_online(&app, &state, &node).await {
-            warn!("could not go online: {e}");
-            let _ = app.emit("sync:changed", ());
-            return;
-        }
-        // Every 30 s, and at once after a sleep or a network change. A settings change
-        // replaces the online node: the loop then follows the new one.
         loop {
-            let Some(online) = state.online.read().await.clone() else {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            };
-            let replaced = async {
-                loop {
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    let now = state.online.read().await.clone();
-                    if !now.is_some_and(|n| n.same_as(&online)) {
-                        return;
-                    }
-                }
-            };
-            let rounds = online.keep_in_touch(Duration::from_secs(30), |round| {
-                match &round.results {
-                    Ok(results) => {
+            match net.recv().await {
+                Ok(PresenceEvent::Round(round)) => {
+                    if let Ok(results) = &round.results {
                         for (peer, _, r) in results {
                             if let Err(e) = r {
                                 info!(peer = %peer.short(), "not reachable: {e}");
                             }
                         }
                     }
-                    Err(e) => warn!("sync round failed: {e}"),
                 }
-                let _ = app.emit("sync:changed", ());
-            });
-            tokio::select! {
-                () = rounds => {}
-                () = replaced => {}
+                Ok(PresenceEvent::Stopped)
+                | Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                    let _ = app.emit("sync:changed", ());
+                    break;
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
             }
+            let _ = app.emit("sync:changed", ());
         }
     });
-}
-
-/// Starts (or restarts, after a settings change) the network.
-pub(crate) async fn go_online(
-    app: &AppHandle,
-    state: &AppState,
-    node: &Node,
-) -> Result<(), NodeError> {
-    let mut slot = state.online.write().await;
-    if let Some(old) = slot.take() {
-        old.shutdown().await;
-    }
-    let o = state.options.lock().map(|o| o.clone()).unwrap_or_default();
-    let cfg = node.net_config(o.bind, o.relay.clone(), !o.no_mdns)?;
-    let online = Online::start(node.clone(), cfg).await?;
-    if let Some(sock) = online.network().bound_sockets().first() {
-        node.set_net_setting("bind", &sock.to_string())?;
-    }
-    *slot = Some(online);
-    drop(slot);
-    let _ = app.emit("sync:changed", ());
-    Ok(())
 }
 
 fn emit_node_event(app: &AppHandle, ev: &NodeEvent) {

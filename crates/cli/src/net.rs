@@ -6,7 +6,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use commonplace_base::{CommunityId, MemberId};
 use commonplace_model::Role;
-use commonplace_node::{NetConfig, Node, Online, PeerTicket, RelayConfig, RelayMode};
+use commonplace_node::{
+    NetConfig, NetPlan, Node, Online, PeerTicket, Presence, PresenceEvent, RelayConfig, RelayMode,
+    Round,
+};
 use serde_json::json;
 use tracing::{info, warn};
 
@@ -122,7 +125,27 @@ async fn go_online(node: &Node, args: &NetArgs, remember: bool) -> Result<Online
 }
 
 pub async fn serve(node: Node, args: NetArgs, interval: Duration, out: &Out) -> Result<()> {
-    let online = go_online(&node, &args, true).await?;
+    // Flags given to `serve` become the profile's settings: the next start runs the same way.
+    if let Some(relay) = &args.relay {
+        node.set_net_setting("relay", &RelayMode::parse(relay).as_setting())?;
+    }
+    let presence = Presence::start(
+        node.clone(),
+        NetPlan {
+            bind: args.bind,
+            relay: args.relay.as_deref().map(RelayMode::parse),
+            mdns: !args.no_mdns,
+            interval,
+        },
+    );
+    let mut events = presence.subscribe();
+    let online = match presence.settled().await {
+        Ok(o) => o,
+        Err(e) => {
+            presence.shutdown().await;
+            return Err(anyhow::Error::new(e).context("could not go online"));
+        }
+    };
     let me = node.identity()?;
     let ticket = online.ticket();
     if out.json {
@@ -141,26 +164,43 @@ pub async fn serve(node: Node, args: NetArgs, interval: Duration, out: &Out) -> 
     }
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("listening for SIGTERM")?;
-    let rounds = online.keep_in_touch(interval, |round| match round.results {
+    loop {
+        tokio::select! {
+            biased;
+            _ = tokio::signal::ctrl_c() => break,
+            _ = terminate.recv() => break,
+            ev = events.recv() => match ev {
+                Ok(PresenceEvent::Round(round)) => log_round(&round),
+                Ok(PresenceEvent::Online { address }) => info!(%address, "online"),
+                Ok(PresenceEvent::Offline { reason, retry_in }) => {
+                    warn!("offline: {reason}; trying again in {}s", retry_in.as_secs());
+                }
+                Ok(PresenceEvent::Stopped) | Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            },
+        }
+    }
+    eprintln!("stopping");
+    presence.shutdown().await;
+    Ok(())
+}
+
+fn log_round(round: &Round) {
+    match &round.results {
         Ok(results) => {
             for (peer, c, r) in results {
                 match r {
-                    Ok(rep) => info!(peer = %peer.short(), community = %c.short(), received = rep.stats.changes_received, sent = rep.stats.changes_sent, trigger = ?round.trigger, "synced"),
-                    Err(e) => warn!(peer = %peer.short(), community = %c.short(), "not reachable: {e}"),
+                    Ok(rep) => {
+                        info!(peer = %peer.short(), community = %c.short(), received = rep.stats.changes_received, sent = rep.stats.changes_sent, trigger = ?round.trigger, "synced")
+                    }
+                    Err(e) => {
+                        warn!(peer = %peer.short(), community = %c.short(), "not reachable: {e}")
+                    }
                 }
             }
         }
         Err(e) => warn!("sync round failed: {e}"),
-    });
-    tokio::select! {
-        biased;
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
-        () = rounds => {}
     }
-    eprintln!("stopping");
-    online.shutdown().await;
-    Ok(())
 }
 
 pub async fn sync(

@@ -301,7 +301,7 @@ async fn a_member_whose_serve_stops_is_not_connected_seconds_later() {
         "none",
     ]);
     let connected = || {
-        ana.sync_status(Some(&a))
+        a.sync_status()
             .unwrap()
             .peers
             .iter()

@@ -224,7 +224,7 @@ impl Live {
         node: Node,
         network: Network,
         met: mpsc::UnboundedReceiver<(MemberId, CommunityId)>,
-        log: crate::online::SyncLog,
+        log: crate::peers::SyncLog,
     ) -> Live {
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(run(node, network, stopped, met, log));
@@ -257,7 +257,7 @@ async fn run(
     network: Network,
     mut stopped: oneshot::Receiver<()>,
     mut met: mpsc::UnboundedReceiver<(MemberId, CommunityId)>,
-    log: crate::online::SyncLog,
+    log: crate::peers::SyncLog,
 ) {
     let mut events = node.subscribe();
     let (inbox_tx, mut inbox) = mpsc::channel::<(CommunityId, LiveEvent)>(1024);
@@ -399,7 +399,7 @@ async fn run(
                         let n = node.clone();
                         let log = log.clone();
                         let _ = tokio::task::spawn_blocking(move || {
-                            crate::online::record(&n, &log, SyncRecord {
+                            crate::peers::record(&n, &log, SyncRecord {
                                 peer,
                                 community,
                                 at: Timestamp::now(),

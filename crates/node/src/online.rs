@@ -10,7 +10,8 @@ use commonplace_sync::{Frame, Session, SessionError};
 use serde::Serialize;
 use tracing::{info, warn};
 
-use crate::{Node, NodeError, SyncStatus};
+use crate::peers::{SyncLog, record};
+use crate::{NetView, Node, NodeError, SyncRecord, SyncStatus};
 
 /// What "Sync now" did: every member tried and how it went, then the status after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -143,7 +144,7 @@ impl Online {
     pub async fn sync_now(&self) -> Result<SyncNowReport, NodeError> {
         self.forget_failures();
         let attempts = self.sync_known_peers(None).await?;
-        let status = self.node().sync_status(Some(self))?;
+        let status = self.sync_status()?;
         let name_of = |m: &MemberId| {
             status
                 .peers
@@ -512,16 +513,30 @@ impl Online {
         }
     }
 
-    /// Keeps in touch with known peers, forever: a round of syncs every `interval`, and at
-    /// once (with every peer's backoff forgotten) when the computer wakes from sleep or this
-    /// node's address changes. `each` hears every round. Callers stop it by dropping the
-    /// future (e.g. in a `select!` with their shutdown signal).
-    pub async fn keep_in_touch(&self, interval: std::time::Duration, mut each: impl FnMut(Round)) {
+    /// Keeps in touch with known peers, forever: a round of syncs at once, then every
+    /// `interval`, and at once (with every peer's backoff forgotten) when the computer wakes
+    /// from sleep or this node's address changes. `each` hears every round. [`crate::Presence`]
+    /// runs it and stops it by dropping the future.
+    pub(crate) async fn keep_in_touch(
+        &self,
+        interval: std::time::Duration,
+        mut each: impl FnMut(Round),
+    ) {
         use std::time::{Instant, SystemTime};
         let mut last_round = Instant::now();
         let (mut mono, mut wall) = (Instant::now(), SystemTime::now());
         let mut addr = self.addr();
+        let mut started = true;
         loop {
+            if std::mem::take(&mut started) {
+                let results = self.sync_known_peers(None).await;
+                last_round = Instant::now();
+                each(Round {
+                    trigger: Trigger::Started,
+                    results,
+                });
+                continue;
+            }
             tokio::time::sleep(LOOK_EVERY.min(interval)).await;
             let asleep = slept(
                 SystemTime::now().duration_since(wall).unwrap_or_default(),
@@ -555,6 +570,21 @@ impl Online {
         }
     }
 
+    /// What the network knows now, for [`Node::sync_status`].
+    pub fn net_view(&self) -> NetView {
+        NetView {
+            recent: self.recent_syncs(),
+            connected: self.connected_peers(),
+            address: self.ticket(),
+            relay: self.relay.clone(),
+        }
+    }
+
+    /// The status with this network's state: who is connected, recent syncs, the address.
+    pub fn sync_status(&self) -> Result<SyncStatus, NodeError> {
+        self.node.sync_status(Some(&self.net_view()))
+    }
+
     /// Recent syncs, newest last.
     pub fn recent_syncs(&self) -> Vec<SyncRecord> {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
@@ -584,42 +614,6 @@ fn outcome_sentence(e: &NodeError) -> String {
             format!("their computer stopped answering in the middle (nothing for {secs} s)")
         }
         other => other.to_string(),
-    }
-}
-
-/// What happened in one sync, for status displays.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct SyncRecord {
-    /// The peer.
-    pub peer: MemberId,
-    /// The community.
-    pub community: CommunityId,
-    /// When it ended.
-    pub at: Timestamp,
-    /// Whether it completed.
-    pub ok: bool,
-    /// Changes that arrived.
-    pub changes_received: u64,
-    /// Changes sent.
-    pub changes_sent: u64,
-    /// Why it failed, if it did.
-    pub error: Option<String>,
-}
-
-/// Recent syncs (and refused live announcements), newest last; at most 1,000.
-pub(crate) type SyncLog = Arc<Mutex<Vec<SyncRecord>>>;
-
-/// Records the outcome of a sync, or a refused announcement, in the store (for `status`) and
-/// the in-memory log.
-pub(crate) fn record(node: &Node, log: &SyncLog, record: SyncRecord) {
-    if let Err(e) = node.record_sync(&record.peer, &record.community, &record) {
-        warn!("could not record the sync: {e}");
-    }
-    if let Ok(mut log) = log.lock() {
-        log.push(record);
-        let excess = log.len().saturating_sub(1000);
-        log.drain(..excess);
     }
 }
 
@@ -744,6 +738,8 @@ pub struct Online {
 /// What started a round of syncs with known peers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
+    /// The network just came up: every known member is tried at once.
+    Started,
     /// The regular interval passed.
     Interval,
     /// The computer woke from sleep (the wall clock moved on far more than the monotonic

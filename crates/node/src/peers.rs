@@ -3,13 +3,15 @@
 //! front ends show.
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
 use commonplace_base::{CommunityId, MemberId, Timestamp};
 use commonplace_net::{NetConfig, PeerTicket, RelayConfig};
 use commonplace_store::Commit;
 use serde::{Deserialize, Serialize};
+use tracing::warn;
 
-use crate::{Node, NodeError, Online, SyncRecord};
+use crate::{Node, NodeError};
 
 pub(crate) fn pending_key(community: &CommunityId) -> String {
     format!("unshared/{community}")
@@ -63,9 +65,10 @@ impl Node {
         })
     }
 
-    /// Peers, last syncs and what has not been shared yet. `online` is the running network,
+    /// Peers, last syncs and what has not been shared yet. `online` is the running network's
+    /// state ([`crate::Online::net_view`]),
     /// if any; without it nothing shows as connected.
-    pub fn sync_status(&self, online: Option<&Online>) -> Result<SyncStatus, NodeError> {
+    pub fn sync_status(&self, online: Option<&NetView>) -> Result<SyncStatus, NodeError> {
         let me = self.member_id();
         let communities = self.communities()?;
         let rosters: Vec<_> = communities
@@ -80,10 +83,10 @@ impl Node {
         };
         let mut history = self.sync_history()?;
         if let Some(o) = online {
-            history.extend(o.recent_syncs());
+            history.extend(o.recent.iter().cloned());
         }
         history.sort_by_key(|r| r.at);
-        let connected = online.map(Online::connected_peers).unwrap_or_default();
+        let connected: &[MemberId] = online.map_or(&[], |o| &o.connected);
         // Peers we can dial, and peers that synced with us (they dialled; we may not know
         // their address).
         let mut members: Vec<MemberId> = self.known_peers()?.into_iter().map(|(m, _)| m).collect();
@@ -123,7 +126,7 @@ impl Node {
             })
             .collect::<Result<_, NodeError>>()?;
         let address = match online {
-            Some(o) => Some(o.ticket().to_string()),
+            Some(o) => Some(o.address.to_string()),
             None => self
                 .own_address()?
                 .and_then(|b| PeerTicket::from_bytes(&b).ok())
@@ -133,7 +136,7 @@ impl Node {
             online: online.is_some(),
             address,
             relay: match online {
-                Some(o) => RelayMode::of_config(o.relay()),
+                Some(o) => RelayMode::of_config(&o.relay),
                 None => self.relay_mode()?,
             },
             peers,
@@ -278,6 +281,19 @@ impl RelayMode {
 const PEER: &str = "peer/";
 const SYNC: &str = "sync/";
 
+/// What the running network knows that the profile does not: for [`Node::sync_status`].
+#[derive(Debug, Clone)]
+pub struct NetView {
+    /// Syncs since the network started, newest last.
+    pub recent: Vec<SyncRecord>,
+    /// Members whose node has a connection open with this one now.
+    pub connected: Vec<MemberId>,
+    /// This node's address.
+    pub address: PeerTicket,
+    /// The relays it runs with.
+    pub relay: RelayConfig,
+}
+
 /// Where the profile stands with its peers, for status displays.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -324,4 +340,40 @@ pub struct Unshared {
     pub changes: u64,
     /// Active members other than this one: with none, there is nobody to share with yet.
     pub others: u32,
+}
+
+/// What happened in one sync, for status displays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SyncRecord {
+    /// The peer.
+    pub peer: MemberId,
+    /// The community.
+    pub community: CommunityId,
+    /// When it ended.
+    pub at: Timestamp,
+    /// Whether it completed.
+    pub ok: bool,
+    /// Changes that arrived.
+    pub changes_received: u64,
+    /// Changes sent.
+    pub changes_sent: u64,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+/// Recent syncs (and refused live announcements), newest last; at most 1,000.
+pub(crate) type SyncLog = Arc<Mutex<Vec<SyncRecord>>>;
+
+/// Records the outcome of a sync, or a refused announcement, in the store (for `status`) and
+/// the in-memory log.
+pub(crate) fn record(node: &Node, log: &SyncLog, record: SyncRecord) {
+    if let Err(e) = node.record_sync(&record.peer, &record.community, &record) {
+        warn!("could not record the sync: {e}");
+    }
+    if let Ok(mut log) = log.lock() {
+        log.push(record);
+        let excess = log.len().saturating_sub(1000);
+        log.drain(..excess);
+    }
 }

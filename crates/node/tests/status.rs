@@ -27,8 +27,9 @@ fn founded(ana: &Node, others: &[&Node]) -> commonplace_base::CommunityId {
     c
 }
 
-fn connected(node: &Node, online: &Online, peer: &Node) -> bool {
-    node.sync_status(Some(online))
+fn connected(online: &Online, peer: &Node) -> bool {
+    online
+        .sync_status()
         .unwrap()
         .peers
         .iter()
@@ -61,13 +62,10 @@ async fn bea_stops(ana_dials: bool) {
     if ana_dials {
         a.sync_with(b.addr(), c).await.unwrap();
     }
-    within(10, "Bea shown as connected", || connected(&ana, &a, &bea)).await;
+    within(10, "Bea shown as connected", || connected(&a, &bea)).await;
     b.shutdown().await;
-    within(5, "Bea shown as not connected", || {
-        !connected(&ana, &a, &bea)
-    })
-    .await;
-    let peer = ana.sync_status(Some(&a)).unwrap().peers;
+    within(5, "Bea shown as not connected", || !connected(&a, &bea)).await;
+    let peer = a.sync_status().unwrap().peers;
     assert!(peer[0].last_ok.is_some(), "the last sync is still shown");
     a.shutdown().await;
 }
@@ -112,11 +110,11 @@ async fn a_member_whose_node_falls_silent_is_not_connected_within_seconds() {
         rt.shutdown_background();
     });
     rx.recv_timeout(Duration::from_secs(30)).unwrap();
-    within(10, "Bea shown as connected", || connected(&ana, &a, &bea)).await;
+    within(10, "Bea shown as connected", || connected(&a, &bea)).await;
     stop.send(()).unwrap();
     thread.join().unwrap();
     within(15, "a silent Bea shown as not connected", || {
-        !connected(&ana, &a, &bea)
+        !connected(&a, &bea)
     })
     .await;
     a.shutdown().await;
@@ -169,7 +167,7 @@ async fn the_status_names_the_relays_running_and_whether_anyone_else_has_joined(
     // The profile says "default"; the network was started without relays (`--relay none`).
     assert_eq!(ana.relay_mode().unwrap(), RelayMode::Default);
     let a = Online::start(ana.clone(), loopback()).await.unwrap();
-    let s = ana.sync_status(Some(&a)).unwrap();
+    let s = a.sync_status().unwrap();
     assert_eq!(s.relay, RelayMode::Off);
     assert_eq!(
         s.unshared[0].others, 0,
@@ -178,7 +176,7 @@ async fn the_status_names_the_relays_running_and_whether_anyone_else_has_joined(
     let bea = node(root.path(), "bea");
     ana.add_member(&c, &bea.member_id(), "Bea", Role::Member)
         .unwrap();
-    assert_eq!(ana.sync_status(Some(&a)).unwrap().unshared[0].others, 1);
+    assert_eq!(a.sync_status().unwrap().unshared[0].others, 1);
     a.shutdown().await;
 }
 
@@ -240,9 +238,6 @@ async fn a_connection_that_came_and_went_between_two_looks_is_still_announced() 
         heard.is_ok(),
         "no PeersChanged after a connection opened and closed"
     );
-    within(5, "Bea shown as not connected", || {
-        !connected(&ana, &a, &bea)
-    })
-    .await;
+    within(5, "Bea shown as not connected", || !connected(&a, &bea)).await;
     a.shutdown().await;
 }
