@@ -131,10 +131,14 @@ async fn reconfiguring_restarts_the_network_with_the_new_plan() {
     assert_eq!(second.network().bound_sockets().first(), Some(&free));
     // (The first network's own "online" may come first: the state turns before the event.)
     let new_address = second.ticket();
-    next_event(&mut events, "online again at the new address", |ev| match ev {
-        PresenceEvent::Online { address } => (*address == new_address).then_some(()),
-        _ => None,
-    })
+    next_event(
+        &mut events,
+        "online again at the new address",
+        |ev| match ev {
+            PresenceEvent::Online { address } => (*address == new_address).then_some(()),
+            _ => None,
+        },
+    )
     .await;
     assert_eq!(p.plan().bind, Some(free));
     // The bound address is remembered, so members find this node where they saw it last.
