@@ -43,11 +43,16 @@ fn check_frame(f: &Frame) {
     {
         // What a session does next with a sync frame: Automerge reads the message (its
         // heads, needs and Bloom filter; unguarded, as in the session) and verification reads
-        // the changes, inside the guard that turns Automerge's panics on malformed changes into
-        // a refusal (crates/model/src/verify.rs): the targets run under `fuzz_nohook!`, so a
-        // panic caught there is no crash, as it is none in the node.
+        // the changes as the gate does (crates/model/src/verify.rs): first the operations
+        // each claims (`chunk::claimed_ops`, which refuses claims too large), then Automerge,
+        // inside the guard that turns its panics on malformed changes into a refusal: the
+        // targets run under `fuzz_nohook!`, so a panic caught there is no crash, as it is none
+        // in the node.
         let _ = automerge::sync::Message::decode(message);
         for c in changes {
+            if commonplace_model::chunk::claimed_ops(&c.bytes).is_err() {
+                continue;
+            }
             let bytes = c.bytes.clone();
             let _ = std::panic::catch_unwind(|| automerge::Change::from_bytes(bytes));
         }

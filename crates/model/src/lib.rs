@@ -43,6 +43,7 @@ mod splice;
 pub mod activity;
 pub mod admission;
 pub mod bundle;
+pub mod chunk;
 pub mod community;
 pub mod entry;
 pub mod event;

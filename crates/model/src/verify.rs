@@ -41,7 +41,7 @@ use commonplace_base::{MemberId, PostId, Signature, SigningDomain, Timestamp, ac
 use crate::admission::{self, Judgement};
 use crate::read::signer_of_op;
 use crate::signed::{DocRef, SignedChange};
-use crate::{DocKind, RejectReason, Role, Roster, community, entry, event, thread};
+use crate::{DocKind, RejectReason, Role, Roster, chunk, community, entry, event, thread};
 
 /// The result of a successful verification: the new changes in an order that respects their
 /// dependencies, each with the signature it came with.
@@ -408,6 +408,25 @@ fn decode_and_order(
 ) -> Result<Vec<Incoming>, RejectReason> {
     let mut fresh: Vec<Incoming> = Vec::with_capacity(incoming.len());
     let mut index: HashMap<ChangeHash, usize> = HashMap::with_capacity(incoming.len());
+    // Before Automerge reads any of them: a few bytes of a change can claim billions of
+    // operations, which Automerge would walk (found by fuzzing, docs/fuzzing.md).
+    let mut claimed: u64 = 0;
+    for sc in incoming {
+        let ops = chunk::claimed_ops(&sc.bytes).map_err(|e| RejectReason::Malformed {
+            doc: doc.id,
+            detail: e.to_string(),
+        })?;
+        claimed = claimed.saturating_add(ops);
+        if claimed > chunk::MAX_BATCH_OPS {
+            return Err(RejectReason::Malformed {
+                doc: doc.id,
+                detail: format!(
+                    "the changes claim {claimed} or more operations in all; the limit for one batch is {}",
+                    chunk::MAX_BATCH_OPS
+                ),
+            });
+        }
+    }
     for sc in incoming {
         // Guarded: Automerge 0.12 panics on some malformed column data (found by fuzzing).
         let change =

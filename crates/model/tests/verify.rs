@@ -2106,3 +2106,103 @@ fn change_bytes_that_make_automerge_panic_are_refused() {
         assert!(matches!(err, RejectReason::Malformed { .. }), "{err:?}");
     }
 }
+
+/// Found by the `frame` fuzz target (docs/fuzzing.md): a change of a few dozen bytes whose
+/// run-length encoded columns claim millions of rows. Automerge 0.12 walks every claimed row
+/// before it judges the change (seconds of CPU and gigabytes of memory for one change), so the
+/// gate reads the claims first and refuses such a change before Automerge sees it.
+#[test]
+fn a_change_claiming_millions_of_operations_is_refused_before_automerge_reads_it() {
+    use commonplace_model::chunk::{MAX_BATCH_OPS, MAX_CHANGE_OPS};
+    let fx = community_fixture();
+    let tref = fx.thread_ref(9);
+    let rows = MAX_CHANGE_OPS + 1;
+    let forged = forged_puts(rows);
+    assert!(forged.len() < 128, "{} bytes", forged.len());
+    let batch = [SignedChange {
+        bytes: forged,
+        signature: None,
+    }];
+    let err = verify_doc(&fx, &tref, &mut Automerge::new(), &batch).unwrap_err();
+    match &err {
+        RejectReason::Malformed { detail, .. } => {
+            assert!(detail.contains("operations"), "{detail}")
+        }
+        other => panic!("expected a refusal of the claim, got {other:?}"),
+    }
+    // Changes within the limit for one change, but too many of them for one batch.
+    let each = MAX_CHANGE_OPS;
+    let batch: Vec<SignedChange> = (0..=MAX_BATCH_OPS / each)
+        .map(|_| SignedChange {
+            bytes: forged_puts(each),
+            signature: None,
+        })
+        .collect();
+    match verify_doc(&fx, &tref, &mut Automerge::new(), &batch).unwrap_err() {
+        RejectReason::Malformed { detail, .. } => assert!(detail.contains("in all"), "{detail}"),
+        other => panic!("expected a refusal of the batch's claims, got {other:?}"),
+    }
+}
+
+/// A change chunk whose every column is one run of `rows` rows: `rows` puts of null on the
+/// root map's key "k", as a hostile member could sign it, with a correct checksum.
+fn forged_puts(rows: u64) -> Vec<u8> {
+    use sha2::Digest;
+    fn uleb(out: &mut Vec<u8>, mut v: u64) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+    let run = |value: &[u8]| {
+        let mut out = Vec::new();
+        uleb(&mut out, rows); // a positive count below 2^62 reads the same as sLEB
+        out.extend(value);
+        out
+    };
+    let nulls = {
+        let mut out = vec![0];
+        uleb(&mut out, rows);
+        out
+    };
+    let falses = {
+        let mut out = vec![];
+        uleb(&mut out, rows);
+        out
+    };
+    let columns: Vec<(u64, Vec<u8>)> = vec![
+        (0x01, nulls.clone()),   // object actor
+        (0x02, nulls.clone()),   // object counter
+        (0x11, nulls.clone()),   // key actor
+        (0x13, nulls.clone()),   // key counter
+        (0x15, run(&[1, b'k'])), // key string
+        (0x34, falses),          // insert
+        (0x42, run(&[1])),       // action: set
+        (0x56, run(&[0])),       // value metadata: null
+        (0x70, run(&[0])),       // predecessors: none
+    ];
+    let mut body = vec![0u8, 32];
+    body.extend([9u8; 32]);
+    body.extend([1, 1, 0, 0, 0]);
+    body.push(columns.len() as u8);
+    for (spec, data) in &columns {
+        uleb(&mut body, *spec);
+        uleb(&mut body, data.len() as u64);
+    }
+    for (_, data) in &columns {
+        body.extend(data);
+    }
+    let mut hashed = vec![1u8];
+    uleb(&mut hashed, body.len() as u64);
+    hashed.extend(&body);
+    let hash = sha2::Sha256::digest(&hashed);
+    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83];
+    chunk.extend(&hash[..4]);
+    chunk.extend(hashed);
+    chunk
+}
