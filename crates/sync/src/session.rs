@@ -576,6 +576,7 @@ impl Session {
                 "changes must travel beside the sync message, with their signatures".into(),
             ));
         }
+        check_haves(&msg)?;
         let mut batch = self.held.remove(&doc).unwrap_or_default();
         batch.extend(changes);
         if !batch.is_empty() {
@@ -759,6 +760,60 @@ impl Session {
 
 /// Pairs changes with the signatures they need (see
 /// [`vouching_signatures`]).
+/// Most Bloom filters one sync message may carry (Automerge sends one, or none).
+const MAX_HAVES: usize = 4;
+/// Most probes a Bloom filter may ask per hash (Automerge uses 7) and most bits per entry
+/// (Automerge uses 10).
+const MAX_BLOOM_PROBES: u64 = 32;
+const MAX_BLOOM_BITS_PER_ENTRY: u64 = 64;
+
+/// Refuses the Bloom filters of a peer's sync message that Automerge 0.12 would trust to its
+/// cost. Automerge tests every change it could send against every filter the peer sent, with
+/// as many probes as the filter says (up to 2^32, each one allocated: 16 GiB for one hash),
+/// and a filter that claims entries but has no bits makes it divide by zero (a panic). An
+/// honest filter (`BloomFilter::from_hashes`) has 7 probes, 10 bits per entry, and bits.
+fn check_haves(msg: &Message) -> Result<(), SessionError> {
+    if msg.have.len() > MAX_HAVES {
+        return Err(SessionError::Protocol(format!(
+            "the sync message carries {} Bloom filters; the limit is {MAX_HAVES}",
+            msg.have.len()
+        )));
+    }
+    for have in &msg.have {
+        let bytes = have.bloom.to_bytes();
+        if bytes.is_empty() {
+            continue; // no entries: Automerge tests nothing against it
+        }
+        let mut rest = bytes.as_slice();
+        let mut uleb = || -> Option<u64> {
+            let mut value = 0u64;
+            for shift in (0..35).step_by(7) {
+                let (&b, tail) = rest.split_first()?;
+                rest = tail;
+                value |= u64::from(b & 0x7f) << shift;
+                if b & 0x80 == 0 {
+                    return Some(value);
+                }
+            }
+            None
+        };
+        let parsed = (|| Some((uleb()?, uleb()?, uleb()?)))();
+        let Some((_entries, bits_per_entry, probes)) = parsed else {
+            return Err(SessionError::Protocol(
+                "a Bloom filter does not parse".into(),
+            ));
+        };
+        if rest.is_empty() || probes > MAX_BLOOM_PROBES || bits_per_entry > MAX_BLOOM_BITS_PER_ENTRY
+        {
+            return Err(SessionError::Protocol(format!(
+                "a Bloom filter with {probes} probes, {bits_per_entry} bits per entry and {} bytes of bits is refused",
+                rest.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn attach_signatures(changes: &[Change], sigs: &[Option<Signature>]) -> Vec<SignedChange> {
     changes
         .iter()

@@ -799,3 +799,109 @@ fn a_document_refused_on_an_honest_disagreement_does_not_stop_the_others() {
     assert_eq!(heads_of(&mut a, &from_a), heads_of(&mut b, &from_a));
     assert_eq!(sb.refused_docs().count(), 0);
 }
+
+/// A Bloom filter as a hostile peer writes it: `entries`, `bits` bits per entry, `probes`
+/// probes, and `bytes` bytes of bits (all set: "I have everything").
+fn hostile_bloom(
+    entries: u64,
+    bits: u64,
+    probes: u64,
+    bytes: usize,
+) -> automerge::sync::BloomFilter {
+    fn uleb(out: &mut Vec<u8>, mut v: u64) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+    let mut raw = Vec::new();
+    uleb(&mut raw, entries);
+    uleb(&mut raw, bits);
+    uleb(&mut raw, probes);
+    raw.extend(std::iter::repeat_n(0xff, bytes));
+    automerge::sync::BloomFilter::try_from(raw.as_slice()).unwrap()
+}
+
+/// Automerge 0.12 tests every change it could send against the peer's Bloom filters with as
+/// many probes as the filter says, allocating them all (a filter asking 2^32 probes costs
+/// 16 GiB per change), and divides by zero on a filter that claims entries but has no bits.
+/// Both are refused as soon as the sync message arrives; an honest filter is not.
+#[test]
+fn bloom_filters_that_would_crash_or_stall_automerge_are_refused() {
+    for (bloom, what) in [
+        (hostile_bloom(1, 0, 7, 0), "no bits"),
+        (hostile_bloom(1, 10, 33, 2), "too many probes"),
+        (hostile_bloom(1, 65, 7, 9), "too many bits per entry"),
+    ] {
+        let mut rng = StdRng::seed_from_u64(12);
+        let (w, mut a) = world(&mut rng);
+        for i in 0..3 {
+            new_thread(&mut a, &w, &w.ana, &mut rng, &format!("T{i}"));
+        }
+        let mut b = MemoryReplica::default();
+        let mut poisoned = 0;
+        let result = run_filtered(&w, &mut a, &mut b, w.bea.id(), w.ana.id(), |f| match f {
+            Frame::Sync {
+                doc,
+                kind,
+                message,
+                changes,
+            } => {
+                let mut msg = automerge::sync::Message::decode(&message).unwrap();
+                msg.have = vec![automerge::sync::Have {
+                    last_sync: vec![],
+                    bloom: bloom.clone(),
+                }];
+                poisoned += 1;
+                Frame::Sync {
+                    doc,
+                    kind,
+                    message: msg.encode(),
+                    changes,
+                }
+            }
+            other => other,
+        });
+        let Err((err, _)) = result else {
+            panic!("{what}: the poisoned session went through");
+        };
+        assert!(
+            matches!(&err, SessionError::Protocol(m) if m.contains("Bloom filter")),
+            "{what}: {err}"
+        );
+        assert_eq!(poisoned, 1, "{what}: refused at the first poisoned message");
+    }
+    // The same filter as Automerge writes it is accepted.
+    let honest = automerge::sync::BloomFilter::from_hashes([ChangeHash([7; 32])].into_iter());
+    let mut rng = StdRng::seed_from_u64(12);
+    let (w, mut a) = world(&mut rng);
+    new_thread(&mut a, &w, &w.ana, &mut rng, "T");
+    let mut b = MemoryReplica::default();
+    run_filtered(&w, &mut a, &mut b, w.bea.id(), w.ana.id(), |f| match f {
+        Frame::Sync {
+            doc,
+            kind,
+            message,
+            changes,
+        } => {
+            let mut msg = automerge::sync::Message::decode(&message).unwrap();
+            msg.have = vec![automerge::sync::Have {
+                last_sync: vec![],
+                bloom: honest.clone(),
+            }];
+            Frame::Sync {
+                doc,
+                kind,
+                message: msg.encode(),
+                changes,
+            }
+        }
+        other => other,
+    })
+    .unwrap();
+}
