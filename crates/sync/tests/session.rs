@@ -905,3 +905,80 @@ fn bloom_filters_that_would_crash_or_stall_automerge_are_refused() {
     })
     .unwrap();
 }
+
+/// A filter of the same shape as `bloom` with every bit set, so that every hash tests as held:
+/// what a chain of changes crafted to be false positives of an honest peer's filter (as in the
+/// public automerge-poison example) looks like to the side testing it. An empty filter stays
+/// empty: it holds no entries, so no hash can be a false positive of it.
+fn claiming_everything(bloom: &automerge::sync::BloomFilter) -> automerge::sync::BloomFilter {
+    let raw = bloom.to_bytes();
+    if raw.is_empty() {
+        return bloom.clone();
+    }
+    let mut rest = raw.as_slice();
+    let mut numbers = [0u64; 3];
+    for n in &mut numbers {
+        let mut shift = 0;
+        loop {
+            let b = rest[0];
+            rest = &rest[1..];
+            *n |= u64::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+    }
+    hostile_bloom(numbers[0], numbers[1], numbers[2], rest.len())
+}
+
+/// Bloom-filter poisoning: every change Ana's side could send tests as already held by Bea, so
+/// Automerge sends none of them at first and Bea learns of them through the heads. Automerge's
+/// protocol then asks for what is missing, and the session converges in a bounded number of
+/// rounds and bytes: the poisoner gains a round trip, not a document kept apart.
+#[test]
+fn a_poisoned_bloom_filter_costs_a_bounded_number_of_rounds() {
+    let mut rng = StdRng::seed_from_u64(13);
+    let (w, mut a) = world(&mut rng);
+    let shared = new_thread(&mut a, &w, &w.ana, &mut rng, "Shared");
+    let mut b = MemoryReplica::default();
+    run(&w, &mut a, &mut b, w.bea.id(), w.ana.id()).unwrap();
+    // A chain of twelve replies on Ana's side, one on Bea's (so Bea's filter has entries).
+    for i in 0..12 {
+        reply(&mut a, &w.ana, &shared, &mut rng, &format!("ana {i}"));
+    }
+    reply(&mut b, &w.bea, &shared, &mut rng, "bea");
+    let mut rounds = 0;
+    let mut bytes = 0;
+    let (sa, sb) = run_filtered(&w, &mut a, &mut b, w.bea.id(), w.ana.id(), |f| match f {
+        Frame::Sync {
+            doc,
+            kind,
+            message,
+            changes,
+        } => {
+            let mut msg = automerge::sync::Message::decode(&message).unwrap();
+            for have in &mut msg.have {
+                have.bloom = claiming_everything(&have.bloom);
+            }
+            rounds += 1;
+            let f = Frame::Sync {
+                doc,
+                kind,
+                message: msg.encode(),
+                changes,
+            };
+            bytes += f.encode().unwrap().len();
+            f
+        }
+        other => other,
+    })
+    .unwrap_or_else(|(e, _)| panic!("the poisoned session failed: {e}"));
+    assert!(sa.is_done() && sb.is_done());
+    assert_eq!(heads(&mut a), heads(&mut b));
+    let t = thread::read(&b.docs[&shared.id].1, shared.id).unwrap();
+    assert_eq!(t.replies.len(), 13);
+    // Bea's side sends a handful of sync messages, not one per poisoned change.
+    assert!(rounds <= 6, "{rounds} sync messages from Bea");
+    assert!(bytes < 8_192, "{bytes} bytes from Bea");
+}
