@@ -279,10 +279,7 @@ impl Node {
         session: &mut Session,
         frame: Frame,
     ) -> Result<Vec<Frame>, SessionError> {
-        let mut r = self.replica();
-        let out = session.receive(frame, &mut r);
-        self.finish(r);
-        out
+        self.receiving(|r| session.receive(frame, r))
     }
 
     /// Feeds frames from the peer that arrived together to a session; returns the frames to
@@ -293,9 +290,32 @@ impl Node {
         session: &mut Session,
         frames: Vec<Frame>,
     ) -> Result<Vec<Frame>, SessionError> {
+        self.receiving(|r| session.receive_batch(frames, r))
+    }
+
+    /// Runs a session's step on the peer's frames. Automerge 0.12 panics on some hostile input
+    /// (docs/fuzzing.md); the known cases are refused before it reads them, and this keeps an
+    /// unknown one to the session: nothing of the step is stored (the peer has no answer and
+    /// sends it again), the loaded documents it may have half changed are dropped (they reload
+    /// from the store), and the session ends with a protocol error.
+    fn receiving(
+        &self,
+        step: impl FnOnce(&mut NodeReplica<'_>) -> Result<Vec<Frame>, SessionError>,
+    ) -> Result<Vec<Frame>, SessionError> {
         let mut r = self.replica();
-        let out = session.receive_batch(frames, &mut r);
-        self.finish(r);
-        out
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| step(&mut r))) {
+            Ok(out) => {
+                self.finish(r);
+                out
+            }
+            Err(_) => {
+                r.pending.clear();
+                r.cache.docs.clear();
+                tracing::warn!("sync: a peer's frames made automerge panic; the session ends");
+                Err(SessionError::Protocol(
+                    "the frames made the document engine fail; nothing of them was stored".into(),
+                ))
+            }
+        }
     }
 }
