@@ -1,14 +1,24 @@
 //! A seeded multi-peer simulator: 3–7 real nodes (real redb stores in temporary profiles, the
 //! real sans-IO sync sessions, the real ingest gate) exchanging frames in process. Each seed
-//! writes a random mix of threads and replies on random nodes, runs sessions between random
-//! pairs — some cut off after a random number of frames (a connection that drops), some
-//! refused by a partition — and kills and reopens nodes (the store surviving as redb leaves
-//! it). Then the partition heals and every pair syncs until nothing moves, and the checks run:
-//! every node holds the same threads with the same replies, every acknowledged write is there,
-//! no session is stuck.
+//! writes a random mix on random nodes — threads, replies, repertoire entries and edits to
+//! them, events, and admissions of new members (a coordinator adds a member's node, which
+//! then syncs and writes) — runs sessions between random pairs — some cut off after a random
+//! number of frames (a connection that drops), some refused by a partition, some run at the
+//! same time as others and interleaved with them — and kills and reopens nodes (the store
+//! surviving as redb leaves it). Then the partition heals, the last waiting members are
+//! admitted, every pair syncs until nothing moves, and the checks run: every node holds the
+//! same threads, entries, events and roster, every acknowledged write is there, no session is
+//! stuck.
 //!
-//! `SIM_SEEDS=N` runs seeds 0..N (default 1,000, about a minute); `SIM_SEED=S` replays one seed. A failing
-//! seed prints how to replay it.
+//! Duplication and reordering are modelled at the level of whole sessions, not of frames:
+//! a session runs over one QUIC stream, which delivers its frames once and in order, and the
+//! protocol relies on that (an `Idle` counts the sync frames it answers). What the network
+//! does reorder and duplicate is sessions: several at once between the same nodes (a live
+//! pull during a full sync, both ends dialling each other), their frames interleaved in any
+//! order across sessions, the same changes arriving twice by two of them.
+//!
+//! `SIM_SEEDS=N` runs seeds 0..N (default 1,000, about a minute); `SIM_SEED=S` replays one
+//! seed (`SIM_LOG=1` prints its steps). A failing seed prints how to replay it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -16,9 +26,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use commonplace_base::{CommunityId, DocId, MemberId, SecretKey};
-use commonplace_model::{ActivityKind, Role};
-use commonplace_node::{NewCommunity, NewThread, Node, Profile, ThreadFilter, read_key_backup};
-use commonplace_sync::Frame;
+use commonplace_model::{ActivityKind, EntryKind, EventKind, Role, TextEdit};
+use commonplace_node::{
+    EntryFilter, NewCommunity, NewEntry, NewEvent, NewThread, Node, Profile, ThreadFilter,
+    read_key_backup,
+};
+use commonplace_sync::{Frame, Session};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -39,7 +52,27 @@ struct Sim {
     cut: BTreeSet<(usize, usize)>,
     /// Every write a node acknowledged: thread → its title and the reply bodies.
     acked: BTreeMap<DocId, (String, BTreeSet<String>)>,
+    /// Acknowledged repertoire entries: entry → its title and the text each edit appended.
+    entries: BTreeMap<DocId, (String, Vec<String>)>,
+    /// Acknowledged events: event → its title.
+    events: BTreeMap<DocId, String>,
+    /// Nodes whose members have not been admitted yet.
+    waiting: Vec<usize>,
+    /// Members a coordinator admitted (the founding members included).
+    admitted: BTreeSet<MemberId>,
     log: Vec<String>,
+}
+
+/// One session in flight: the two ends, their sessions, the frames on their way each way.
+struct InFlight {
+    i: usize,
+    j: usize,
+    sa: Session,
+    sb: Session,
+    to_a: Vec<Frame>,
+    to_b: Vec<Frame>,
+    frames: usize,
+    cut_after: Option<usize>,
 }
 
 fn with_key(dir: &Path, seed: u64, name: &str) -> Node {
@@ -77,10 +110,19 @@ impl Sim {
                 ..Default::default()
             })
             .unwrap();
-        for (i, id) in ids.iter().enumerate().skip(1) {
+        // Node 1 is a second coordinator; up to two of the last nodes wait to be admitted.
+        let waiting_from = n - rng.random_range(0..=2usize.min(n - 3));
+        let mut admitted: BTreeSet<MemberId> = [ids[0]].into();
+        for (i, id) in ids.iter().enumerate().take(waiting_from).skip(1) {
+            let role = if i == 1 {
+                Role::Coordinator
+            } else {
+                Role::Member
+            };
             founder
-                .add_member(&community, id, &format!("node {i}"), Role::Member)
+                .add_member(&community, id, &format!("node {i}"), role)
                 .unwrap();
+            admitted.insert(*id);
         }
         Sim {
             rng,
@@ -91,7 +133,11 @@ impl Sim {
             community,
             cut: BTreeSet::new(),
             acked: BTreeMap::new(),
-            log: vec![format!("{n} nodes")],
+            entries: BTreeMap::new(),
+            events: BTreeMap::new(),
+            waiting: (waiting_from..n).collect(),
+            admitted,
+            log: vec![format!("{n} nodes, {} waiting", n - waiting_from)],
         }
     }
 
@@ -107,16 +153,13 @@ impl Sim {
         let i = self.rng.random_range(0..n);
         match self.rng.random_range(0..100) {
             0..40 => self.write(i),
-            40..78 => {
+            40..68 => {
                 let j = (i + self.rng.random_range(1..n)) % n;
-                let cut_after = if self.rng.random_range(0..4) == 0 {
-                    Some(self.rng.random_range(1..12))
-                } else {
-                    None
-                };
+                let cut_after = self.maybe_cut();
                 self.sync(i, j, cut_after);
             }
-            78..86 => {
+            68..76 => self.overlapping(),
+            76..84 => {
                 // Kill (no clean shutdown) or bring back.
                 match self.nodes[i].take() {
                     Some(node) => {
@@ -126,7 +169,7 @@ impl Sim {
                     None => self.restart(i),
                 }
             }
-            86..95 => {
+            84..91 => {
                 let j = (i + self.rng.random_range(1..n)) % n;
                 let pair = (i.min(j), i.max(j));
                 if !self.cut.remove(&pair) {
@@ -134,8 +177,37 @@ impl Sim {
                 }
                 self.log.push(format!("toggle partition {pair:?}"));
             }
+            91..96 => self.admit(i % 2),
             _ => self.restart(i),
         }
+    }
+
+    /// A cut after a random number of frames, for one session in four.
+    fn maybe_cut(&mut self) -> Option<usize> {
+        if self.rng.random_range(0..4) == 0 {
+            Some(self.rng.random_range(1..12))
+        } else {
+            None
+        }
+    }
+
+    /// Coordinator `c` (node 0, the founder, or node 1) admits the next waiting member, if it
+    /// is up and holds the community.
+    fn admit(&mut self, c: usize) {
+        if self.waiting.is_empty() || !self.holds(c) {
+            return;
+        }
+        let w = self.waiting.remove(0);
+        let node = self.nodes[c].as_ref().unwrap();
+        node.add_member(
+            &self.community,
+            &self.ids[w],
+            &format!("node {w}"),
+            Role::Member,
+        )
+        .unwrap();
+        self.admitted.insert(self.ids[w]);
+        self.log.push(format!("{c} admits {w}"));
     }
 
     fn restart(&mut self, i: usize) {
@@ -151,6 +223,14 @@ impl Sim {
         if !self.holds(i) {
             return;
         }
+        match self.rng.random_range(0..10) {
+            0..6 => self.write_thread(i),
+            6..9 => self.write_entry(i),
+            _ => self.write_event(i),
+        }
+    }
+
+    fn write_thread(&mut self, i: usize) {
         let node = self.nodes[i].as_ref().unwrap();
         let threads = node
             .threads(&self.community, &ThreadFilter::default())
@@ -180,44 +260,170 @@ impl Sim {
         }
     }
 
+    /// A new repertoire entry, or an edit of one this node holds (edits on different nodes
+    /// meet in the same text: each appended piece must survive the merge).
+    fn write_entry(&mut self, i: usize) {
+        let node = self.nodes[i].as_ref().unwrap();
+        let held = node
+            .entries(&self.community, &EntryFilter::default())
+            .unwrap();
+        if held.is_empty() || self.rng.random_range(0..3) == 0 {
+            let title = format!("entry {} by {i}", self.entries.len());
+            let id = node
+                .create_entry(
+                    &self.community,
+                    &NewEntry {
+                        kind: EntryKind::Method,
+                        title: Some(title.clone()),
+                        body: Some("How we do it.".into()),
+                        tags: Vec::new(),
+                        from_thread: None,
+                    },
+                )
+                .unwrap();
+            self.entries.insert(id, (title, Vec::new()));
+            self.log.push(format!("{i} writes entry {id}"));
+        } else {
+            let e = held[self.rng.random_range(0..held.len())].id;
+            let piece = format!(" [edit {} by {i}]", self.rng.random_range(0..1_000_000u32));
+            node.edit_entry(&e, &TextEdit::Append(piece.clone()))
+                .unwrap();
+            self.entries.entry(e).or_default().1.push(piece);
+            self.log.push(format!("{i} edits entry {e}"));
+        }
+    }
+
+    fn write_event(&mut self, i: usize) {
+        let node = self.nodes[i].as_ref().unwrap();
+        let title = format!("event {} by {i}", self.events.len());
+        let id = node
+            .create_event(
+                &self.community,
+                &NewEvent {
+                    kind: EventKind::Meeting,
+                    title: title.clone(),
+                    start_local: format!("2026-12-{:02}T15:00", self.rng.random_range(1..29)),
+                    tz: "Europe/Amsterdam".into(),
+                    duration_min: 60,
+                    place: None,
+                    agenda: "Cases".into(),
+                    recur: None,
+                },
+            )
+            .unwrap();
+        self.events.insert(id, title);
+        self.log.push(format!("{i} plans event {id}"));
+    }
+
+    /// Starts a session between `i` and `j`, unless they cannot reach each other, are down,
+    /// hold nothing between them, or one refuses the other (not a member there yet).
+    fn start(&mut self, i: usize, j: usize, cut_after: Option<usize>) -> Option<InFlight> {
+        let pair = (i.min(j), i.max(j));
+        if self.cut.contains(&pair) || !(self.holds(i) || self.holds(j)) {
+            return None;
+        }
+        let (Some(a), Some(b)) = (self.nodes[i].as_ref(), self.nodes[j].as_ref()) else {
+            return None;
+        };
+        let c = self.community;
+        let (Ok((sa, ha)), Ok((sb, hb))) = (
+            a.start_sync(&c, &self.ids[j]),
+            b.start_sync(&c, &self.ids[i]),
+        ) else {
+            self.log.push(format!("sync {i}-{j} refused"));
+            return None;
+        };
+        self.log.push(format!("sync {i}-{j} cut {cut_after:?}"));
+        Some(InFlight {
+            i,
+            j,
+            sa,
+            sb,
+            to_a: vec![hb],
+            to_b: vec![ha],
+            frames: 0,
+            cut_after,
+        })
+    }
+
+    /// Delivers what is on its way in one direction of `s` (both, if `both`): `Some(moved)`
+    /// when the session is over (the changes that moved; 0 when it was cut), `None` while it
+    /// runs.
+    fn deliver(&self, s: &mut InFlight, to_b: bool, both: bool) -> Option<u64> {
+        if s.to_a.is_empty() && s.to_b.is_empty() {
+            let (i, j) = (s.i, s.j);
+            assert!(
+                s.sa.is_done() && s.sb.is_done(),
+                "session {i}-{j} ended unfinished"
+            );
+            return Some(s.sa.stats().changes_received + s.sb.stats().changes_received);
+        }
+        if s.cut_after.is_some_and(|k| s.frames >= k) {
+            // The connection drops: both sides simply stop.
+            return Some(0);
+        }
+        assert!(s.frames < MAX_FRAMES, "session {}-{} stuck", s.i, s.j);
+        let (a, b) = (
+            self.nodes[s.i].as_ref().unwrap(),
+            self.nodes[s.j].as_ref().unwrap(),
+        );
+        let mut next_a = Vec::new();
+        if to_b || both {
+            for f in std::mem::take(&mut s.to_b) {
+                s.frames += 1;
+                next_a.extend(b.sync_receive(&mut s.sb, f).unwrap());
+            }
+        }
+        if !to_b || both {
+            for f in std::mem::take(&mut s.to_a) {
+                s.frames += 1;
+                s.to_b.extend(a.sync_receive(&mut s.sa, f).unwrap());
+            }
+        }
+        s.to_a.extend(next_a);
+        None
+    }
+
     /// A session between `i` and `j`, cut off after `cut_after` frames if given. Returns the
     /// changes that moved.
     fn sync(&mut self, i: usize, j: usize, cut_after: Option<usize>) -> u64 {
-        let pair = (i.min(j), i.max(j));
-        if self.cut.contains(&pair) || !(self.holds(i) || self.holds(j)) {
-            return 0;
-        }
-        let (Some(a), Some(b)) = (self.nodes[i].as_ref(), self.nodes[j].as_ref()) else {
+        let Some(mut s) = self.start(i, j, cut_after) else {
             return 0;
         };
-        self.log.push(format!("sync {i}-{j} cut {cut_after:?}"));
-        let c = self.community;
-        let (mut sa, ha) = a.start_sync(&c, &self.ids[j]).unwrap();
-        let (mut sb, hb) = b.start_sync(&c, &self.ids[i]).unwrap();
-        let (mut to_a, mut to_b): (Vec<Frame>, Vec<Frame>) = (vec![hb], vec![ha]);
-        let mut frames = 0;
-        while !(to_a.is_empty() && to_b.is_empty()) {
-            if cut_after.is_some_and(|k| frames >= k) {
-                // The connection drops: both sides simply stop.
-                return 0;
+        loop {
+            if let Some(moved) = self.deliver(&mut s, true, true) {
+                return moved;
             }
-            assert!(frames < MAX_FRAMES, "session {i}-{j} stuck");
-            let mut next_a = Vec::new();
-            for f in std::mem::take(&mut to_b) {
-                frames += 1;
-                next_a.extend(b.sync_receive(&mut sb, f).unwrap());
-            }
-            for f in std::mem::take(&mut to_a) {
-                frames += 1;
-                to_b.extend(a.sync_receive(&mut sa, f).unwrap());
-            }
-            to_a = next_a;
         }
-        assert!(
-            sa.is_done() && sb.is_done(),
-            "session {i}-{j} ended unfinished"
-        );
-        sa.stats().changes_received + sb.stats().changes_received
+    }
+
+    /// Two or three sessions at once, some between the same two nodes, their frames
+    /// interleaved in a random order across sessions (each session's own frames stay in
+    /// order, as on its stream).
+    fn overlapping(&mut self) {
+        let n = self.nodes.len();
+        let k = self.rng.random_range(2..=3);
+        let mut running = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        for x in 0..k {
+            // After the first, one in three runs between the same two nodes again.
+            if x == 0 || self.rng.random_range(0..3) != 0 {
+                i = self.rng.random_range(0..n);
+                j = (i + self.rng.random_range(1..n)) % n;
+            }
+            let cut_after = self.maybe_cut();
+            if let Some(s) = self.start(i, j, cut_after) {
+                running.push(s);
+            }
+        }
+        self.log.push(format!("{} sessions at once", running.len()));
+        while !running.is_empty() {
+            let at = self.rng.random_range(0..running.len());
+            let to_b = self.rng.random_range(0..2) == 0;
+            if self.deliver(&mut running[at], to_b, false).is_some() {
+                running.swap_remove(at);
+            }
+        }
     }
 
     /// Everyone back, no partition, all pairs sync until nothing moves.
@@ -226,6 +432,9 @@ impl Sim {
             self.restart(i);
         }
         self.cut.clear();
+        while !self.waiting.is_empty() {
+            self.admit(0);
+        }
         for _ in 0..MAX_HEAL_ROUNDS {
             let mut moved = 0;
             for i in 0..self.nodes.len() {
@@ -269,8 +478,76 @@ impl Sim {
                 Some(f) => assert_eq!(f, &seen, "node {i} differs from node 0"),
             }
         }
+        let mut first: Option<Others> = None;
+        for (i, node) in self.nodes.iter().enumerate() {
+            let seen = self.others(i, node.as_ref().unwrap());
+            match &first {
+                None => first = Some(seen),
+                Some(f) => assert_eq!(f, &seen, "node {i} differs from node 0"),
+            }
+        }
+    }
+
+    /// What node `i` holds besides threads: entries (title, text), events (title) and the
+    /// roster (member, role), checked against what was acknowledged.
+    fn others(&self, i: usize, node: &Node) -> Others {
+        let mut entries = BTreeMap::new();
+        for e in node
+            .entries(&self.community, &EntryFilter::default())
+            .unwrap()
+        {
+            let entry = node.entry(&e.id).unwrap();
+            entries.insert(e.id, (entry.title, entry.body));
+        }
+        for (id, (title, pieces)) in &self.entries {
+            let (got_title, body) = entries
+                .get(id)
+                .unwrap_or_else(|| panic!("node {i} lacks acknowledged entry {title}"));
+            assert_eq!(got_title, title);
+            for p in pieces {
+                assert!(
+                    body.contains(p.as_str()),
+                    "node {i} lost the edit{p} of {title}: {body:?}"
+                );
+            }
+        }
+        let events: BTreeMap<DocId, String> = node
+            .events(&self.community)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.id, e.details.title))
+            .collect();
+        for (id, title) in &self.events {
+            assert_eq!(
+                events.get(id),
+                Some(title),
+                "node {i} lacks acknowledged event {title}"
+            );
+        }
+        let roster: BTreeMap<MemberId, Role> = node
+            .members(&self.community)
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.removed_at.is_none())
+            .map(|m| (m.id, m.role))
+            .collect();
+        for m in &self.admitted {
+            assert!(
+                roster.contains_key(m),
+                "node {i} lacks the admission of {}",
+                m.short()
+            );
+        }
+        (entries, events, roster)
     }
 }
+
+/// Entries, events and roster, as [`Sim::others`] reads them.
+type Others = (
+    BTreeMap<DocId, (String, String)>,
+    BTreeMap<DocId, String>,
+    BTreeMap<MemberId, Role>,
+);
 
 fn run(seed: u64) -> usize {
     let result = std::panic::catch_unwind(|| {
@@ -283,12 +560,14 @@ fn run(seed: u64) -> usize {
         sim.check();
         if std::env::var_os("SIM_LOG").is_some() {
             eprintln!(
-                "seed {seed}: {} writes acknowledged; {}",
+                "seed {seed}: {} threads, {} entries, {} events acknowledged; {}",
                 sim.acked.len(),
+                sim.entries.len(),
+                sim.events.len(),
                 sim.log.join("; ")
             );
         }
-        sim.acked.len()
+        sim.acked.len() + sim.entries.len() + sim.events.len()
     });
     match result {
         Ok(writes) => writes,

@@ -209,6 +209,13 @@ const FLUSH_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 /// Most announcements remembered per document while it is being pulled.
 const MAX_WAITING: usize = 16;
 
+/// Most pulls running at once. A member who announces heads of many documents that do not
+/// exist (or that it never sends) would otherwise make this node start a pull, with its
+/// connection attempt, for every announcement, faster than they end: 10,000 such
+/// announcements grew the node by hundreds of MiB (`tests/flood.rs`). Beyond this an
+/// announcement that needs a pull is dropped; the next full sync brings what it named.
+const MAX_PULLS: usize = 64;
+
 /// Handle on the live-update actor.
 #[derive(Debug)]
 pub(crate) struct Live {
@@ -428,6 +435,11 @@ async fn run(
                     if waiting.len() < MAX_WAITING {
                         waiting.push((a, via));
                     }
+                    continue;
+                }
+                if syncs.len() >= MAX_PULLS {
+                    syncing.remove(&key);
+                    debug!(peer = %a.from.short(), "too many pulls at once: announcement dropped");
                     continue;
                 }
                 spawn_pull(&mut syncs, network.clone(), a.from, via, community, a.doc);

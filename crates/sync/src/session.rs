@@ -29,7 +29,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use automerge::sync::{Capability, ChunkList, Message, State, SyncDoc};
+use automerge::sync::{BloomFilter, Capability, ChunkList, Have, Message, State, SyncDoc};
 use automerge::{Automerge, Change, ChangeHash};
 use commonplace_base::{CommunityId, DocId, MemberId, Signature};
 use commonplace_model::verify::{self, Verified};
@@ -711,10 +711,10 @@ impl Session {
             id,
         };
         let doc = replica.doc(&doc_ref)?;
-        let wanted = self
+        let (wanted, rounds) = self
             .needs
             .get(&id)
-            .map(|(n, _)| n.clone())
+            .map(|(n, rounds)| (n.clone(), *rounds))
             .unwrap_or_default();
         let mut msg = match doc.generate_sync_message(&mut sync.state) {
             Some(m) => m,
@@ -733,6 +733,16 @@ impl Session {
             if !msg.need.contains(&h) {
                 msg.need.push(h);
             }
+        }
+        // Still missing a dependency after one round of asking: our Bloom filter may be
+        // poisoned (changes ground to be false positives of it, so that the peer skips a
+        // whole chain and we find one missing change per round trip). Ask without one: the
+        // peer then sends everything since the heads we share, at once.
+        if rounds >= 2 {
+            msg.have = vec![Have {
+                last_sync: sync.state.shared_heads.clone(),
+                bloom: BloomFilter::default(),
+            }];
         }
         // Automerge's encoding requires sorted hash lists.
         msg.need.sort();
