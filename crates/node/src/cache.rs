@@ -128,6 +128,21 @@ impl DocCache {
         docs.insert(id, slot);
     }
 
+    /// The slot of `id` if it is loaded.
+    pub(crate) fn peek(&self, id: &DocId) -> Option<Slot> {
+        lock(&self.docs).get(id).cloned()
+    }
+
+    /// Makes `doc` the loaded version of `id` unless a version is loaded already: for a
+    /// claim holder giving back a document as the store holds it.
+    pub(crate) fn fill(&self, id: DocId, doc: Automerge) {
+        let slot = self.slot(id);
+        let mut guard = lock_slot(&slot);
+        if guard.is_none() {
+            *guard = Some(doc);
+        }
+    }
+
     /// Makes `doc` the loaded version of `id`: for a writer, once the store holds it.
     pub(crate) fn install(&self, id: DocId, doc: Automerge) {
         let slot = self.slot(id);

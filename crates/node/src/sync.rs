@@ -127,7 +127,7 @@ impl Replica for NodeReplica<'_> {
                 ))
             })?;
             let copy = match rec {
-                Some(rec) => self.node.copy_of(&doc.id, &rec).map_err(replica_err)?,
+                Some(rec) => self.node.copy_or_load(&doc.id, &rec).map_err(replica_err)?,
                 // A document the peer has and we do not: an empty one, stored at a commit.
                 None => new_document(&self.node.actor()),
             };
@@ -234,6 +234,13 @@ impl Node {
         // Sessions flush before they answer; this only catches a path that did not.
         if let Err(e) = replica.flush() {
             tracing::warn!("sync: could not store changes: {e}");
+        }
+        // What is left is as stored (a failed flush dropped the copies): the documents the
+        // batch loaded stay loaded for the next one.
+        if replica.pending.is_empty() {
+            for (id, doc) in replica.docs.drain() {
+                self.docs().fill(id, doc);
+            }
         }
         let events = std::mem::take(&mut replica.events);
         drop(replica);

@@ -44,6 +44,18 @@ impl Node {
         self.read_doc(id, rec, Automerge::clone)
     }
 
+    /// For a claim holder: a copy of the loaded document, or the document loaded from the
+    /// store when it is not loaded (then not cached: the holder gives it back with
+    /// `DocCache::fill` when done, which saves a copy of every document a sync touches).
+    pub(crate) fn copy_or_load(&self, id: &DocId, rec: &DocRecord) -> Result<Automerge, NodeError> {
+        if let Some(slot) = self.docs().peek(id)
+            && let Some(doc) = lock_slot(&slot).as_ref()
+        {
+            return Ok(doc.clone());
+        }
+        self.load_from_store(id, rec)
+    }
+
     /// The document in a locked slot, loaded from the store if the slot is empty.
     fn filled<'g>(
         &self,
