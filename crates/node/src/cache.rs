@@ -11,9 +11,11 @@
 //!    the rebuilding of the activity index and compaction (gate first).
 //! 3. **A document's claim** ([`DocCache::claim`]): whoever will write a document holds its
 //!    claim from before it takes its copy until the new version is stored and installed. The
-//!    gate's holder claims every document of its batch (the community document first); a
-//!    local writer claims only the one document it writes, and waits for nothing else while
-//!    it holds it, so the two never wait for each other in a circle.
+//!    gate's holder claims every document of its batch and the community document (whose
+//!    roster judges the batch; the order among them does not matter, as only the gate's
+//!    holder ever holds more than one claim); a local writer claims only the one document it
+//!    writes, and waits for nothing else while it holds it, so the two never wait for each
+//!    other in a circle.
 //! 4. **The map lock, then one document's slot lock**: held only to find, load, read, clone
 //!    or replace that document, never across a verification or another document.
 //!

@@ -429,7 +429,8 @@ impl Node {
         durability: Durability,
     ) -> Result<(Community, usize, Ingested), NodeError> {
         let gate = self.docs().gate();
-        // The community document first, as every holder of the gate claims it.
+        // The community document too: its roster judges the batch and must not change before
+        // the commit.
         let community_doc = DocRef::community(genesis.community_id()).id;
         let mut claims = vec![self.docs().claim(community_doc)];
         let mut claimed = std::collections::HashSet::from([community_doc]);
