@@ -203,3 +203,58 @@ fn reads_of_other_documents_proceed_while_an_import_is_verified() {
     imported.unwrap();
     assert_eq!(w.bea.thread(&w.big).unwrap().replies.len(), 200);
 }
+
+#[test]
+fn a_local_edit_of_a_document_being_synced_waits_and_then_lands_on_top() {
+    let w = world();
+    // Ana retitles the entry; Bea opens it before that reaches her.
+    w.ana
+        .retitle_entry(&w.entry, Some("Ana's title"), None)
+        .unwrap();
+    let opened = w.bea.entry_view(&w.entry).unwrap();
+    let (held, release) = hold(&w.bea, w.entry);
+    let syncing = {
+        let (ana, bea, c) = (w.ana.clone(), w.bea.clone(), w.c);
+        std::thread::spawn(move || sync(&ana, &bea, &c))
+    };
+    held.recv_timeout(REACH_LIMIT)
+        .expect("the sync never staged the entry");
+    // Bea saves her edit of the version she opened while the sync holds the entry.
+    let (saved_tx, saved_rx) = mpsc::channel();
+    {
+        let (bea, entry, version) = (w.bea.clone(), w.entry, opened.version.clone());
+        std::thread::spawn(move || {
+            let _ = saved_tx.send(bea.edit_entry_text(&entry, &version, "Bea's text."));
+        });
+    }
+    // It cannot land before the batch that holds the entry: that would build the batch's
+    // copy on a version without it, or hers on one the batch replaces.
+    let early = saved_rx.recv_timeout(Duration::from_millis(500));
+    release.send(()).unwrap();
+    assert!(
+        early.is_err(),
+        "the edit did not wait for the sync of its document"
+    );
+    syncing.join().unwrap().unwrap();
+    let view = saved_rx
+        .recv_timeout(READS_LIMIT)
+        .expect("the edit never returned")
+        .unwrap();
+    assert_eq!(view.entry.title, "Ana's title");
+    assert_eq!(view.entry.body, "Bea's text.");
+    // Both changes are stored, not only cached: Ana gets them back.
+    sync(&w.ana, &w.bea, &w.c).unwrap();
+    let there = w.ana.entry_view(&w.entry).unwrap();
+    assert_eq!(
+        (
+            there.entry.title.as_str(),
+            there.entry.body.as_str(),
+            &there.version
+        ),
+        (
+            "Ana's title",
+            "Bea's text.",
+            &w.bea.entry_view(&w.entry).unwrap().version
+        )
+    );
+}
