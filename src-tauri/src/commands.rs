@@ -192,7 +192,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
 #[tauri::command]
 async fn app_info(state: St<'_>) -> Res<AppInfo> {
     let identity = match state.node() {
-        Ok(n) => Some(n.identity()?),
+        Ok(n) => Some(off(move || n.identity()).await?),
         Err(_) => None,
     };
     let short = identity
@@ -223,8 +223,11 @@ async fn choose_file(
     Ok(crate::files::choose(&window, purpose, &suggested_name, save).await)
 }
 
-fn opened(app: &AppHandle, state: &Arc<AppState>, node: Node) -> Res<Identity> {
-    let identity = node.identity()?;
+async fn opened(app: &AppHandle, state: &Arc<AppState>, node: Node) -> Res<Identity> {
+    let identity = {
+        let node = node.clone();
+        off(move || node.identity()).await?
+    };
     if let Ok(mut slot) = state.node.write() {
         *slot = Some(node.clone());
     }
@@ -240,18 +243,15 @@ async fn create_identity(
     region: Option<String>,
     organisation: Option<String>,
 ) -> Res<Identity> {
-    let node = Node::init(
-        state.profile.clone(),
-        &name,
-        region.as_deref(),
-        organisation.as_deref(),
-    )?;
-    opened(&app, state.inner(), node)
+    let profile = state.profile.clone();
+    let node =
+        off(move || Node::init(profile, &name, region.as_deref(), organisation.as_deref())).await?;
+    opened(&app, state.inner(), node).await
 }
 
 #[tauri::command]
 async fn inspect_backup(path: String) -> Res<BackupInfo> {
-    let file = read_key_backup(Path::new(path.trim()))?;
+    let file = off(move || read_key_backup(Path::new(path.trim()))).await?;
     Ok(BackupInfo {
         member: file.member(),
         sealed: file.is_sealed(),
@@ -268,11 +268,11 @@ async fn restore_identity(
     region: Option<String>,
     organisation: Option<String>,
 ) -> Res<Identity> {
-    let file = read_key_backup(Path::new(path.trim()))?;
     let profile = state.profile.clone();
     // Argon2id takes a while and 64 MiB: off the async workers.
     let node = tauri::async_runtime::spawn_blocking(move || {
         let passphrase = Zeroizing::new(passphrase);
+        let file = read_key_backup(Path::new(path.trim()))?;
         Node::restore(
             profile,
             &file,
@@ -284,7 +284,7 @@ async fn restore_identity(
     })
     .await
     .map_err(|e| invalid(e.to_string()))??;
-    opened(&app, state.inner(), node)
+    opened(&app, state.inner(), node).await
 }
 
 /// Writes the key backup, sealed under `passphrase`, to `path`; returns the identity with
@@ -293,14 +293,14 @@ async fn restore_identity(
 async fn backup_key(state: St<'_>, path: String, passphrase: String) -> Res<Identity> {
     let node = state.node()?;
     let path = PathBuf::from(path.trim());
-    let done = node.clone();
-    tauri::async_runtime::spawn_blocking(move || {
+    let identity = tauri::async_runtime::spawn_blocking(move || {
         let passphrase = Zeroizing::new(passphrase);
-        done.backup_key(&path, &passphrase)
+        node.backup_key(&path, &passphrase)?;
+        node.identity()
     })
     .await
     .map_err(|e| invalid(e.to_string()))??;
-    Ok(node.identity()?)
+    Ok(identity)
 }
 
 #[tauri::command]
@@ -310,9 +310,8 @@ async fn update_profile(
     region: Option<String>,
     organisation: Option<String>,
 ) -> Res<Identity> {
-    Ok(state
-        .node()?
-        .update_profile(&name, region.as_deref(), organisation.as_deref())?)
+    let node = state.node()?;
+    off(move || node.update_profile(&name, region.as_deref(), organisation.as_deref())).await
 }
 
 // ---- communities -------------------------------------------------------------------------
@@ -359,10 +358,13 @@ async fn join(state: St<'_>, code: String, via: Option<String>) -> Res<Community
 #[tauri::command]
 async fn threads(state: St<'_>, community: CommunityId, filter: ThreadFilter) -> Res<ThreadList> {
     let node = state.node()?;
-    Ok(ThreadList {
-        threads: node.threads(&community, &filter)?,
-        read: node.read_marks(&community)?,
+    off(move || {
+        Ok(ThreadList {
+            threads: node.threads(&community, &filter)?,
+            read: node.read_marks(&community)?,
+        })
     })
+    .await
 }
 
 #[tauri::command]
@@ -466,9 +468,8 @@ async fn retitle_entry(
     title: Option<String>,
     tags: Option<Vec<String>>,
 ) -> Res<()> {
-    Ok(state
-        .node()?
-        .retitle_entry(&id, title.as_deref(), tags.as_deref())?)
+    let node = state.node()?;
+    off(move || node.retitle_entry(&id, title.as_deref(), tags.as_deref())).await
 }
 
 // ---- members -----------------------------------------------------------------------------
@@ -501,7 +502,10 @@ async fn revoke_invite(state: St<'_>, short_code: String) -> Res<PendingInvitati
     // Revoking works offline too; online, the code's resolver stops as well.
     match state.online().await {
         Ok(online) => Ok(online.revoke_invite(&short_code).await?),
-        Err(_) => Ok(state.node()?.revoke_invite(&short_code)?),
+        Err(_) => {
+            let node = state.node()?;
+            off(move || node.revoke_invite(&short_code)).await
+        }
     }
 }
 
@@ -559,7 +563,7 @@ async fn recover(state: St<'_>, address: String) -> Res<Vec<String>> {
 #[tauri::command]
 async fn set_relay(app: AppHandle, state: St<'_>, relay: RelayMode) -> Res<SyncStatus> {
     let node = state.node()?;
-    node.set_net_setting("relay", &relay.as_setting())?;
+    off(move || node.set_net_setting("relay", &relay.as_setting())).await?;
     // The choice made here wins over a --relay given at start.
     if let Ok(mut o) = state.options.lock() {
         o.relay = None;
@@ -663,8 +667,8 @@ async fn edit_event_notes(
 async fn export_ics(state: St<'_>, community: CommunityId, path: String) -> Res<String> {
     let path = PathBuf::from(path.trim());
     let node = state.node()?;
-    let ics = off(move || node.export_ics(&community)).await?;
-    write_atomically(&path, ics.as_bytes())?;
+    let target = path.clone();
+    off(move || write_atomically(&target, node.export_ics(&community)?.as_bytes())).await?;
     Ok(path.display().to_string())
 }
 
@@ -682,9 +686,8 @@ async fn set_level_thresholds(
     community: CommunityId,
     thresholds: LevelThresholds,
 ) -> Res<()> {
-    Ok(state
-        .node()?
-        .set_level_thresholds(&community, &thresholds)?)
+    let node = state.node()?;
+    off(move || node.set_level_thresholds(&community, &thresholds)).await
 }
 
 #[tauri::command]
@@ -755,6 +758,7 @@ async fn export_health(
         ReportFormat::Json => render::json(&report),
     };
     let path = PathBuf::from(path.trim());
-    write_atomically(&path, text.as_bytes())?;
+    let target = path.clone();
+    off(move || write_atomically(&target, text.as_bytes())).await?;
     Ok(path.display().to_string())
 }

@@ -13,7 +13,10 @@
 //!   sync-server star.
 //! - W3 cold open, W4 signed ingest, W5 local write on one big community (`--big-posts`
 //!   posts over `--big-threads` threads, `--entries` repertoire entries): see `big.rs`.
-//! - W6 entry replace: a one-character edit and a total rewrite of a 20,000- and a
+//! - W6 reads during a sync: the thread list and a thread view timed while a W1-size sync
+//!   (`--posts`, `--threads`) is applied in the same node, against the same reads idle; see
+//!   `reads.rs`.
+//! - W7 entry replace: a one-character edit and a total rewrite of a 20,000- and a
 //!   1,000,000-character entry, sent as the whole text; see `replace.rs`.
 //!
 //! The automerge-repo references run `node bench/automerge-repo/bench.js` when Node and the
@@ -23,6 +26,7 @@
 mod amrepo;
 mod big;
 mod child;
+mod reads;
 mod replace;
 
 use std::path::{Path, PathBuf};
@@ -62,7 +66,7 @@ impl Args {
     }
 }
 
-const USAGE: &str = "usage: commonplace-bench [--quick] [--only W1,W2,W3,W4,W5,W6] [--posts N] [--threads N] \
+const USAGE: &str = "usage: commonplace-bench [--quick] [--only W1,W2,W3,W4,W5,W6,W7] [--posts N] [--threads N] \
 [--big-posts N] [--big-threads N] [--entries N] [--writes N] [--live-nodes N,N] [--json FILE]";
 
 fn parse_args() -> Result<Args> {
@@ -852,13 +856,23 @@ fn main() -> Result<()> {
         failed(&mut rows, "W3–W5 big community", r);
     }
     if args.runs("W6") {
+        let sizes = reads::Sizes {
+            threads: args.threads,
+            base: if args.quick { 2 } else { 10 },
+            posts: args.posts,
+            idle_reads: if args.quick { 50 } else { 500 },
+        };
+        let r = reads::run(&sizes, &mut rows);
+        failed(&mut rows, "W6 reads during a sync", r);
+    }
+    if args.runs("W7") {
         let sizes: &[usize] = if args.quick {
             &[20_000, 100_000]
         } else {
             &[20_000, 1_000_000]
         };
         let r = replace::run(sizes, &mut rows);
-        failed(&mut rows, "W6 entry replace", r);
+        failed(&mut rows, "W7 entry replace", r);
     }
     let any_failed = rows.iter().any(|r| r.value.is_none());
     print_table(&rows);

@@ -1,4 +1,4 @@
-//! W6 entry replace: an editor saving an entry sends its whole text (`TextEdit::Replace`);
+//! W7 entry replace: an editor saving an entry sends its whole text (`TextEdit::Replace`);
 //! the node records only the difference. A replace must cost what it changes: a one-character
 //! edit of a long text about what a one-character splice costs, a total rewrite about what
 //! writing the new text into a fresh entry costs.
@@ -53,7 +53,7 @@ fn median(runs: usize, mut f: impl FnMut(usize) -> Result<()>) -> Result<f64> {
     Ok(percentile(&mut t, 0.5))
 }
 
-/// W6 for an entry of each size in `sizes` (characters).
+/// W7 for an entry of each size in `sizes` (characters).
 pub fn run(sizes: &[usize], rows: &mut Vec<Row>) -> Result<()> {
     let root = tempfile::tempdir()?;
     let ana = Node::init(Profile::at(root.path().join("ana")), "ana", None, None)?;
@@ -74,8 +74,8 @@ pub fn run(sizes: &[usize], rows: &mut Vec<Row>) -> Result<()> {
         )
     };
     for &n in sizes {
-        eprintln!("W6: entry replace in a text of {n} characters…");
-        let name = format!("W6 entry replace, {n}-character entry");
+        eprintln!("W7: entry replace in a text of {n} characters…");
+        let name = format!("W7 entry replace, {n}-character entry");
         let base = text(n);
         let id = create(&base)?;
         // A one-character edit at a different place each run, sent as the whole text.

@@ -7,8 +7,8 @@ use commonplace_base::{MemberId, SecretKey, actor};
 use commonplace_store::{Commit, Store};
 use tokio::sync::broadcast;
 
+use crate::cache::{DocCache, lock_slot};
 use crate::identity::IdentityRecord;
-use crate::write::DocCache;
 use crate::{NodeError, NodeEvent, Profile};
 
 /// The cheap, cloneable handle on an open profile.
@@ -23,9 +23,24 @@ struct Inner {
     store: Store,
     key: SecretKey,
     actor: [u8; actor::ACTOR_LEN],
-    /// Loaded documents. The lock also serialises this process's writers.
-    docs: Mutex<DocCache>,
+    /// Loaded documents and the write paths' locks (see `cache.rs`).
+    docs: DocCache,
     events: broadcast::Sender<NodeEvent>,
+    /// Called by the gate with the documents of every batch it stages, before it verifies
+    /// them: tests hold a batch there to show what may and may not wait for it.
+    staging_hook: Mutex<HookSlot>,
+}
+
+/// A test's hook into the ingest gate's staging; see [`Node::set_staging_hook`].
+pub type StagingHook = Arc<dyn Fn(&[commonplace_model::DocRef]) + Send + Sync>;
+
+#[derive(Default)]
+struct HookSlot(Option<StagingHook>);
+
+impl std::fmt::Debug for HookSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "hook" } else { "none" })
+    }
 }
 
 /// A loaded document with this many stored changes after its snapshot gets a fresh snapshot
@@ -35,22 +50,29 @@ struct Inner {
 const COMPACT_TAIL: u64 = 8;
 
 impl Inner {
-    fn compact(&self, cache: &DocCache) -> Result<usize, NodeError> {
+    fn compact(&self) -> Result<usize, NodeError> {
+        // No write may land between a document's check and its snapshot.
+        let _gate = self.docs.gate();
+        let _local = self.docs.local();
         let mut snapshots = Vec::new();
-        for (id, doc) in &cache.docs {
-            let Some(rec) = self.store.doc_record(id)? else {
+        for (id, slot) in self.docs.loaded() {
+            let Some(rec) = self.store.doc_record(&id)? else {
                 continue;
             };
             if rec.changes.saturating_sub(rec.snapshot_upto) < COMPACT_TAIL {
                 continue;
             }
-            // Only a document that is exactly what the store holds (a failed write drops its
-            // document from the cache, but check rather than trust that).
+            let guard = lock_slot(&slot);
+            let Some(doc) = guard.as_ref() else {
+                continue;
+            };
+            // Only a document that is exactly what the store holds (a failed write empties
+            // its slot, but check rather than trust that).
             let heads: Vec<[u8; 32]> = doc.get_heads().iter().map(|h| h.0).collect();
             if heads != rec.heads {
                 continue;
             }
-            snapshots.push((*id, rec.changes, doc.save_nocompress()));
+            snapshots.push((id, rec.changes, doc.save_nocompress()));
         }
         Ok(self.store.put_snapshots(&snapshots)?)
     }
@@ -58,12 +80,9 @@ impl Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let cache = match self.docs.get_mut() {
-            Ok(c) => std::mem::take(c),
-            // A writer panicked: its document may hold an uncommitted change; save nothing.
-            Err(_) => return,
-        };
-        match self.compact(&cache) {
+        // A writer that panicked emptied its document's slot (see `lock_slot`): nothing of it
+        // is saved.
+        match self.compact() {
             Ok(0) => {}
             Ok(n) => tracing::debug!(documents = n, "saved fresh snapshots on close"),
             Err(e) => tracing::warn!(error = %e, "could not save fresh snapshots on close"),
@@ -140,8 +159,9 @@ impl Node {
                 store,
                 key,
                 actor,
-                docs: Mutex::new(DocCache::default()),
+                docs: DocCache::default(),
                 events,
+                staging_hook: Mutex::default(),
             }),
         })
     }
@@ -175,9 +195,35 @@ impl Node {
         let _ = self.inner.events.send(event);
     }
 
-    /// The document cache's lock; take it through `Node::lock_docs`.
-    pub(crate) fn doc_lock(&self) -> &Mutex<DocCache> {
+    /// The loaded documents and the write paths' locks.
+    pub(crate) fn docs(&self) -> &DocCache {
         &self.inner.docs
+    }
+
+    /// For tests only: `hook` is called with the documents of every batch the ingest gate
+    /// stages (imports, sync frames, live announcements), on the staging thread, after the
+    /// working copies are taken and before anything is verified. A test that blocks in it
+    /// holds the batch mid-verify. `None` removes it.
+    #[doc(hidden)]
+    pub fn set_staging_hook(&self, hook: Option<StagingHook>) {
+        *self
+            .inner
+            .staging_hook
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = HookSlot(hook);
+    }
+
+    pub(crate) fn staging(&self, docs: &[commonplace_model::DocRef]) {
+        let hook = self
+            .inner
+            .staging_hook
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .0
+            .clone();
+        if let Some(hook) = hook {
+            hook(docs);
+        }
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -188,7 +234,6 @@ impl Node {
     /// changes after its snapshot, in one durable write; returns how many. The node does this
     /// when it closes; an always-on node can call it when idle.
     pub fn compact(&self) -> Result<usize, NodeError> {
-        let cache = self.lock_docs();
-        self.inner.compact(&cache)
+        self.inner.compact()
     }
 }

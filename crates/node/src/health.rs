@@ -37,8 +37,10 @@ impl Node {
         if self.store().meta(ACTIVITY_BUILT)?.is_some() {
             return Ok(());
         }
-        // Holding the document lock keeps local writers out while the rows are rebuilt.
-        let mut cache = self.lock_docs();
+        // Holding the gate and the local writers' lock keeps every writer out while the rows
+        // are rebuilt (gate first, as `cache.rs` orders them).
+        let _gate = self.docs().gate();
+        let _local = self.docs().local();
         let mut rows = Vec::new();
         for c in self.store().communities()? {
             // Only documents without a row: a profile created by this version has them all.
@@ -52,13 +54,13 @@ impl Node {
                 if !matches!(rec.kind, DocKind::Thread | DocKind::Entry) || have.contains(&id) {
                     continue;
                 }
-                let doc = self.loaded(&mut cache, &id, &rec)?;
                 let doc_ref = DocRef {
                     community: c.id,
                     kind: rec.kind,
                     id,
                 };
-                let (_, _, act) = crate::write::index_row(&doc_ref, doc)?;
+                let (_, _, act) =
+                    self.read_doc(&id, &rec, |doc| crate::write::index_row(&doc_ref, doc))??;
                 if let Some(a) = act {
                     rows.push((c.id, id, a));
                 }
@@ -80,9 +82,11 @@ impl Node {
             &DocId::from_bytes(*community.as_bytes()),
             DocKind::Community,
         )?;
-        let mut cache = self.lock_docs();
-        let doc = self.loaded(&mut cache, &DocId::from_bytes(*community.as_bytes()), &rec)?;
-        Ok(settings::read_thresholds(doc))
+        self.read_doc(
+            &DocId::from_bytes(*community.as_bytes()),
+            &rec,
+            settings::read_thresholds,
+        )
     }
 
     /// Sets the participation thresholds. Coordinators only.

@@ -12,16 +12,19 @@
 //!    community document named as what it is), the stored record of each document (same
 //!    kind, same community), then `commonplace_model::verify` on working copies: decoding,
 //!    every signature of the batch checked together (each strictly, one by one), authority
-//!    by the roster as stored under the document lock, schema, and the save/load
-//!    reproducibility check. The community document goes first: its new roster judges the
-//!    rest. Nothing is written; a refusal leaves the store and the cache as they were.
+//!    by the roster as stored while the community document is claimed, schema, and the
+//!    save/load reproducibility check. The community document goes first: its new roster
+//!    judges the rest. Nothing is written; a refusal leaves the store and the cache as they
+//!    were. This is the long part, and it holds only the gate and the claims of the batch's
+//!    documents (see `cache.rs`): readers, and writers of other documents, do not wait.
 //! 2. **Committing** ([`Node::commit_staged`]): one redb transaction for every document that
 //!    changed, durable or not as the caller asks ([`Durability`]); only then do the working
 //!    copies replace the cached documents. The caller emits the events after it has let go
-//!    of the document lock.
+//!    of the gate and the claims.
 //!
 //! What the gate must never do: store or cache anything of a batch that did not pass as a
-//! whole, judge by a roster read outside the document lock, or decide on error text.
+//! whole, judge by a roster read without the community document's claim, or decide on
+//! error text.
 
 use automerge::Automerge;
 use commonplace_base::{CommunityId, DocId, MemberId};
@@ -32,7 +35,7 @@ use commonplace_model::{
 };
 use commonplace_store::{Commit, DocRecord, DocWrite};
 
-use crate::write::{DocCache, doc_write, row_of};
+use crate::write::{doc_write, row_of};
 use crate::{Node, NodeError, NodeEvent};
 
 /// Imports of at least this many changes spread their documents over the cores.
@@ -207,6 +210,7 @@ impl Node {
         founder: &MemberId,
     ) -> Result<Verified, RejectReason> {
         check_shape(&doc.community, &[Arrived { doc: *doc, changes }])?;
+        self.staging(std::slice::from_ref(doc));
         match self.ingest_target(doc) {
             Ok(_) => {}
             Err(NodeError::Rejected(r)) => return Err(r),
@@ -239,10 +243,10 @@ impl Node {
 
     /// The community as stored, with the roster threads, entries and events are judged by
     /// (who became read-only when, which the store's record does not keep, filled in from
-    /// the community document). Read with the document lock held (`cache` is its guard).
+    /// the community document). Read with the community document's claim held, so that the
+    /// roster cannot change before the batch it judges is committed.
     pub(crate) fn judging_community(
         &self,
-        cache: &mut DocCache,
         id: &CommunityId,
     ) -> Result<Option<Community>, NodeError> {
         let Some(mut c) = self.store().community(id)? else {
@@ -251,17 +255,19 @@ impl Node {
         if c.roster.members.values().any(|m| !m.role.can_contribute()) {
             let community_doc = DocRef::community(*id).id;
             if let Some(r) = self.store().doc_record(&community_doc)? {
-                let doc = self.loaded(cache, &community_doc, &r)?;
-                community::fill_read_only_since(doc, &mut c.roster);
+                self.read_doc(&community_doc, &r, |doc| {
+                    community::fill_read_only_since(doc, &mut c.roster);
+                })?;
             }
         }
         Ok(Some(c))
     }
 
-    /// Staging: every check of the gate on working copies; nothing is stored or cached.
+    /// Staging: every check of the gate on working copies; nothing is stored or cached. The
+    /// caller holds the gate and the claims of the community document and of every document
+    /// of the batch; no other lock is held while the changes are verified.
     pub(crate) fn stage(
         &self,
-        cache: &mut DocCache,
         genesis: &Genesis,
         batches: &[Arrived<'_>],
     ) -> Result<Staged, NodeError> {
@@ -269,10 +275,10 @@ impl Node {
         check_shape(&community_id, batches)?;
         let community_ref = DocRef::community(community_id);
         let arrived = batches.iter().map(|b| b.changes.len()).sum();
-        let working_copy = |cache: &mut DocCache, doc: &DocRef| -> Result<_, NodeError> {
+        let working_copy = |doc: &DocRef| -> Result<_, NodeError> {
             let rec = self.ingest_target(doc)?;
             let working = match &rec {
-                Some(r) => self.loaded(cache, &doc.id, r)?.clone(),
+                Some(r) => self.copy_of(&doc.id, r)?,
                 None => new_document(&self.actor()),
             };
             Ok((rec, working))
@@ -283,7 +289,7 @@ impl Node {
         // own working copy.
         let community_batch = match batches.iter().find(|b| b.doc.kind == DocKind::Community) {
             Some(b) => {
-                let (rec, working) = working_copy(cache, &community_ref)?;
+                let (rec, working) = working_copy(&community_ref)?;
                 let p = verify::prepare(&community_ref, &working, b.changes)?;
                 Some((rec, working, p))
             }
@@ -291,9 +297,10 @@ impl Node {
         };
         let mut pending = Vec::new();
         for b in batches.iter().filter(|b| b.doc.kind != DocKind::Community) {
-            let (rec, working) = working_copy(cache, &b.doc)?;
+            let (rec, working) = working_copy(&b.doc)?;
             pending.push((b.doc, working, rec, b.changes));
         }
+        self.staging(&batches.iter().map(|b| b.doc).collect::<Vec<_>>());
         let threads = if arrived >= PARALLEL_FROM { cores() } else { 1 };
         // Decoding (and hashing) every change is pure work per document: spread it too.
         let mut prepared = Vec::with_capacity(pending.len() + 1);
@@ -337,7 +344,7 @@ impl Node {
         let community = match community {
             Some(c) => c,
             None => self
-                .judging_community(cache, &community_id)?
+                .judging_community(&community_id)?
                 .ok_or_else(|| RejectReason::Schema {
                     doc: community_ref.id,
                     detail: "no readable community document, here or in what arrived".into(),
@@ -365,10 +372,10 @@ impl Node {
     }
 
     /// Committing: one store transaction for every staged document that changed, as
-    /// durable as asked; then the working copies replace the cached documents.
+    /// durable as asked; then the working copies replace the cached documents, each under its
+    /// own slot lock.
     pub(crate) fn commit_staged(
         &self,
-        cache: &mut DocCache,
         staged: Staged,
         durability: Durability,
     ) -> Result<Ingested, NodeError> {
@@ -388,7 +395,7 @@ impl Node {
         }
         self.store_writes(writes, durability)?;
         for (id, doc) in changed {
-            cache.put(id, doc);
+            self.docs().install(id, doc);
         }
         Ok(out)
     }
@@ -414,18 +421,30 @@ impl Node {
     }
 
     /// The whole gate for callers that hand it everything at once (imports, announcements):
-    /// stage, commit, and emit the events once the document lock is let go.
+    /// stage, commit, and emit the events once the gate is let go.
     pub(crate) fn ingest(
         &self,
         genesis: &Genesis,
         batches: &[Arrived<'_>],
         durability: Durability,
     ) -> Result<(Community, usize, Ingested), NodeError> {
-        let mut cache = self.lock_docs();
-        let staged = self.stage(&mut cache, genesis, batches)?;
+        let gate = self.docs().gate();
+        // The community document too: its roster judges the batch and must not change before
+        // the commit.
+        let community_doc = DocRef::community(genesis.community_id()).id;
+        let mut claims = vec![self.docs().claim(community_doc)];
+        let mut claimed = std::collections::HashSet::from([community_doc]);
+        // (A document named twice is claimed once; staging refuses the batch.)
+        for b in batches {
+            if claimed.insert(b.doc.id) {
+                claims.push(self.docs().claim(b.doc.id));
+            }
+        }
+        let staged = self.stage(genesis, batches)?;
         let (community, arrived) = (staged.community.clone(), staged.arrived);
-        let ingested = self.commit_staged(&mut cache, staged, durability)?;
-        drop(cache);
+        let ingested = self.commit_staged(staged, durability)?;
+        drop(claims);
+        drop(gate);
         for e in &ingested.events {
             self.emit(e.clone());
         }

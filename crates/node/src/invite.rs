@@ -360,10 +360,7 @@ impl Node {
     ) -> Option<R> {
         let doc_id = commonplace_base::DocId::from_bytes(*community.as_bytes());
         let rec = self.doc_record(&doc_id, DocKind::Community).ok()?;
-        let mut cache = self.lock_docs();
-        self.loaded(&mut cache, &doc_id, &rec)
-            .ok()
-            .map(|doc| f(doc))
+        self.read_doc(&doc_id, &rec, f).ok()
     }
 
     /// Admits the holder of an invitation: checks it and adds `peer` to the roster. Called by
@@ -444,8 +441,7 @@ impl Node {
         let Ok(rec) = self.doc_record(&doc_id, DocKind::Community) else {
             return false;
         };
-        let mut cache = self.lock_docs();
-        self.loaded(&mut cache, &doc_id, &rec)
-            .is_ok_and(|doc| admission::used(doc, id))
+        self.read_doc(&doc_id, &rec, |doc| admission::used(doc, id))
+            .unwrap_or(false)
     }
 }

@@ -36,6 +36,7 @@
 
 mod backup;
 mod bundles;
+mod cache;
 mod community;
 mod error;
 mod events;
@@ -64,7 +65,7 @@ pub use commonplace_net::{NetConfig, PeerTicket, RelayConfig, SyncReport};
 pub use community::{CommunityOverview, NewCommunity};
 pub use error::{ErrorCode, NodeError, io_sentence};
 pub use events::NodeEvent;
-pub use handle::Node;
+pub use handle::{Node, StagingHook};
 pub use identity::Identity;
 pub use invite::{InvitationState, NewInvitation, PendingInvitation};
 pub use online::{Attempt, Invite, Online, PeerOutcome, Round, SyncNowReport, Trigger};

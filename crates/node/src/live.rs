@@ -91,18 +91,19 @@ impl Node {
             return None;
         }
         let signatures = self.store().signatures(doc, heads).ok()?;
-        let mut cache = self.lock_docs();
-        let d = self.loaded(&mut cache, doc, rec).ok()?;
-        heads
-            .iter()
-            .zip(signatures)
-            .map(|(h, s)| {
-                Some(SignedChange {
-                    bytes: d.get_change_by_hash(&ChangeHash(*h))?.raw_bytes().to_vec(),
-                    signature: Some(s?),
+        self.read_doc(doc, rec, |d| {
+            heads
+                .iter()
+                .zip(signatures)
+                .map(|(h, s)| {
+                    Some(SignedChange {
+                        bytes: d.get_change_by_hash(&ChangeHash(*h))?.raw_bytes().to_vec(),
+                        signature: Some(s?),
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
+        .ok()?
     }
 
     /// Checks an announcement relayed by `via`; applies the changes it carries if they are
@@ -193,13 +194,12 @@ impl Node {
             return false;
         }
         // Heads we do not hold as heads may still be older changes we have.
-        let mut cache = self.lock_docs();
-        let Ok(d) = self.loaded(&mut cache, doc, &rec) else {
-            return true;
-        };
-        heads
-            .iter()
-            .any(|h| d.get_change_meta_by_hash(&ChangeHash(*h)).is_none())
+        self.read_doc(doc, &rec, |d| {
+            heads
+                .iter()
+                .any(|h| d.get_change_meta_by_hash(&ChangeHash(*h)).is_none())
+        })
+        .unwrap_or(true)
     }
 }
 
@@ -828,9 +828,8 @@ mod tests {
             id: w.thread,
         };
         let mut doc = {
-            let mut cache = w.mal.lock_docs();
             let rec = w.mal.store().doc_record(&w.thread).unwrap().unwrap();
-            w.mal.loaded(&mut cache, &w.thread, &rec).unwrap().clone()
+            w.mal.copy_of(&w.thread, &rec).unwrap()
         };
         let mut tx = doc.transaction();
         tx.put(automerge::ROOT, "title", "Mine now").unwrap();

@@ -176,8 +176,9 @@ impl Node {
     ) -> Result<(), NodeError> {
         let bytes = serde_json::to_vec(record).map_err(|e| NodeError::NotAllowed(e.to_string()))?;
         let mut meta = vec![(format!("{SYNC}{peer}/{community}"), bytes)];
-        // Hold the writers' lock so no local write slips between the count and its reset.
-        let _writers = record.ok.then(|| self.lock_docs());
+        // Hold the local writers' lock so no local write slips between the count and its
+        // reset.
+        let _writers = record.ok.then(|| self.docs().local());
         if record.ok {
             meta.push(self.shared_now(community));
         }

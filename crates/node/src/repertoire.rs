@@ -130,11 +130,9 @@ impl Node {
                     });
                 }
                 let t = self.thread(tid)?;
-                let heads = {
-                    let mut cache = self.lock_docs();
-                    let doc = self.loaded(&mut cache, tid, &rec)?;
+                let heads = self.read_doc(tid, &rec, |doc| {
                     doc.get_heads().iter().map(ToString::to_string).collect()
-                };
+                })?;
                 let source = Source {
                     thread: *tid,
                     heads,
@@ -224,9 +222,7 @@ impl Node {
     /// A whole entry.
     pub fn entry(&self, id: &DocId) -> Result<Entry, NodeError> {
         let rec = self.doc_record(id, DocKind::Entry)?;
-        let mut cache = self.lock_docs();
-        let doc = self.loaded(&mut cache, id, &rec)?;
-        Ok(entry::read(doc, *id)?)
+        Ok(self.read_doc(id, &rec, |doc| entry::read(doc, *id))??)
     }
 
     /// An entry and the version it was read at.

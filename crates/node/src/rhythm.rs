@@ -133,9 +133,7 @@ impl Node {
     /// A whole event, notes included.
     pub fn event(&self, id: &DocId) -> Result<Event, NodeError> {
         let rec = self.doc_record(id, DocKind::Event)?;
-        let mut cache = self.lock_docs();
-        let doc = self.loaded(&mut cache, id, &rec)?;
-        Ok(event::read(doc, *id)?)
+        Ok(self.read_doc(id, &rec, |doc| event::read(doc, *id))??)
     }
 
     /// Every occurrence of every event of a community starting in `[from, to)`, oldest

@@ -1,6 +1,7 @@
 //! The node's side of sync sessions: the [`Replica`] over the profile's store, and the entry
 //! points the network layer calls with frames.
 
+use std::collections::HashMap;
 use std::sync::MutexGuard;
 
 use automerge::{Automerge, ChangeHash};
@@ -9,26 +10,34 @@ use commonplace_model::verify::Verified;
 use commonplace_model::{DocRef, Genesis, RejectReason, Roster, SignedChange, new_document};
 use commonplace_sync::{DocHeads, Frame, Replica, ReplicaError, Session, SessionError};
 
+use crate::cache::Claim;
 use crate::ingest::Durability;
 use crate::{Node, NodeError, NodeEvent, ingest};
 
-/// The profile's store and loaded documents, as a sync session sees them. Holds the node's
-/// document lock for as long as it lives: one batch of frames' worth of work.
+/// The profile's store and loaded documents, as a sync session sees them, for one batch of
+/// frames' worth of work. Holds the gate for as long as it lives, and the claim of every
+/// document it touches from the first touch: no local write or other batch changes them
+/// meanwhile. It never holds a lock readers need beyond the moment of taking a copy.
 ///
-/// Commits are held back until [`Replica::flush`], so that the documents a batch of frames
-/// changed cost one durable write together. Until then the updated documents live only in
-/// the cache; anything that reads a document with a held-back write (or the roster, when the
-/// community document has one) flushes first, so nothing ever reads past what is pending, and
-/// a failed flush drops those documents from the cache.
+/// The session works on the replica's own copies of the documents. Commits are held back
+/// until [`Replica::flush`], so that the documents a batch of frames changed cost one durable
+/// write together; only then are the new versions installed in the cache, where readers see
+/// them. Anything that reads the store where a document has a held-back write (the roster,
+/// when the community document has one; a manifest) flushes first, so nothing ever reads past
+/// what is pending, and a failed flush drops the replica's copies.
 pub(crate) struct NodeReplica<'a> {
     node: &'a Node,
-    cache: MutexGuard<'a, crate::write::DocCache>,
+    claims: HashMap<DocId, Claim<'a>>,
+    /// The documents touched, as this batch leaves them.
+    docs: HashMap<DocId, Automerge>,
     /// Writes held back until the next flush, with the events they raise.
     pending: Vec<(commonplace_store::DocWrite, NodeEvent)>,
     events: Vec<NodeEvent>,
+    /// Last, so that it is let go after the claims.
+    _gate: MutexGuard<'a, ()>,
 }
 
-impl NodeReplica<'_> {
+impl<'a> NodeReplica<'a> {
     fn is_pending(&self, doc: &DocId) -> bool {
         self.pending.iter().any(|(w, _)| w.doc.id == *doc)
     }
@@ -39,6 +48,14 @@ impl NodeReplica<'_> {
         }
         Ok(())
     }
+
+    /// Claims `doc` for the rest of the batch, once.
+    fn claim(&mut self, doc: DocId) {
+        if !self.claims.contains_key(&doc) {
+            let node: &'a Node = self.node;
+            self.claims.insert(doc, node.docs().claim(doc));
+        }
+    }
 }
 
 fn replica_err(e: impl std::fmt::Display) -> ReplicaError {
@@ -47,11 +64,13 @@ fn replica_err(e: impl std::fmt::Display) -> ReplicaError {
 
 impl Replica for NodeReplica<'_> {
     fn community(&mut self, id: &CommunityId) -> Result<Option<(Genesis, Roster)>, ReplicaError> {
-        self.flush_if(&DocRef::community(*id).id)?;
-        // The roster the gate judges by, read with the document lock held.
+        let community_doc = DocRef::community(*id).id;
+        self.flush_if(&community_doc)?;
+        // The roster the gate judges by, read with the community document claimed.
+        self.claim(community_doc);
         Ok(self
             .node
-            .judging_community(&mut self.cache, id)
+            .judging_community(id)
             .map_err(replica_err)?
             .map(|c| (c.genesis, c.roster)))
     }
@@ -96,36 +115,27 @@ impl Replica for NodeReplica<'_> {
     }
 
     fn doc(&mut self, doc: &DocRef) -> Result<&mut Automerge, ReplicaError> {
-        // A document with a write held back is in the cache as updated, unless the cache was
-        // reset since: then it must be stored before it is loaded again.
-        if !self.cache.docs.contains_key(&doc.id) {
-            self.flush_if(&doc.id)?;
+        if !self.docs.contains_key(&doc.id) {
+            // Claimed before the copy is taken, so the copy stays the latest version.
+            self.claim(doc.id);
+            // The gate's check of the stored record; say no more than needed: the peer
+            // learns nothing about other communities.
+            let rec = self.node.ingest_target(doc).map_err(|_| {
+                ReplicaError(format!(
+                    "the peer named document {} wrongly for this community",
+                    doc.id
+                ))
+            })?;
+            let copy = match rec {
+                Some(rec) => self.node.copy_or_load(&doc.id, &rec).map_err(replica_err)?,
+                // A document the peer has and we do not: an empty one, stored at a commit.
+                None => new_document(&self.node.actor()),
+            };
+            self.docs.insert(doc.id, copy);
         }
-        // The gate's check of the stored record; say no more than needed: the peer learns
-        // nothing about other communities.
-        let rec = self.node.ingest_target(doc).map_err(|_| {
-            ReplicaError(format!(
-                "the peer named document {} wrongly for this community",
-                doc.id
-            ))
-        })?;
-        match rec {
-            Some(rec) => self
-                .node
-                .loaded(&mut self.cache, &doc.id, &rec)
-                .map_err(replica_err),
-            None => {
-                // A document the peer has and we do not: an empty one, in the bounded cache.
-                if !self.cache.docs.contains_key(&doc.id) {
-                    let actor = self.node.actor();
-                    self.cache.put(doc.id, new_document(&actor));
-                }
-                self.cache
-                    .docs
-                    .get_mut(&doc.id)
-                    .ok_or_else(|| ReplicaError("document vanished from the cache".into()))
-            }
-        }
+        self.docs
+            .get_mut(&doc.id)
+            .ok_or_else(|| ReplicaError("document vanished from the batch".into()))
     }
 
     fn signatures(
@@ -172,7 +182,8 @@ impl Replica for NodeReplica<'_> {
         let rec = self.node.ingest_target(doc).map_err(replica_err)?;
         let (write, event) = ingest::ingest_write(doc, &updated, rec.as_ref(), verified.clone())
             .map_err(replica_err)?;
-        self.cache.put(doc.id, updated);
+        self.claim(doc.id);
+        self.docs.insert(doc.id, updated);
         self.pending.push((write, event));
         Ok(())
     }
@@ -183,16 +194,24 @@ impl Replica for NodeReplica<'_> {
         }
         let (docs, events): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.pending).into_iter().unzip();
+        let stored: Vec<DocId> = docs.iter().map(|w| w.doc.id).collect();
         let result = self.node.store_writes(docs, Durability::Durable);
         match result {
             Ok(()) => {
+                // Stored: the new versions replace the cached ones (the claims are still held).
+                for id in stored {
+                    if let Some(doc) = self.docs.remove(&id) {
+                        self.node.docs().install(id, doc);
+                    }
+                }
                 self.events.extend(events);
                 Ok(())
             }
             Err(e) => {
-                // The cache must not hold what the store does not; documents reload from it.
+                // Nothing of it reached the cache; the copies are forgotten, so the
+                // documents are read again as stored.
                 drop(events);
-                self.cache.docs.clear();
+                self.docs.clear();
                 Err(replica_err(e))
             }
         }
@@ -203,9 +222,11 @@ impl Node {
     fn replica(&self) -> NodeReplica<'_> {
         NodeReplica {
             node: self,
-            cache: self.lock_docs(),
+            claims: HashMap::new(),
+            docs: HashMap::new(),
             pending: Vec::new(),
             events: Vec::new(),
+            _gate: self.docs().gate(),
         }
     }
 
@@ -214,8 +235,15 @@ impl Node {
         if let Err(e) = replica.flush() {
             tracing::warn!("sync: could not store changes: {e}");
         }
-        let events = replica.events;
-        drop(replica.cache);
+        // What is left is as stored (a failed flush dropped the copies): the documents the
+        // batch loaded stay loaded for the next one.
+        if replica.pending.is_empty() {
+            for (id, doc) in replica.docs.drain() {
+                self.docs().fill(id, doc);
+            }
+        }
+        let events = std::mem::take(&mut replica.events);
+        drop(replica);
         for e in events {
             self.emit(e);
         }

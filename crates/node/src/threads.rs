@@ -105,9 +105,7 @@ impl Node {
     /// A whole thread.
     pub fn thread(&self, id: &DocId) -> Result<Thread, NodeError> {
         let rec = self.doc_record(id, DocKind::Thread)?;
-        let mut cache = self.lock_docs();
-        let doc = self.loaded(&mut cache, id, &rec)?;
-        Ok(thread::read(doc, *id)?)
+        Ok(self.read_doc(id, &rec, |doc| thread::read(doc, *id))??)
     }
 
     /// Replies to a thread (or to one of its posts).

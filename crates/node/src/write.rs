@@ -1,9 +1,6 @@
-//! The write path: loaded documents (the cache and its lock), local changes made, signed and
-//! durably stored with their index rows before they are acknowledged, and edits made against
-//! the version an editor showed.
-
-use std::collections::HashMap;
-use std::sync::MutexGuard;
+//! The write path: reading loaded documents (the cache and its locks are in `cache.rs`),
+//! local changes made, signed and durably stored with their index rows before they are
+//! acknowledged, and edits made against the version an editor showed.
 
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
 use automerge::{Automerge, Change, ChangeHash, ReadDoc};
@@ -14,28 +11,11 @@ use commonplace_model::{
 };
 use commonplace_store::{Commit, DocRecord, DocWrite, IndexRow, SNAPSHOT_EVERY};
 
+use crate::cache::{Slot, lock_slot};
 use crate::peers::pending_key;
 use crate::{Node, NodeError, NodeEvent};
 
-/// Loaded Automerge documents, so repeated edits of one entry do not reload it each time.
-#[derive(Debug, Default)]
-pub(crate) struct DocCache {
-    pub(crate) docs: HashMap<DocId, Automerge>,
-}
-
-const CACHE_DOCS: usize = 256;
-
 impl Node {
-    pub(crate) fn lock_docs(&self) -> MutexGuard<'_, DocCache> {
-        // A panic while holding the lock leaves at worst a document with an uncommitted
-        // change in the cache; clear it rather than propagate the poison.
-        self.doc_lock().lock().unwrap_or_else(|poisoned| {
-            let mut g = poisoned.into_inner();
-            g.docs.clear();
-            g
-        })
-    }
-
     pub(crate) fn doc_record(&self, id: &DocId, kind: DocKind) -> Result<DocRecord, NodeError> {
         self.store()
             .doc_record(id)?
@@ -46,18 +26,47 @@ impl Node {
             })
     }
 
-    /// The loaded document, from the cache or the store.
-    pub(crate) fn loaded<'c>(
+    /// Runs `f` on the loaded document (from the cache, or loaded from the store into it),
+    /// holding only its slot lock: readers of other documents never wait for it.
+    pub(crate) fn read_doc<R>(
         &self,
-        cache: &'c mut DocCache,
         id: &DocId,
         rec: &DocRecord,
-    ) -> Result<&'c mut Automerge, NodeError> {
-        if !cache.docs.contains_key(id) {
-            let doc = self.load_from_store(id, rec)?;
-            cache.put(*id, doc);
+        f: impl FnOnce(&Automerge) -> R,
+    ) -> Result<R, NodeError> {
+        let slot = self.docs().slot(*id);
+        let mut guard = lock_slot(&slot);
+        Ok(f(self.filled(&mut guard, id, rec)?))
+    }
+
+    /// A copy of the loaded document, for the gate to verify changes on.
+    pub(crate) fn copy_of(&self, id: &DocId, rec: &DocRecord) -> Result<Automerge, NodeError> {
+        self.read_doc(id, rec, Automerge::clone)
+    }
+
+    /// For a claim holder: a copy of the loaded document, or the document loaded from the
+    /// store when it is not loaded (then not cached: the holder gives it back with
+    /// `DocCache::fill` when done, which saves a copy of every document a sync touches).
+    pub(crate) fn copy_or_load(&self, id: &DocId, rec: &DocRecord) -> Result<Automerge, NodeError> {
+        if let Some(slot) = self.docs().peek(id)
+            && let Some(doc) = lock_slot(&slot).as_ref()
+        {
+            return Ok(doc.clone());
         }
-        cache.docs.get_mut(id).ok_or_else(|| NodeError::NotFound {
+        self.load_from_store(id, rec)
+    }
+
+    /// The document in a locked slot, loaded from the store if the slot is empty.
+    fn filled<'g>(
+        &self,
+        guard: &'g mut Option<Automerge>,
+        id: &DocId,
+        rec: &DocRecord,
+    ) -> Result<&'g mut Automerge, NodeError> {
+        if guard.is_none() {
+            *guard = Some(self.load_from_store(id, rec)?);
+        }
+        guard.as_mut().ok_or_else(|| NodeError::NotFound {
             what: rec.kind.as_str(),
             text: id.to_string(),
         })
@@ -126,26 +135,31 @@ impl Node {
         derive: Derive<'_>,
         f: impl FnOnce(&mut Transaction<'_>, Timestamp) -> Result<R, SchemaError>,
     ) -> Result<R, NodeError> {
-        let mut cache = self.lock_docs();
+        let local = self.docs().local();
+        let claim = self.docs().claim(doc_ref.id);
         let rec = self.store().doc_record(&doc_ref.id)?;
-        if create {
-            if rec.is_some() {
-                return Err(NodeError::NotAllowed(format!(
-                    "{} already exists",
-                    doc_ref.id
-                )));
-            }
-            cache.put(doc_ref.id, new_document(&self.actor()));
+        if create && rec.is_some() {
+            return Err(NodeError::NotAllowed(format!(
+                "{} already exists",
+                doc_ref.id
+            )));
         }
-        let doc = match &rec {
-            Some(r) => self.loaded(&mut cache, &doc_ref.id, r)?,
-            None => cache
-                .docs
-                .get_mut(&doc_ref.id)
-                .ok_or_else(|| NodeError::NotFound {
+        // A new document is written outside the cache and installed once stored; a loaded
+        // one is changed in place under its slot lock, held until it is stored.
+        let slot = match &rec {
+            Some(_) => self.docs().slot(doc_ref.id),
+            None if create => Slot::default(),
+            None => {
+                return Err(NodeError::NotFound {
                     what: doc_ref.kind.as_str(),
                     text: doc_ref.id.to_string(),
-                })?,
+                });
+            }
+        };
+        let mut guard = lock_slot(&slot);
+        let doc = match &rec {
+            Some(r) => self.filled(&mut guard, &doc_ref.id, r)?,
+            None => guard.insert(new_document(&self.actor())),
         };
         let now = Timestamp::now();
         let outcome = doc.transact_with(
@@ -154,12 +168,8 @@ impl Node {
         );
         let success = match outcome {
             Ok(s) => s,
-            Err(failure) => {
-                if create {
-                    cache.docs.remove(&doc_ref.id);
-                }
-                return Err(failure.error.into());
-            }
+            // Rolled back: the document is as it was.
+            Err(failure) => return Err(failure.error.into()),
         };
         let Some(hash) = success.hash else {
             return Ok(success.result);
@@ -182,14 +192,18 @@ impl Node {
             row.and_then(|row| self.sign_and_store_with(doc, &doc_ref, rec.as_ref(), &hash, row));
         match stored {
             Ok(event) => {
-                drop(cache);
+                drop(guard);
+                self.docs().keep(doc_ref.id, &slot);
+                drop((claim, local));
                 self.emit(event);
                 Ok(success.result)
             }
             Err(e) => {
-                // The change is in memory but not on disk: forget the document so the next
-                // read comes from the store again.
-                cache.docs.remove(&doc_ref.id);
+                // The change is in memory but not on disk: empty the slot so the next read
+                // comes from the store again.
+                *guard = None;
+                drop(guard);
+                self.docs().forget(&doc_ref.id);
                 Err(e)
             }
         }
@@ -284,10 +298,11 @@ impl Node {
         read: impl FnOnce(&automerge::Automerge) -> Result<T, SchemaError>,
     ) -> Result<(T, Vec<String>), NodeError> {
         let rec = self.doc_record(id, kind)?;
-        let mut cache = self.lock_docs();
-        let doc = self.loaded(&mut cache, id, &rec)?;
-        let version = doc.get_heads().iter().map(ToString::to_string).collect();
-        Ok((read(doc)?, version))
+        let (read, version) = self.read_doc(id, &rec, |doc| {
+            let version = doc.get_heads().iter().map(ToString::to_string).collect();
+            (read(doc), version)
+        })?;
+        Ok((read?, version))
     }
 
     /// Records `edit` as a change on top of the version `base` (a document's heads as an
@@ -312,8 +327,16 @@ impl Node {
             .map(|h| h.parse())
             .collect::<Result<_, _>>()
             .map_err(|_| stale())?;
-        let mut cache = self.lock_docs();
-        let doc = self.loaded(&mut cache, id, rec)?;
+        // The claim keeps the gate from replacing the document between the version check and
+        // the write; the slot lock is held until the edit is stored.
+        let local = self.docs().local();
+        let claim = self.docs().claim(*id);
+        // The record as stored now: a sync may have added changes since the caller read it.
+        let fresh = self.store().doc_record(id)?;
+        let rec = fresh.as_ref().unwrap_or(rec);
+        let slot = self.docs().slot(*id);
+        let mut guard = lock_slot(&slot);
+        let doc = self.filled(&mut guard, id, rec)?;
         let mine = self.actor();
         // Our own newer changes must be part of the base: the editor sends its edits in order,
         // so this only fails for an editor that lost track, which then reloads.
@@ -359,28 +382,22 @@ impl Node {
             .get_change_by_hash(&hash)
             .ok_or_else(|| am(&"the edit vanished"))?
             .clone();
-        if let Err(e) = doc.apply_changes([change]) {
-            cache.docs.remove(id);
-            return Err(am(&e));
-        }
-        if let Err(e) = self.sign_and_store(doc, &doc_ref, Some(rec), &hash) {
-            cache.docs.remove(id);
+        let stored = doc
+            .apply_changes([change])
+            .map_err(|e| am(&e))
+            .and_then(|()| self.sign_and_store(doc, &doc_ref, Some(rec), &hash));
+        if let Err(e) = stored {
+            // Possibly changed in memory and not on disk: load it from the store next time.
+            *guard = None;
+            drop(guard);
+            self.docs().forget(id);
             return Err(e);
         }
-        drop(cache);
+        drop(guard);
+        self.docs().keep(*id, &slot);
+        drop((claim, local));
         self.emit(event);
         Ok(())
-    }
-}
-
-impl DocCache {
-    pub(crate) fn put(&mut self, id: DocId, doc: Automerge) {
-        if self.docs.len() >= CACHE_DOCS && !self.docs.contains_key(&id) {
-            // Documents are cheap to reload from their snapshots; a simple reset keeps
-            // memory bounded without bookkeeping.
-            self.docs.clear();
-        }
-        self.docs.insert(id, doc);
     }
 }
 
