@@ -324,8 +324,8 @@ impl Node {
     /// Runs a session's step on the peer's frames. Automerge 0.12 panics on some hostile input
     /// (docs/fuzzing.md); the known cases are refused before it reads them, and this keeps an
     /// unknown one to the session: nothing of the step is stored (the peer has no answer and
-    /// sends it again), the loaded documents it may have half changed are dropped (they reload
-    /// from the store), and the session ends with a protocol error.
+    /// sends it again), the copies of the documents it may have half changed are dropped (the
+    /// cache only ever holds what is stored), and the session ends with a protocol error.
     fn receiving(
         &self,
         step: impl FnOnce(&mut NodeReplica<'_>) -> Result<Vec<Frame>, SessionError>,
@@ -337,8 +337,10 @@ impl Node {
                 out
             }
             Err(_) => {
+                // The step worked on the replica's own copies; the cache never saw them.
                 r.pending.clear();
-                r.cache.docs.clear();
+                r.docs.clear();
+                drop(r);
                 tracing::warn!("sync: a peer's frames made automerge panic; the session ends");
                 Err(SessionError::Protocol(
                     "the frames made the document engine fail; nothing of them was stored".into(),
