@@ -387,7 +387,7 @@ fn list(cx: &Ctx, community: &CommunityArg, now: Timestamp) -> Result<()> {
 
 fn show(cx: &Ctx, event: &str, now: Timestamp) -> Result<()> {
     let (node, out) = (cx.node, cx.out);
-    let id = node.find_event(&event)?;
+    let id = node.find_event(event)?;
     let full = node.event(&id)?;
     let c = node.community(&full.community)?;
     let e = full.summary();

@@ -311,11 +311,11 @@ fn run_here_or_there(cli: Cli, argv: Vec<OsString>, out: &Out) -> Result<ExitCod
                 organisation.as_deref(),
                 out,
             )?;
-            return Ok(ExitCode::SUCCESS);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Restore(args) => {
             backup::restore(profile, args, out)?;
-            return Ok(ExitCode::SUCCESS);
+            Ok(ExitCode::SUCCESS)
         }
         command => {
             let stale = match control::connect(profile.dir()) {
