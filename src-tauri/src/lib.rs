@@ -235,8 +235,13 @@ pub(crate) fn start_node(app: AppHandle, state: Arc<AppState>, node: Node) {
     let plan = state.plan();
     // The owner runs on the app's runtime; entering it lets it spawn there.
     let _guard = tauri::async_runtime::handle().inner().enter();
-    let presence = Presence::start(node, plan);
+    let presence = Presence::start(node.clone(), plan);
     let mut net = presence.subscribe();
+    // `commonplace` commands on this profile run here meanwhile, through the control socket;
+    // it closes when the network owner stops (the app's exit).
+    let mut control = commonplace_cli::ControlServer::start(node, presence.clone())
+        .inspect_err(|e| tracing::warn!("no control socket for the command line: {e}"))
+        .ok();
     if let Ok(mut slot) = state.presence.write() {
         *slot = Some(presence);
     }
@@ -254,6 +259,9 @@ pub(crate) fn start_node(app: AppHandle, state: Arc<AppState>, node: Node) {
                 }
                 Ok(PresenceEvent::Stopped)
                 | Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                    if let Some(c) = control.take() {
+                        c.shutdown().await;
+                    }
                     let _ = app.emit("sync:changed", ());
                     break;
                 }

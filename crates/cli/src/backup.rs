@@ -11,6 +11,7 @@ use commonplace_base::check_passphrase;
 use commonplace_node::{Node, Profile, io_sentence, read_key_backup};
 use zeroize::Zeroizing;
 
+use crate::Ctx;
 use crate::output::Out;
 
 /// The environment variable a script may put the passphrase in.
@@ -50,12 +51,37 @@ pub(crate) struct RestoreArgs {
     passphrase: PassphraseArgs,
 }
 
+impl BackupArgs {
+    pub(crate) fn passphrase(&self) -> &PassphraseArgs {
+        &self.passphrase
+    }
+
+    pub(crate) fn resolve_paths(&mut self, cwd: &Path) {
+        self.out = cwd.join(&self.out);
+        if let Some(p) = &mut self.passphrase.passphrase_file {
+            *p = cwd.join(&*p);
+        }
+    }
+}
+
 /// Seals the key under a new passphrase and writes it to `--out`.
-pub(crate) fn backup(node: &Node, args: BackupArgs, out: &Out) -> Result<()> {
-    let pass = passphrase(&args.passphrase, true)?;
+pub(crate) fn backup(cx: &Ctx, args: BackupArgs) -> Result<()> {
+    let (node, out) = (cx.node, cx.out);
+    let pass = match cx.input {
+        // A control-socket client asked for it (it has the terminal) and sent it.
+        crate::Input::Sent {
+            passphrase: Some(p),
+            ..
+        } => {
+            check_passphrase(p)?;
+            p.clone()
+        }
+        _ => passphrase(&args.passphrase, true)?,
+    };
     node.backup_key(&args.out, &pass)?;
     if !out.json {
-        eprintln!(
+        note!(
+            out,
             "Keep the passphrase apart from the file: with both, anyone can act as you. \
              Without the passphrase the backup cannot be opened."
         );
@@ -73,7 +99,8 @@ pub(crate) fn restore(profile: Profile, args: RestoreArgs, out: &Out) -> Result<
     let pass = if file.is_sealed() {
         passphrase(&args.passphrase, false)?
     } else {
-        eprintln!(
+        note!(
+            out,
             "{} is an old backup without a passphrase: make a protected one now with \
              `commonplace backup --out FILE`, then delete the old file.",
             args.file.display()
@@ -93,7 +120,7 @@ pub(crate) fn restore(profile: Profile, args: RestoreArgs, out: &Out) -> Result<
 
 /// The passphrase, from the file, the environment or the terminal. A new passphrase
 /// (`confirm`) is checked against the rules before it is asked again.
-fn passphrase(args: &PassphraseArgs, confirm: bool) -> Result<Zeroizing<String>> {
+pub(crate) fn passphrase(args: &PassphraseArgs, confirm: bool) -> Result<Zeroizing<String>> {
     let pass = if let Some(path) = &args.passphrase_file {
         from_file(path)?
     } else if let Some(v) = std::env::var_os(PASSPHRASE_ENV) {

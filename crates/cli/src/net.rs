@@ -1,9 +1,14 @@
 //! The networked commands: serve, sync, status, invite, join.
+//!
+//! Run on their own, they take the node online for as long as they need (`serve`: until
+//! stopped) and offline again. Run inside `serve` or the app (through the control socket),
+//! they use that process's network as it is, and leave it running.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use clap::Subcommand;
 use commonplace_base::{CommunityId, MemberId};
 use commonplace_model::Role;
 use commonplace_node::{
@@ -13,7 +18,9 @@ use commonplace_node::{
 use serde_json::json;
 use tracing::{info, warn};
 
-use crate::output::Out;
+use crate::Ctx;
+use crate::community::CommunityArg;
+use crate::control::ControlServer;
 
 /// Network options shared by the networked commands.
 #[derive(Debug, Clone, clap::Args)]
@@ -27,6 +34,38 @@ pub struct NetArgs {
     /// Do not look for members on the local network (multicast DNS).
     #[arg(long)]
     pub no_mdns: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum InviteCmd {
+    /// Create a single-use invitation code (coordinators only).
+    Create {
+        #[command(flatten)]
+        community: CommunityArg,
+        /// How long the code works.
+        #[arg(long, default_value = "7d", value_parser = duration_up_to(MAX_EXPIRES))]
+        expires: std::time::Duration,
+        /// The newcomer's role.
+        #[arg(long, default_value = "member")]
+        role: Role,
+        /// Also draw the code as a QR code in the terminal, for a phone or a second laptop.
+        #[arg(long)]
+        qr: bool,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// The invitations created on this node: short code, role, state, who used them.
+    List {
+        /// Only those to this community (id, id prefix or name).
+        #[arg(long, short = 'c')]
+        community: Option<String>,
+    },
+    /// Revoke an unused invitation: this node refuses it at once, every member's node once
+    /// the record has synced to it.
+    Revoke {
+        /// Its short code.
+        code: String,
+    },
 }
 
 /// Longest `sync --timeout`: a day. Longer is a hang, not a wait.
@@ -124,7 +163,91 @@ async fn go_online(node: &Node, args: &NetArgs, remember: bool) -> Result<Online
     Ok(online)
 }
 
-pub async fn serve(node: Node, args: NetArgs, interval: Duration, out: &Out) -> Result<()> {
+/// The network a command uses: its own (taken offline when it is done) or the running
+/// process's (left as it is).
+enum Net {
+    Own(Online),
+    Live(Online),
+}
+
+impl Net {
+    fn online(&self) -> &Online {
+        match self {
+            Net::Own(o) | Net::Live(o) => o,
+        }
+    }
+
+    async fn end(&self) {
+        if let Net::Own(o) = self {
+            o.shutdown().await;
+        }
+    }
+}
+
+/// How long a command inside a running process waits for its network to come up (just
+/// after it started, or while it retries).
+const LIVE_WAIT: Duration = Duration::from_secs(10);
+
+/// The network for a command: the running process's, else one started with `args`.
+async fn network(cx: &Ctx<'_>, args: &NetArgs, remember: bool) -> Result<Net> {
+    match cx.live {
+        Some(live) => {
+            let online = live
+                .presence
+                .online_within(LIVE_WAIT)
+                .await
+                .map_err(|e| anyhow::anyhow!("the running node is not online: {e}"))?;
+            Ok(Net::Live(online))
+        }
+        None => Ok(Net::Own(go_online(cx.node, args, remember).await?)),
+    }
+}
+
+/// `invite create|list|revoke`.
+pub(crate) fn invite(cx: &Ctx, cmd: InviteCmd) -> Result<()> {
+    let (node, out) = (cx.node, cx.out);
+    match cmd {
+        InviteCmd::Create {
+            community,
+            expires,
+            role,
+            qr,
+            net: n,
+        } => {
+            let c = node.find_community(community.community.as_deref())?;
+            cx.block_on(create_invite(cx, n, c, role, expires, qr))?
+        }
+        InviteCmd::List { community } => {
+            let c = community
+                .map(|c| node.find_community(Some(&c)))
+                .transpose()?;
+            out.invitations(&node.pending_invitations(c.as_ref())?)
+        }
+        InviteCmd::Revoke { code } => {
+            let p = node.revoke_invite(&code)?;
+            out.done(&format!(
+                "revoked {} (to {}); it no longer admits anyone",
+                p.short_code, p.community_name
+            ))
+        }
+    }
+}
+
+/// `serve`: the always-on peer, with the control socket through which other commands on
+/// this profile run meanwhile.
+pub(crate) fn serve(cx: &Ctx, args: NetArgs, interval: Duration) -> Result<()> {
+    if cx.live.is_some() {
+        bail!("this profile is already online: `commonplace serve` or the app is running with it");
+    }
+    cx.block_on(serve_until_stopped(cx.node.clone(), args, interval, cx.out))?
+}
+
+async fn serve_until_stopped(
+    node: Node,
+    args: NetArgs,
+    interval: Duration,
+    out: &crate::Out,
+) -> Result<()> {
     // Flags given to `serve` become the profile's settings: the next start runs the same way.
     if let Some(relay) = &args.relay {
         node.set_net_setting("relay", &RelayMode::parse(relay).as_setting())?;
@@ -139,9 +262,20 @@ pub async fn serve(node: Node, args: NetArgs, interval: Duration, out: &Out) -> 
         },
     );
     let mut events = presence.subscribe();
+    // Other commands on this profile run here meanwhile, through the control socket.
+    let control = match ControlServer::start(node.clone(), presence.clone()) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            warn!("no control socket, other commands cannot use this profile meanwhile: {e}");
+            None
+        }
+    };
     let online = match presence.settled().await {
         Ok(o) => o,
         Err(e) => {
+            if let Some(c) = control {
+                c.shutdown().await;
+            }
             presence.shutdown().await;
             return Err(anyhow::Error::new(e).context("could not go online"));
         }
@@ -149,18 +283,19 @@ pub async fn serve(node: Node, args: NetArgs, interval: Duration, out: &Out) -> 
     let me = node.identity()?;
     let ticket = online.ticket();
     if out.json {
-        crate::output::write_stdout(
+        out.line(
             &json!({ "member_id": me.member.to_string(), "address": ticket.to_string() })
                 .to_string(),
         );
     } else {
         say!(
+            out,
             "Serving {} ({}). Others can sync with:",
             me.name,
             me.member.short()
         );
-        say!("{ticket}");
-        say!("Press Ctrl+C to stop.");
+        say!(out, "{ticket}");
+        say!(out, "Press Ctrl+C to stop.");
     }
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("listening for SIGTERM")?;
@@ -180,7 +315,10 @@ pub async fn serve(node: Node, args: NetArgs, interval: Duration, out: &Out) -> 
             },
         }
     }
-    eprintln!("stopping");
+    note!(out, "stopping");
+    if let Some(c) = control {
+        c.shutdown().await;
+    }
     presence.shutdown().await;
     Ok(())
 }
@@ -203,17 +341,34 @@ fn log_round(round: &Round) {
     }
 }
 
-pub async fn sync(
-    node: Node,
+/// `sync`: once with a peer (or every known one), then a summary.
+pub(crate) fn sync(
+    cx: &Ctx,
+    community: &CommunityArg,
+    peer: Option<String>,
+    timeout: Duration,
+    args: NetArgs,
+) -> Result<()> {
+    let c = community
+        .community
+        .as_deref()
+        .map(|c| cx.node.find_community(Some(c)))
+        .transpose()?;
+    cx.block_on(sync_once(cx, args, c, peer, timeout))?
+}
+
+async fn sync_once(
+    cx: &Ctx<'_>,
     args: NetArgs,
     community: Option<CommunityId>,
     peer: Option<String>,
     timeout: Duration,
-    out: &Out,
 ) -> Result<()> {
+    let (node, out) = (cx.node, cx.out);
     // Arguments first: a bad address is refused before anything goes online.
     let ticket: Option<PeerTicket> = peer.as_deref().map(str::parse).transpose()?;
-    let online = go_online(&node, &one_shot(&args), false).await?;
+    let net = network(cx, &one_shot(&args), false).await?;
+    let online = net.online();
     let work = async {
         let mut results = Vec::new();
         match ticket {
@@ -259,11 +414,11 @@ pub async fn sync(
     let results = match tokio::time::timeout(timeout, work).await {
         Ok(r) => r?,
         Err(_) => {
-            online.shutdown().await;
+            net.end().await;
             bail!("sync did not finish within {} s", timeout.as_secs());
         }
     };
-    online.shutdown().await;
+    net.end().await;
     if results.is_empty() {
         bail!(
             "no peers known yet: pass --peer ADDRESS (printed by `commonplace serve` on the other machine)"
@@ -289,13 +444,14 @@ pub async fn sync(
                 );
                 if !out.json {
                     say!(
+                        out,
                         "synced {name} with {}: {} changes received, {} sent",
                         &peer[..10.min(peer.len())],
                         rep.stats.changes_received,
                         rep.stats.changes_sent
                     );
                     for (doc, why) in &rep.refused {
-                        say!("  left out {}: {why}", doc.short());
+                        say!(out, "  left out {}: {why}", doc.short());
                     }
                 }
             }
@@ -303,6 +459,7 @@ pub async fn sync(
                 lines.push(json!({ "peer": peer, "community": c.to_string(), "name": name, "ok": false, "error": e.to_string() }));
                 if !out.json {
                     say!(
+                        out,
                         "could not sync {name} with {}: {e}",
                         &peer[..10.min(peer.len())]
                     );
@@ -311,7 +468,7 @@ pub async fn sync(
         }
     }
     if out.json {
-        crate::output::write_stdout(&serde_json::to_string_pretty(&lines)?);
+        out.line(&serde_json::to_string_pretty(&lines)?);
     }
     if ok == 0 {
         bail!("no sync succeeded");
@@ -319,19 +476,19 @@ pub async fn sync(
     Ok(())
 }
 
-pub async fn invite(
-    node: Node,
+async fn create_invite(
+    cx: &Ctx<'_>,
     args: NetArgs,
     community: CommunityId,
     role: Role,
     expires: Duration,
     qr: bool,
-    out: &Out,
 ) -> Result<()> {
+    let (node, out) = (cx.node, cx.out);
     // Learn (and pin) our address: the invited member dials it while `serve` runs.
-    let online = go_online(&node, &args, true).await?;
-    let ticket = online.ticket();
-    online.shutdown().await;
+    let net = network(cx, &args, true).await?;
+    let ticket = net.online().ticket();
+    net.end().await;
     let new = node.create_invite(
         &community,
         role,
@@ -342,7 +499,7 @@ pub async fn invite(
     let code = inv.to_code()?;
     let short = new.short.to_string();
     if out.json {
-        crate::output::write_stdout(
+        out.line(
             &json!({ "code": code, "short_code": short, "community": community.to_string(),
             "role": role.as_str(), "expires_at": inv.invitation.expires_at.0 })
             .to_string(),
@@ -350,22 +507,40 @@ pub async fn invite(
     } else {
         // The long code alone on stdout, as before (scripts read it); the short one for
         // people on stderr.
-        say!("{code}");
-        eprintln!("Short code (read it out or type it): {short}");
+        say!(out, "{code}");
+        note!(out, "Short code (read it out or type it): {short}");
         if qr {
             match commonplace_node::qr::terminal(&code) {
-                Some(picture) => say!("\n{picture}"),
-                None => eprintln!("(the code is too long to draw as a QR code)"),
+                Some(picture) => say!(out, "\n{picture}"),
+                None => note!(out, "(the code is too long to draw as a QR code)"),
             }
         }
-        eprintln!(
+        note!(
+            out,
             "Send one of the codes to the person you invite. It works once, until it expires, while `commonplace serve` runs here (the short code: `commonplace join {short} --via ADDR` with this node's address from `status`, or on the same local network with no address at all)."
         );
     }
     Ok(())
 }
 
-pub async fn join(node: Node, args: NetArgs, code: &str, via: &[String], out: &Out) -> Result<()> {
+/// `join`: with an invitation code, or the QR image of one.
+pub(crate) fn join(
+    cx: &Ctx,
+    code: Option<String>,
+    qr: Option<std::path::PathBuf>,
+    via: &[String],
+    args: NetArgs,
+) -> Result<()> {
+    let code = match (code, qr) {
+        (Some(c), _) => c,
+        (None, Some(path)) => crate::qr_image::read_code(&path)?,
+        (None, None) => anyhow::bail!("give the invitation code, or --qr FILE.png"),
+    };
+    cx.block_on(join_with(cx, args, &code, via))?
+}
+
+async fn join_with(cx: &Ctx<'_>, args: NetArgs, code: &str, via: &[String]) -> Result<()> {
+    let (node, out) = (cx.node, cx.out);
     let via = via
         .iter()
         .map(|a| a.trim().parse::<PeerTicket>())
@@ -376,17 +551,18 @@ pub async fn join(node: Node, args: NetArgs, code: &str, via: &[String], out: &O
     if via.is_empty() && !commonplace_model::invite::SignedInvitation::is_long_code(code) {
         net.no_mdns = args.no_mdns;
     }
-    let online = go_online(&node, &net, false).await?;
-    let result = online.join_via(code, &via).await;
-    online.shutdown().await;
+    let net = network(cx, &net, false).await?;
+    let result = net.online().join_via(code, &via).await;
+    net.end().await;
     let (c, report) = result.context("joining failed")?;
     let name = node.community(&c)?.charter.name;
     if out.json {
-        crate::output::write_stdout(
+        out.line(
             &json!({ "community": c.to_string(), "name": name, "received": report.stats.changes_received }).to_string()
         );
     } else {
         say!(
+            out,
             "joined {name} ({} changes received)",
             report.stats.changes_received
         );
@@ -394,12 +570,23 @@ pub async fn join(node: Node, args: NetArgs, code: &str, via: &[String], out: &O
     Ok(())
 }
 
-pub fn status(node: &Node, out: &Out) -> Result<()> {
+/// `status`: own address, known peers, the last sync with each; inside a running process,
+/// its live network too (online, who is connected now).
+pub(crate) fn status(cx: &Ctx) -> Result<()> {
+    let (node, out) = (cx.node, cx.out);
     let me = node.identity()?;
-    let address = node
-        .own_address()?
-        .and_then(|b| PeerTicket::from_bytes(&b).ok())
-        .map(|t| t.to_string());
+    let online = cx.live.and_then(|l| l.presence.online());
+    let connected: Vec<MemberId> = online
+        .as_ref()
+        .map(Online::connected_peers)
+        .unwrap_or_default();
+    let address = match &online {
+        Some(o) => Some(o.ticket().to_string()),
+        None => node
+            .own_address()?
+            .and_then(|b| PeerTicket::from_bytes(&b).ok())
+            .map(|t| t.to_string()),
+    };
     let peers = node.known_peers()?;
     let history = node.sync_history()?;
     let communities = node.communities()?;
@@ -414,11 +601,11 @@ pub fn status(node: &Node, out: &Out) -> Result<()> {
         m.short()
     };
     if out.json {
-        crate::output::write_stdout(&serde_json::to_string_pretty(&json!({
+        out.line(&serde_json::to_string_pretty(&json!({
             "member_id": me.member.to_string(),
             "name": me.name,
             "address": address,
-            "online": false,
+            "online": online.is_some(),
             "unshared": communities.iter().map(|c| json!({
                 "community": c.id.to_string(),
                 "name": c.name,
@@ -427,6 +614,7 @@ pub fn status(node: &Node, out: &Out) -> Result<()> {
             "peers": peers.iter().map(|(m, _)| json!({
                 "member_id": m.to_string(),
                 "name": name_of(m),
+                "connected": connected.contains(m),
             })).collect::<Vec<_>>(),
             "syncs": history.iter().map(|r| json!({
                 "peer": r.peer.to_string(),
@@ -440,31 +628,61 @@ pub fn status(node: &Node, out: &Out) -> Result<()> {
         }))?);
         return Ok(());
     }
-    say!("{} ({})", me.name, me.member);
+    say!(out, "{} ({})", me.name, me.member);
     say!(
+        out,
         "address: {}",
         address
             .as_deref()
             .unwrap_or("(not online yet: run `commonplace serve`)")
     );
-    say!("this command is offline; `commonplace serve` keeps syncing in the background");
+    match (cx.live, &online) {
+        (None, _) => say!(
+            out,
+            "this command is offline; `commonplace serve` keeps syncing in the background"
+        ),
+        (Some(_), Some(_)) => say!(
+            out,
+            "online (the running `commonplace serve` or app): {} connected now",
+            match connected.len() {
+                1 => "1 member".to_owned(),
+                n => format!("{n} members"),
+            }
+        ),
+        (Some(_), None) => say!(
+            out,
+            "the running `commonplace serve` or app is not online at the moment; it keeps trying"
+        ),
+    }
     for c in &communities {
         match node.unshared(&c.id)? {
             0 => say!(
+                out,
                 "{}: everything you wrote has reached at least one member",
                 c.name
             ),
             n => say!(
+                out,
                 "{}: {n} of your changes have not reached anyone yet (sync with a member or run `commonplace serve`)",
                 c.name
             ),
         }
     }
     if peers.is_empty() {
-        say!("no known peers yet");
+        say!(out, "no known peers yet");
     }
     for (m, _) in &peers {
-        say!("peer {} ({})", name_of(m), m.short());
+        say!(
+            out,
+            "peer {} ({}){}",
+            name_of(m),
+            m.short(),
+            if connected.contains(m) {
+                " · connected"
+            } else {
+                ""
+            }
+        );
         for r in history.iter().filter(|r| r.peer == *m) {
             let c = communities
                 .iter()
@@ -476,11 +694,12 @@ pub fn status(node: &Node, out: &Out) -> Result<()> {
                 .unwrap_or_default();
             match &r.error {
                 None => say!(
+                    out,
                     "  {c}: last synced {when} ({} received, {} sent)",
                     r.changes_received,
                     r.changes_sent
                 ),
-                Some(e) => say!("  {c}: last attempt {when} failed: {e}"),
+                Some(e) => say!(out, "  {c}: last attempt {when} failed: {e}"),
             }
         }
     }

@@ -1,9 +1,10 @@
 //! How results are printed: plain text for people, stable JSON for scripts (`--json`).
 //! The JSON shapes are documented in docs/cli.md; change them only compatibly.
 //!
-//! Everything for standard output — human lines (`say!`), JSON, reports and calendars
-//! printed instead of saved, `serve`'s address and QR code — goes through [`write_stdout`],
-//! never `print!`/`println!` (which panic on a closed pipe, exit status 101).
+//! Everything a command prints — human lines (`say!`), notes on standard error (`note!`),
+//! JSON, reports and calendars printed instead of saved, `serve`'s address and QR code —
+//! goes through one writer, [`Out`], never `print!`/`println!` (which panic on a closed
+//! pipe, exit status 101): so the same command prints here or to a control-socket client.
 
 use std::path::Path;
 
@@ -15,14 +16,21 @@ use commonplace_model::{
 use commonplace_node::{CommunityOverview, Identity, ImportReport};
 use serde_json::{Value, json};
 
-/// Prints a line of human output through [`terminal_safe`] (what other members wrote may
-/// hold escape sequences); a closed pipe (`| head`) ends the program quietly.
+/// Prints a line of human output to `out` through [`terminal_safe`] (what other members
+/// wrote may hold escape sequences).
 macro_rules! say {
-    () => {
-        $crate::output::write_stdout("")
+    ($out:expr) => {
+        $out.line("")
     };
-    ($($arg:tt)*) => {
-        $crate::output::write_stdout(&$crate::output::terminal_safe(&format!($($arg)*)))
+    ($out:expr, $($arg:tt)*) => {
+        $out.line(&$crate::output::terminal_safe(&format!($($arg)*)))
+    };
+}
+
+/// Prints a note for people to `out`'s standard error, as written.
+macro_rules! note {
+    ($out:expr, $($arg:tt)*) => {
+        $out.note(&format!($($arg)*))
     };
 }
 
@@ -64,11 +72,90 @@ pub fn write_stdout(line: &str) {
     }
 }
 
+/// Where a command's output goes: this process's standard output and error, or the
+/// connection of a client of the control socket ([`crate::control`]). Every command writes
+/// through it, so the same code serves both.
 pub struct Out {
+    /// Print JSON rather than text.
     pub json: bool,
+    sink: Sink,
 }
 
-fn time(t: Timestamp) -> Value {
+impl std::fmt::Debug for Out {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Out")
+            .field("json", &self.json)
+            .field("remote", &matches!(self.sink, Sink::Remote { .. }))
+            .finish()
+    }
+}
+
+enum Sink {
+    Stdio,
+    /// Frames for the client; a client that went away is not written to again.
+    Remote {
+        frames: tokio::sync::mpsc::UnboundedSender<crate::control::Frame>,
+        gone: std::sync::atomic::AtomicBool,
+    },
+}
+
+impl Out {
+    /// Output to this process's standard output and error.
+    pub fn stdio(json: bool) -> Out {
+        Out {
+            json,
+            sink: Sink::Stdio,
+        }
+    }
+
+    /// Output sent as frames to a control-socket client.
+    pub(crate) fn remote(
+        json: bool,
+        frames: tokio::sync::mpsc::UnboundedSender<crate::control::Frame>,
+    ) -> Out {
+        Out {
+            json,
+            sink: Sink::Remote {
+                frames,
+                gone: std::sync::atomic::AtomicBool::new(false),
+            },
+        }
+    }
+
+    /// Writes `text` and a newline to standard output, as given.
+    pub fn line(&self, text: &str) {
+        match &self.sink {
+            Sink::Stdio => write_stdout(text),
+            Sink::Remote { .. } => self.send(crate::control::Frame::Stdout(format!("{text}\n"))),
+        }
+    }
+
+    /// Writes `text` and a newline to standard error, as given.
+    pub fn note(&self, text: &str) {
+        match &self.sink {
+            Sink::Stdio => eprintln!("{text}"),
+            Sink::Remote { .. } => self.send(crate::control::Frame::Stderr(format!("{text}\n"))),
+        }
+    }
+
+    fn send(&self, frame: crate::control::Frame) {
+        use std::sync::atomic::Ordering;
+        if let Sink::Remote { frames, gone } = &self.sink
+            && !gone.load(Ordering::Relaxed)
+            && frames.send(frame).is_err()
+        {
+            gone.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Prints `v` as pretty JSON (exact: JSON escapes control characters itself).
+    pub(crate) fn print_json(&self, v: &Value) -> Result<()> {
+        self.line(&serde_json::to_string_pretty(v)?);
+        Ok(())
+    }
+}
+
+pub(crate) fn time(t: Timestamp) -> Value {
     chrono::DateTime::from_timestamp_millis(t.0)
         .map(|d| Value::String(d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
         .unwrap_or(Value::Null)
@@ -119,16 +206,10 @@ fn member_json(c: &Community, m: Option<MemberId>) -> Value {
     }
 }
 
-fn print_json(v: &Value) -> Result<()> {
-    // JSON escapes control characters itself, and a script wants the text exactly.
-    write_stdout(&serde_json::to_string_pretty(v)?);
-    Ok(())
-}
-
 impl Out {
     pub fn identity(&self, id: &Identity, created: bool) -> Result<()> {
         if self.json {
-            return print_json(&json!({
+            return self.print_json(&json!({
                 "member_id": id.member.to_string(),
                 "name": id.name,
                 "region": id.region,
@@ -138,26 +219,29 @@ impl Out {
             }));
         }
         if created {
-            say!("{}", id.member);
-            eprintln!(
+            say!(self, "{}", id.member);
+            note!(
+                self,
                 "Created the identity of {} in {}. Share your member id above with a coordinator to be added to a community.",
-                id.name, id.profile
+                id.name,
+                id.profile
             );
         } else {
-            say!("{}  {}", id.member, id.name);
+            say!(self, "{}  {}", id.member, id.name);
             if let Some(r) = &id.region {
-                say!("region: {r}");
+                say!(self, "region: {r}");
             }
             if let Some(o) = &id.organisation {
-                say!("organisation: {o}");
+                say!(self, "organisation: {o}");
             }
-            say!("profile: {}", id.profile);
+            say!(self, "profile: {}", id.profile);
             match id
                 .backed_up_at
                 .and_then(|t| chrono::DateTime::from_timestamp_millis(t.0))
             {
-                Some(t) => say!("key backed up: {}", t.format("%Y-%m-%d %H:%M UTC")),
+                Some(t) => say!(self, "key backed up: {}", t.format("%Y-%m-%d %H:%M UTC")),
                 None => say!(
+                    self,
                     "key backed up: never (run `commonplace backup --out FILE`; without a backup a lost device is a lost membership)"
                 ),
             }
@@ -167,9 +251,9 @@ impl Out {
 
     pub fn created(&self, what: &str, id: &str) -> Result<()> {
         if self.json {
-            print_json(&json!({ "kind": what, "id": id }))
+            self.print_json(&json!({ "kind": what, "id": id }))
         } else {
-            say!("{id}");
+            say!(self, "{id}");
             Ok(())
         }
     }
@@ -178,34 +262,39 @@ impl Out {
     /// people on standard error.
     pub fn already_promoted(&self, entry: &str) -> Result<()> {
         if self.json {
-            print_json(&json!({ "kind": "entry", "id": entry, "existing": true }))
+            self.print_json(&json!({ "kind": "entry", "id": entry, "existing": true }))
         } else {
-            eprintln!("this thread is already in the repertoire; not added again:");
-            say!("{entry}");
+            note!(
+                self,
+                "this thread is already in the repertoire; not added again:"
+            );
+            say!(self, "{entry}");
             Ok(())
         }
     }
 
     pub fn done(&self, message: &str) -> Result<()> {
         if self.json {
-            print_json(&json!({ "ok": true, "message": message }))
+            self.print_json(&json!({ "ok": true, "message": message }))
         } else {
-            say!("{message}");
+            say!(self, "{message}");
             Ok(())
         }
     }
 
     pub fn communities(&self, list: &[CommunityOverview]) -> Result<()> {
         if self.json {
-            return print_json(&Value::Array(list.iter().map(overview_json).collect()));
+            return self.print_json(&Value::Array(list.iter().map(overview_json).collect()));
         }
         if list.is_empty() {
             say!(
+                self,
                 "No communities yet. Create one with `commonplace community create --name NAME`, or import a bundle."
             );
         }
         for c in list {
             say!(
+                self,
                 "{}  {}  ({}, {}, {}, {}{})",
                 c.id.short(),
                 c.name,
@@ -229,12 +318,12 @@ impl Out {
             v["topics"] = json!(c.charter.topics);
             v["founder"] = member_json(c, Some(c.genesis.founder));
             v["created_at"] = time(c.created_at);
-            return print_json(&v);
+            return self.print_json(&v);
         }
-        say!("{}", c.charter.name);
-        say!("id: {}", c.id);
+        say!(self, "{}", c.charter.name);
+        say!(self, "id: {}", c.id);
         if !c.charter.domain.is_empty() {
-            say!("domain: {}", c.charter.domain);
+            say!(self, "domain: {}", c.charter.domain);
         }
         for (label, items) in [
             ("key issues", &c.charter.issues),
@@ -242,13 +331,14 @@ impl Out {
             ("topics", &c.charter.topics),
         ] {
             if !items.is_empty() {
-                say!("{label}:");
+                say!(self, "{label}:");
                 for i in items {
-                    say!("  - {i}");
+                    say!(self, "  - {i}");
                 }
             }
         }
         say!(
+            self,
             "{}, {} ({}), {}",
             count(o.members, "member", "members"),
             count(o.threads, "thread", "threads"),
@@ -256,6 +346,7 @@ impl Out {
             count(o.entries, "repertoire entry", "repertoire entries"),
         );
         say!(
+            self,
             "founded by {} {}",
             who(c, Some(c.genesis.founder)),
             ago(c.created_at)
@@ -265,17 +356,19 @@ impl Out {
 
     pub fn threads(&self, c: &Community, list: &[ThreadSummary]) -> Result<()> {
         if self.json {
-            return print_json(&Value::Array(
+            return self.print_json(&Value::Array(
                 list.iter().map(|t| thread_summary_json(c, t)).collect(),
             ));
         }
         if list.is_empty() {
             say!(
+                self,
                 "No threads match. Start one with `commonplace thread new --kind request --title ... --body ...`."
             );
         }
         for t in list {
             say!(
+                self,
                 "{}  {:<12} {:<8} {}  ({}, opened by {}, active {})",
                 t.id.short(),
                 t.activity.as_str(),
@@ -306,10 +399,11 @@ impl Out {
             v["opening"] = post(&t.opening);
             v["posts"] = Value::Array(t.replies.iter().map(post).collect());
             v["resolved_by"] = member_json(c, t.resolved_by);
-            return print_json(&v);
+            return self.print_json(&v);
         }
-        say!("{}  [{}]", t.title, t.activity.label());
+        say!(self, "{}  [{}]", t.title, t.activity.label());
         say!(
+            self,
             "id {} · opened by {} {}{}",
             t.id,
             who(c, t.opening.author),
@@ -322,6 +416,7 @@ impl Out {
         );
         if t.resolved {
             say!(
+                self,
                 "resolved by {}{}",
                 who(c, t.resolved_by),
                 t.answer
@@ -329,14 +424,15 @@ impl Out {
                     .unwrap_or_default()
             );
         }
-        say!();
-        say!("{}", t.opening.body.trim_end());
+        say!(self);
+        say!(self, "{}", t.opening.body.trim_end());
         if !t.opening.helped_by.is_empty() {
-            say!("  ♥ helped {}", t.opening.helped_by.len());
+            say!(self, "  ♥ helped {}", t.opening.helped_by.len());
         }
         for r in &t.replies {
-            say!();
+            say!(self);
             say!(
+                self,
                 "— {} · {} · {}{}",
                 who(c, r.author),
                 ago(r.created_at),
@@ -347,9 +443,9 @@ impl Out {
                     ""
                 }
             );
-            say!("{}", r.body.trim_end());
+            say!(self, "{}", r.body.trim_end());
             if !r.helped_by.is_empty() {
-                say!("  ♥ helped {}", r.helped_by.len());
+                say!(self, "  ♥ helped {}", r.helped_by.len());
             }
         }
         Ok(())
@@ -357,17 +453,19 @@ impl Out {
 
     pub fn entries(&self, c: &Community, list: &[EntrySummary]) -> Result<()> {
         if self.json {
-            return print_json(&Value::Array(
+            return self.print_json(&Value::Array(
                 list.iter().map(|e| entry_summary_json(c, e)).collect(),
             ));
         }
         if list.is_empty() {
             say!(
+                self,
                 "The repertoire is empty. It holds the stories, cases, tools, methods and lessons the community wants to keep: add one with `commonplace entry new`, or promote a resolved thread with `--from-thread`."
             );
         }
         for e in list {
             say!(
+                self,
                 "{}  {:<9} {}  (by {}, updated {})",
                 e.id.short(),
                 e.kind.as_str(),
@@ -392,10 +490,11 @@ impl Out {
                 }),
                 None => Value::Null,
             };
-            return print_json(&v);
+            return self.print_json(&v);
         }
-        say!("{}  [{}]", e.title, e.kind.label());
+        say!(self, "{}  [{}]", e.title, e.kind.label());
         say!(
+            self,
             "id {} · by {} · updated {}",
             e.id,
             who(c, e.author),
@@ -404,6 +503,7 @@ impl Out {
         if let Some(s) = &e.source {
             let names: Vec<String> = s.contributors.iter().map(|m| who(c, Some(*m))).collect();
             say!(
+                self,
                 "from thread {} with contributions by {}",
                 s.thread.short(),
                 names.join(", ")
@@ -411,16 +511,16 @@ impl Out {
         }
         if e.editors.len() > 1 {
             let names: Vec<String> = e.editors.iter().map(|m| who(c, Some(*m))).collect();
-            say!("edited by {}", names.join(", "));
+            say!(self, "edited by {}", names.join(", "));
         }
-        say!();
-        say!("{}", e.body.trim_end());
+        say!(self);
+        say!(self, "{}", e.body.trim_end());
         Ok(())
     }
 
     pub fn members(&self, list: &[RosterMember]) -> Result<()> {
         if self.json {
-            return print_json(&Value::Array(
+            return self.print_json(&Value::Array(
                 list.iter()
                     .map(|m| {
                         json!({
@@ -439,6 +539,7 @@ impl Out {
         }
         for m in list {
             say!(
+                self,
                 "{}  {:<12} {}{}",
                 m.id.short(),
                 m.role.as_str(),
@@ -461,7 +562,7 @@ impl Out {
                 .unwrap_or_default()
         };
         if self.json {
-            return print_json(&Value::Array(
+            return self.print_json(&Value::Array(
                 list.iter()
                     .map(|p| {
                         json!({
@@ -482,7 +583,7 @@ impl Out {
             ));
         }
         if list.is_empty() {
-            say!("no invitations were created on this node");
+            say!(self, "no invitations were created on this node");
         }
         for p in list {
             let detail = match (p.state, &p.used_by_name) {
@@ -500,6 +601,7 @@ impl Out {
                 _ => state(p.state),
             };
             say!(
+                self,
                 "{}  {:<11} {:<20} created {}  {}",
                 p.short_code,
                 p.role.as_str(),
@@ -513,16 +615,16 @@ impl Out {
 
     pub fn exported(&self, path: &Path, bytes: usize) -> Result<()> {
         if self.json {
-            print_json(&json!({ "path": path.display().to_string(), "bytes": bytes }))
+            self.print_json(&json!({ "path": path.display().to_string(), "bytes": bytes }))
         } else {
-            say!("wrote {} ({bytes} bytes)", path.display());
+            say!(self, "wrote {} ({bytes} bytes)", path.display());
             Ok(())
         }
     }
 
     pub fn imported(&self, r: &ImportReport) -> Result<()> {
         if self.json {
-            return print_json(&json!({
+            return self.print_json(&json!({
                 "community": r.community.to_string(),
                 "name": r.name,
                 "exporter": r.exporter.to_string(),
@@ -532,6 +634,7 @@ impl Out {
             }));
         }
         say!(
+            self,
             "imported {}: {} new changes in {} documents ({} already here)",
             r.name,
             r.new_changes,

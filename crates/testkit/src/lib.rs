@@ -155,3 +155,60 @@ pub fn serve_address(child: &mut std::process::Child) -> String {
     assert!(!address.is_empty(), "serve printed no address");
     address
 }
+
+/// A running `commonplace serve` on a member's profile (loopback, relays and local-network
+/// discovery off), stopped with SIGTERM when dropped or by [`Serve::stop`].
+#[derive(Debug)]
+pub struct Serve {
+    child: std::process::Child,
+    /// Its address, as it printed it.
+    pub address: String,
+}
+
+impl Serve {
+    /// Starts `serve` on `m`'s profile and waits for its address.
+    pub fn start(m: &Member) -> Serve {
+        let mut child = m
+            .command(&[
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--relay",
+                "none",
+                "--no-mdns",
+                "--interval",
+                "2s",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start commonplace serve");
+        let address = serve_address(&mut child);
+        Serve { child, address }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Stops it (SIGTERM) and waits until it has exited.
+    pub fn stop(mut self) {
+        self.terminate();
+    }
+
+    fn terminate(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.terminate();
+        }
+    }
+}
