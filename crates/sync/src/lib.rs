@@ -94,10 +94,10 @@ pub enum SessionError {
     Protocol(String),
     /// The peer's Automerge sync message does not decode.
     #[error("protocol error: bad sync message: {0}")]
-    BadSyncMessage(#[source] automerge::sync::ReadMessageError),
+    BadSyncMessage(#[source] Box<automerge::sync::ReadMessageError>),
     /// Automerge refused the peer's sync message.
     #[error("protocol error: sync message refused: {0}")]
-    SyncMessageRefused(#[source] automerge::AutomergeError),
+    SyncMessageRefused(#[source] Box<automerge::AutomergeError>),
     /// A frame could not be read.
     #[error(transparent)]
     Frame(#[from] FrameError),

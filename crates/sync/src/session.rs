@@ -569,7 +569,8 @@ impl Session {
             self.finish_turn(&mut out);
             return Ok(out);
         }
-        let mut msg = Message::decode(message).map_err(SessionError::BadSyncMessage)?;
+        let mut msg =
+            Message::decode(message).map_err(|e| SessionError::BadSyncMessage(Box::new(e)))?;
         if !msg.changes.is_empty() {
             return Err(SessionError::Protocol(
                 "changes must travel beside the sync message, with their signatures".into(),
@@ -635,7 +636,7 @@ impl Session {
         replica
             .doc(&doc_ref)?
             .receive_sync_message(state, msg)
-            .map_err(SessionError::SyncMessageRefused)?;
+            .map_err(|e| SessionError::SyncMessageRefused(Box::new(e)))?;
         // Keep changes out of Automerge's own encodings: one change per chunk, so each can be
         // paired with its signature.
         if let Some(caps) = state.their_capabilities.as_mut() {
