@@ -41,8 +41,9 @@ impl NodeReplica<'_> {
     }
 }
 
-fn replica_err(e: impl std::fmt::Display) -> ReplicaError {
-    ReplicaError(e.to_string())
+/// Storage failed under a session: the node's own error travels as the cause.
+fn replica_err(e: impl std::error::Error + Send + Sync + 'static) -> ReplicaError {
+    ReplicaError::new(e)
 }
 
 impl Replica for NodeReplica<'_> {
@@ -104,7 +105,7 @@ impl Replica for NodeReplica<'_> {
         // The gate's check of the stored record; say no more than needed: the peer learns
         // nothing about other communities.
         let rec = self.node.ingest_target(doc).map_err(|_| {
-            ReplicaError(format!(
+            ReplicaError::new(format!(
                 "the peer named document {} wrongly for this community",
                 doc.id
             ))
@@ -123,7 +124,7 @@ impl Replica for NodeReplica<'_> {
                 self.cache
                     .docs
                     .get_mut(&doc.id)
-                    .ok_or_else(|| ReplicaError("document vanished from the cache".into()))
+                    .ok_or_else(|| ReplicaError::new("document vanished from the cache"))
             }
         }
     }

@@ -250,7 +250,7 @@ impl Node {
     ) -> Result<NodeEvent, NodeError> {
         let change = doc
             .get_change_by_hash(hash)
-            .ok_or_else(|| NodeError::Invalid(SchemaError::Automerge("change vanished".into())))?;
+            .ok_or(NodeError::Internal("the change vanished"))?;
         let signature = doc_ref.sign(self.secret_key(), hash);
         let (write, event) = doc_write(
             doc_ref,
@@ -325,7 +325,7 @@ impl Node {
         {
             return Err(stale());
         }
-        let mut fork = doc.fork_at(&base).map_err(|e| am(&e))?;
+        let mut fork = doc.fork_at(&base).map_err(am)?;
         fork.set_actor(automerge::ActorId::from(mine.as_slice()));
         let now = Timestamp::now();
         /// Why an edit's transaction was rolled back: decided on the variant, not on text.
@@ -357,11 +357,11 @@ impl Node {
         };
         let change = fork
             .get_change_by_hash(&hash)
-            .ok_or_else(|| am(&"the edit vanished"))?
+            .ok_or(NodeError::Internal("the edit vanished"))?
             .clone();
         if let Err(e) = doc.apply_changes([change]) {
             cache.docs.remove(id);
-            return Err(am(&e));
+            return Err(am(e));
         }
         if let Err(e) = self.sign_and_store(doc, &doc_ref, Some(rec), &hash) {
             cache.docs.remove(id);
@@ -522,12 +522,9 @@ fn replay(
 }
 
 fn stale() -> NodeError {
-    NodeError::NotAllowed(
-        "the text changed since it was opened here; it has been reloaded, please apply your edit again"
-            .into(),
-    )
+    NodeError::StaleVersion
 }
 
-fn am(e: &dyn std::fmt::Display) -> NodeError {
-    NodeError::Invalid(SchemaError::Automerge(e.to_string()))
+fn am(e: automerge::AutomergeError) -> NodeError {
+    NodeError::Invalid(SchemaError::Automerge(e))
 }
