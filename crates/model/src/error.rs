@@ -24,9 +24,16 @@ pub enum SchemaError {
         field: &'static str,
         problem: String,
     },
-    /// Automerge refused an operation; its error is the source.
+    /// Automerge refused an operation; its error is the source (boxed: it is large, and
+    /// every result of the model and the node carries this type).
     #[error("document operation failed: {0}")]
-    Automerge(#[from] automerge::AutomergeError),
+    Automerge(#[source] Box<automerge::AutomergeError>),
+}
+
+impl From<automerge::AutomergeError> for SchemaError {
+    fn from(e: automerge::AutomergeError) -> Self {
+        SchemaError::Automerge(Box::new(e))
+    }
 }
 
 /// Why a change from a peer or a file was refused. Every variant names the change.

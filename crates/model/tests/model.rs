@@ -1196,8 +1196,13 @@ fn an_automerge_failure_keeps_automerges_error_as_its_source() {
         err.to_string().starts_with("document operation failed: "),
         "{err}"
     );
+    // Automerge's own error, typed, under the variant and down the source chain.
+    assert!(
+        matches!(&err, SchemaError::Automerge(e) if matches!(**e, automerge::AutomergeError::InvalidObjId(_))),
+        "{err:?}"
+    );
     assert!(
         err.source()
-            .is_some_and(|e| e.is::<automerge::AutomergeError>())
+            .is_some_and(|e| e.is::<Box<automerge::AutomergeError>>())
     );
 }

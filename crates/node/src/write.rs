@@ -526,5 +526,5 @@ fn stale() -> NodeError {
 }
 
 fn am(e: automerge::AutomergeError) -> NodeError {
-    NodeError::Invalid(SchemaError::Automerge(e))
+    NodeError::Invalid(SchemaError::from(e))
 }
