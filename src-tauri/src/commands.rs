@@ -65,7 +65,7 @@ async fn off<T: Send + 'static>(
     tauri::async_runtime::spawn_blocking(f)
         .await
         .map_err(|e| AppError {
-            code: ErrorCode::Storage,
+            code: ErrorCode::Internal,
             message: format!("the operation stopped unexpectedly: {e}"),
         })?
         .map_err(AppError::from)
@@ -761,4 +761,30 @@ async fn export_health(
     let target = path.clone();
     off(move || write_atomically(&target, text.as_bytes())).await?;
     Ok(path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use commonplace_model::invite::InviteError;
+    use commonplace_node::NetError;
+
+    /// The UI decides on the code: each kind of failure it reacts to has its own, whatever
+    /// the sentence says.
+    #[test]
+    fn the_ui_gets_a_code_for_each_kind_of_failure() {
+        let code = |e: NodeError| {
+            let app = AppError::from(e);
+            let json = serde_json::to_value(&app).unwrap();
+            assert_eq!(json["message"], app.message.as_str());
+            json["code"].as_str().unwrap().to_owned()
+        };
+        assert_eq!(code(NodeError::StaleVersion), "stale_version");
+        assert_eq!(
+            code(NodeError::Net(NetError::InviteRefused(InviteError::Expired))),
+            "not_allowed"
+        );
+        assert_eq!(code(NodeError::Net(NetError::NoPeer)), "network");
+        assert_eq!(code(NodeError::Internal("the edit vanished")), "internal");
+    }
 }

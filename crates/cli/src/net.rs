@@ -456,7 +456,8 @@ async fn sync_once(
                 }
             }
             Err(e) => {
-                lines.push(json!({ "peer": peer, "community": c.to_string(), "name": name, "ok": false, "error": e.to_string() }));
+                // The code is for scripts to decide on; the sentence is for people.
+                lines.push(json!({ "peer": peer, "community": c.to_string(), "name": name, "ok": false, "code": e.code(), "error": e.to_string() }));
                 if !out.json {
                     say!(
                         out,

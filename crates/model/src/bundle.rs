@@ -62,7 +62,7 @@ pub struct Bundle {
 
 /// Encodes and signs a bundle.
 pub fn encode(body: &BundleBody, key: &SecretKey) -> Result<Vec<u8>, BundleError> {
-    let encoded = postcard::to_stdvec(body).map_err(|e| BundleError::TooLarge(e.to_string()))?;
+    let encoded = postcard::to_stdvec(body).map_err(BundleError::Encode)?;
     let mut out = Vec::with_capacity(HEADER + encoded.len() + 64);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
@@ -129,8 +129,8 @@ pub fn decode(bytes: &[u8]) -> Result<Bundle, BundleError> {
     exporter
         .verify(SigningDomain::Bundle, &digest, &sig)
         .map_err(|_| BundleError::BadSignature { exporter })?;
-    let body: BundleBody = postcard::from_bytes(&bytes[HEADER..signed_len])
-        .map_err(|e| BundleError::Truncated(format!("the contents do not decode: {e}")))?;
+    let body: BundleBody =
+        postcard::from_bytes(&bytes[HEADER..signed_len]).map_err(BundleError::Contents)?;
     Ok(Bundle { exporter, body })
 }
 

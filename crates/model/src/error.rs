@@ -2,7 +2,7 @@ use commonplace_base::{DocId, MemberId};
 use thiserror::Error;
 
 /// A document, a value or an input does not follow the Commonplace schema.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum SchemaError {
     /// A word (kind, role) is not one we know.
@@ -24,14 +24,15 @@ pub enum SchemaError {
         field: &'static str,
         problem: String,
     },
-    /// Automerge refused an operation.
+    /// Automerge refused an operation; its error is the source (boxed: it is large, and
+    /// every result of the model and the node carries this type).
     #[error("document operation failed: {0}")]
-    Automerge(String),
+    Automerge(#[source] Box<automerge::AutomergeError>),
 }
 
 impl From<automerge::AutomergeError> for SchemaError {
     fn from(e: automerge::AutomergeError) -> Self {
-        SchemaError::Automerge(e.to_string())
+        SchemaError::Automerge(Box::new(e))
     }
 }
 
@@ -139,9 +140,12 @@ pub enum BundleError {
     /// Written by a newer Commonplace.
     #[error("bundle format version {0} is newer than this Commonplace understands")]
     Version(u32),
-    /// The file ends early.
+    /// The file ends early (what is missing is said in words).
     #[error("the bundle is truncated or damaged: {0}")]
     Truncated(String),
+    /// The signed contents do not decode; postcard's error is the source.
+    #[error("the bundle is truncated or damaged: the contents do not decode: {0}")]
+    Contents(#[source] postcard::Error),
     /// The whole-file signature does not match: a byte was changed somewhere.
     #[error(
         "the bundle was altered or damaged after it was signed by {exporter} (its signature does not match its contents)"
@@ -150,7 +154,10 @@ pub enum BundleError {
     /// The community id does not match its founder and nonce.
     #[error("the bundle's community id does not match its founding record")]
     BadGenesis,
-    /// Over a hard limit.
+    /// Over a hard limit (which one is said in words).
     #[error("the bundle is too large: {0}")]
     TooLarge(String),
+    /// The contents could not be encoded (only on writing).
+    #[error("the bundle is too large: {0}")]
+    Encode(#[source] postcard::Error),
 }

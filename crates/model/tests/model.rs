@@ -355,10 +355,10 @@ fn community_read_refuses_an_id_that_does_not_match_its_genesis() {
         tx.put(ROOT, "community", other.to_string())?;
         Ok(())
     });
-    assert_eq!(
+    assert!(matches!(
         community::read(&doc).unwrap_err(),
         SchemaError::Field { field: "community" }
-    );
+    ));
 }
 
 #[test]
@@ -369,22 +369,22 @@ fn reads_refuse_newer_schema_and_other_kinds() {
         tx.put(ROOT, "schema", 2_i64)?;
         Ok(())
     });
-    assert_eq!(
+    assert!(matches!(
         community::read(&newer).unwrap_err(),
         SchemaError::Version {
             found: 2,
             supported: commonplace_model::SCHEMA_VERSION
         }
-    );
+    ));
     let id = DocId::from_bytes([1; 16]);
-    assert_eq!(
+    assert!(matches!(
         thread::read(&fx.doc, id).unwrap_err(),
         SchemaError::Field { field: "kind" }
-    );
-    assert_eq!(
+    ));
+    assert!(matches!(
         entry::read(&fx.doc, id).unwrap_err(),
         SchemaError::Field { field: "kind" }
-    );
+    ));
     assert!(community::read(&automerge::Automerge::new()).is_err());
 }
 
@@ -1181,4 +1181,28 @@ fn words_parse_case_insensitively() {
     assert!(Role::Member.can_contribute());
     assert!(Role::Coordinator.can_contribute());
     assert!(!Role::Observer.can_contribute());
+}
+
+#[test]
+fn an_automerge_failure_keeps_automerges_error_as_its_source() {
+    use std::error::Error as _;
+    let mut doc = automerge::Automerge::new();
+    let mut tx = doc.transaction();
+    // A key under an object that does not exist: Automerge refuses.
+    let missing = automerge::ObjId::Id(999, automerge::ActorId::from(&[1u8; 16][..]), 0);
+    let e = automerge::transaction::Transactable::put(&mut tx, &missing, "k", 1_i64).unwrap_err();
+    let err = SchemaError::from(e);
+    assert!(
+        err.to_string().starts_with("document operation failed: "),
+        "{err}"
+    );
+    // Automerge's own error, typed, under the variant and down the source chain.
+    assert!(
+        matches!(&err, SchemaError::Automerge(e) if matches!(**e, automerge::AutomergeError::InvalidObjId(_))),
+        "{err:?}"
+    );
+    assert!(
+        err.source()
+            .is_some_and(|e| e.is::<Box<automerge::AutomergeError>>())
+    );
 }

@@ -16,9 +16,11 @@ use tracing::{debug, info, warn};
 use crate::stream::{
     FrameStream, IDLE_TIMEOUT, ReadFailure, read_frame, write_frame, write_frame_sized,
 };
+use commonplace_model::invite::InviteError;
+
 use crate::{
-    JOIN_ALPN, MAX_JOIN_BYTES, NetError, RECOVER_ALPN, RESOLVE_ALPN, Refusal, SYNC_ALPN,
-    SyncService,
+    BindError, ConfigError, JOIN_ALPN, MAX_JOIN_BYTES, NetError, RECOVER_ALPN, RESOLVE_ALPN,
+    Refusal, SYNC_ALPN, StreamError, SyncService,
 };
 
 /// How often an idle connection is pinged, so both ends notice at once when it stops.
@@ -126,9 +128,10 @@ pub(crate) fn relay_mode_of(config: &NetConfig) -> Result<RelayMode, NetError> {
         RelayConfig::Default => RelayMode::Default,
         RelayConfig::Disabled => RelayMode::Disabled,
         RelayConfig::Custom(url) => {
-            let url: RelayUrl = url
-                .parse()
-                .map_err(|e| NetError::Config(format!("relay URL '{url}': {e}")))?;
+            let url: RelayUrl = url.parse().map_err(|source| ConfigError::RelayUrl {
+                url: url.clone(),
+                source,
+            })?;
             RelayMode::custom([url])
         }
     })
@@ -137,7 +140,7 @@ pub(crate) fn relay_mode_of(config: &NetConfig) -> Result<RelayMode, NetError> {
 fn member_of(id: iroh::EndpointId) -> Result<MemberId, NetError> {
     MemberId::from_bytes(*id.as_bytes()).map_err(|e| NetError::Stream {
         peer: id.fmt_short().to_string(),
-        detail: e.to_string(),
+        source: e.into(),
     })
 }
 
@@ -157,8 +160,7 @@ impl Network {
             .keep_alive_interval(KEEP_ALIVE)
             .default_path_keep_alive_interval(KEEP_ALIVE)
             .max_idle_timeout(Some(
-                IdleTimeout::try_from(CONNECTION_IDLE)
-                    .map_err(|e| NetError::Config(format!("idle timeout: {e}")))?,
+                IdleTimeout::try_from(CONNECTION_IDLE).map_err(ConfigError::IdleTimeout)?,
             ))
             .build();
         let mut builder = Endpoint::builder(presets::Minimal)
@@ -176,14 +178,14 @@ impl Network {
             builder = builder
                 .clear_ip_transports()
                 .bind_addr(addr)
-                .map_err(|e| NetError::Bind(e.to_string()))?;
+                .map_err(BindError::Address)?;
         }
         let lookup = iroh::address_lookup::MemoryLookup::new();
         let endpoint = builder
             .address_lookup(lookup.clone())
             .bind()
             .await
-            .map_err(|e| NetError::Bind(e.to_string()))?;
+            .map_err(BindError::Endpoint)?;
         let mdns = if config.mdns {
             Some(local_discovery(&endpoint)?)
         } else {
@@ -280,9 +282,9 @@ impl Network {
     ) -> Result<Vec<CommunityId>, NetError> {
         let peer = addr.id.fmt_short().to_string();
         let answer = exchange(&self.endpoint, addr, RECOVER_ALPN, &[], self.idle).await?;
-        let ids: Vec<[u8; 16]> = postcard::from_bytes(&answer).map_err(|_| NetError::Stream {
+        let ids: Vec<[u8; 16]> = postcard::from_bytes(&answer).map_err(|e| NetError::Stream {
             peer,
-            detail: "the list of communities did not decode".into(),
+            source: StreamError::Answer(e),
         })?;
         Ok(ids.into_iter().map(CommunityId::from_bytes).collect())
     }
@@ -405,7 +407,7 @@ impl Network {
         let conn = dial(&self.endpoint, addr, SYNC_ALPN, self.idle).await?;
         let (send, recv) = conn.open_bi().await.map_err(|e| NetError::Stream {
             peer: peer_label.clone(),
-            detail: e.to_string(),
+            source: e.into(),
         })?;
         // Connections are never closed from here: sessions may be running on any of them (two
         // sessions that dialled at once each made one). One dropped from the cache closes when
@@ -494,10 +496,7 @@ pub(crate) async fn dial(
             peer: peer.clone(),
             secs: wait.as_secs(),
         })?
-        .map_err(|e| NetError::Connect {
-            peer,
-            detail: e.to_string(),
-        })
+        .map_err(|source| NetError::Connect { peer, source })
 }
 
 /// One request, one answer (at most [`MAX_JOIN_BYTES`]), on a new connection.
@@ -509,26 +508,23 @@ async fn exchange(
     idle: std::time::Duration,
 ) -> Result<Vec<u8>, NetError> {
     let peer_label = addr.id.fmt_short().to_string();
-    let stream_err = |detail: String| NetError::Stream {
+    let stream_err = |source: StreamError| NetError::Stream {
         peer: peer_label.clone(),
-        detail,
+        source,
     };
     let conn = dial(endpoint, addr, alpn, idle).await?;
-    let (mut send, mut recv) = conn
-        .open_bi()
-        .await
-        .map_err(|e| stream_err(e.to_string()))?;
+    let (mut send, mut recv) = conn.open_bi().await.map_err(|e| stream_err(e.into()))?;
     send.write_all(request)
         .await
-        .map_err(|e| stream_err(e.to_string()))?;
-    send.finish().map_err(|e| stream_err(e.to_string()))?;
+        .map_err(|e| stream_err(e.into()))?;
+    send.finish().map_err(|e| stream_err(e.into()))?;
     let answer = tokio::time::timeout(idle, recv.read_to_end(MAX_JOIN_BYTES))
         .await
         .map_err(|_| NetError::Timeout {
             peer: peer_label.clone(),
             secs: idle.as_secs(),
         })?
-        .map_err(|e| stream_err(e.to_string()))?;
+        .map_err(|e| stream_err(e.into()))?;
     conn.close(0u32.into(), b"done");
     Ok(answer)
 }
@@ -548,12 +544,13 @@ pub(crate) async fn ask(
         Some((&NOT_HELD, reason)) => Err(NetError::CommunityNotHeld(
             String::from_utf8_lossy(reason).into_owned(),
         )),
-        Some((_, reason)) => Err(NetError::Refused(
-            String::from_utf8_lossy(reason).into_owned(),
-        )),
+        Some((&kind, reason)) => Err(match invite_refusal(kind) {
+            Some(e) => NetError::InviteRefused(e),
+            None => NetError::Refused(String::from_utf8_lossy(reason).into_owned()),
+        }),
         None => Err(NetError::Stream {
             peer,
-            detail: "no answer".into(),
+            source: StreamError::NoAnswer,
         }),
     }
 }
@@ -565,18 +562,47 @@ pub(crate) fn local_discovery(
     let m = iroh_mdns_address_lookup::MdnsAddressLookup::builder()
         .service_name("commonplace")
         .build(endpoint.id())
-        .map_err(|e| NetError::Bind(format!("local network discovery: {e}")))?;
+        .map_err(BindError::LocalDiscovery)?;
     endpoint
         .address_lookup()
-        .map_err(|e| NetError::Bind(e.to_string()))?
+        .map_err(BindError::Closed)?
         .add(m.clone());
     Ok(m)
 }
 
 /// The first byte of a refused answer to a join or resolve request: refused for the reason
-/// that follows, or (join only) because this node does not hold the community.
+/// that follows, or (join only) because this node does not hold the community, or because of
+/// the invitation (the kinds of [`invite_kind`]). The sentence follows every kind, so a node
+/// that does not know a kind still shows why.
 const REFUSED: u8 = 1;
 const NOT_HELD: u8 = 2;
+
+/// The answer's first byte for a refused invitation; `None` for the kinds that travel as a
+/// sentence only.
+fn invite_kind(e: &InviteError) -> Option<u8> {
+    Some(match e {
+        InviteError::Expired => 3,
+        InviteError::Used => 4,
+        InviteError::Revoked => 5,
+        InviteError::NotACoordinator => 6,
+        InviteError::Forged => 7,
+        InviteError::Malformed => 8,
+        _ => return None,
+    })
+}
+
+/// The invitation refusal an answer's first byte stands for.
+fn invite_refusal(kind: u8) -> Option<InviteError> {
+    Some(match kind {
+        3 => InviteError::Expired,
+        4 => InviteError::Used,
+        5 => InviteError::Revoked,
+        6 => InviteError::NotACoordinator,
+        7 => InviteError::Forged,
+        8 => InviteError::Malformed,
+        _ => return None,
+    })
+}
 
 fn unreachable_member() -> MemberId {
     // An iroh endpoint id is always a valid ed25519 key; this is never reached.
@@ -590,7 +616,7 @@ async fn blocking<T: Send + 'static>(
         .await
         .map_err(|e| NetError::Stream {
             peer: "local".into(),
-            detail: format!("worker failed: {e}"),
+            source: e.into(),
         })
 }
 
@@ -643,9 +669,9 @@ async fn send_frames(
     for f in frames {
         total += write_frame_sized(send, f)
             .await
-            .map_err(|detail| NetError::Stream {
+            .map_err(|source| NetError::Stream {
                 peer: peer.short(),
-                detail,
+                source,
             })? as u64;
     }
     Ok(total)
@@ -726,13 +752,13 @@ async fn drive(
             Ok(Err(ReadFailure::Finished)) => {
                 break Some(Some(NetError::Stream {
                     peer: peer.short(),
-                    detail: "the peer ended the session before it was complete".into(),
+                    source: StreamError::EndedEarly,
                 }));
             }
-            Ok(Err(ReadFailure::Transport(detail))) => {
+            Ok(Err(ReadFailure::Transport(source))) => {
                 break Some(Some(NetError::Stream {
                     peer: peer.short(),
-                    detail,
+                    source,
                 }));
             }
         };
@@ -750,15 +776,15 @@ async fn drive(
             // Give our last frame (a refusal) a moment to reach the peer before the
             // connection closes.
             let _ = tokio::time::timeout(std::time::Duration::from_secs(2), send.stopped()).await;
-            let written_err = written.err().map(|detail| NetError::Stream {
+            let written_err = written.err().map(|source| NetError::Stream {
                 peer: peer.short(),
-                detail,
+                source,
             });
             let err = match err.or(written_err) {
                 Some(e) => e,
                 None => NetError::Stream {
                     peer: peer.short(),
-                    detail: "the session ended early".into(),
+                    source: StreamError::SessionEndedEarly,
                 },
             };
             // A failed write usually means the peer ended the session and said why.
@@ -772,11 +798,11 @@ async fn drive(
         None => {
             let bytes_sent = match written {
                 Ok(n) => n,
-                Err(detail) => {
+                Err(source) => {
                     return Err(peer_reason(&mut frames, &mut recv, &peer).await.unwrap_or(
                         NetError::Stream {
                             peer: peer.short(),
-                            detail,
+                            source,
                         },
                     ));
                 }
@@ -812,7 +838,7 @@ async fn drive(
 /// Writes a session's frames in order, on its own task.
 struct Writer {
     tx: tokio::sync::mpsc::UnboundedSender<Frame>,
-    task: tokio::task::JoinHandle<(SendStream, Result<u64, String>)>,
+    task: tokio::task::JoinHandle<(SendStream, Result<u64, StreamError>)>,
 }
 
 impl Writer {
@@ -837,7 +863,7 @@ impl Writer {
     }
 
     /// Waits until everything queued is written; returns the stream and the bytes written.
-    async fn close(self) -> (SendStream, Result<u64, String>) {
+    async fn close(self) -> (SendStream, Result<u64, StreamError>) {
         drop(self.tx);
         match self.task.await {
             Ok(r) => r,
@@ -846,7 +872,7 @@ impl Writer {
     }
 }
 
-fn rethrow(e: tokio::task::JoinError) -> (SendStream, Result<u64, String>) {
+fn rethrow(e: tokio::task::JoinError) -> (SendStream, Result<u64, StreamError>) {
     // The writer task owns the stream; if it died we cannot get it back. This only happens
     // on a panic inside the QUIC stack, so treat it as fatal to the process's sanity.
     std::panic::resume_unwind(e.into_panic())
@@ -896,7 +922,7 @@ impl SyncProtocol {
             Ok(Err(_)) | Err(_) => {
                 return Err(NetError::Stream {
                     peer: peer.short(),
-                    detail: "no hello".into(),
+                    source: StreamError::NoHello,
                 });
             }
         };
@@ -907,7 +933,7 @@ impl SyncProtocol {
             refuse(&mut send, "expected a hello").await;
             return Err(NetError::Stream {
                 peer: peer.short(),
-                detail: "first frame was not a hello".into(),
+                source: StreamError::NotHello,
             });
         };
         let community = *community;
@@ -1023,8 +1049,9 @@ impl ProtocolHandler for JoinProtocol {
             }
             Err(reason) => {
                 info!(peer = %peer.short(), "{:?} refused: {reason}", self.ask);
-                out.push(match reason {
+                out.push(match &reason {
                     Refusal::CommunityNotHeld => NOT_HELD,
+                    Refusal::Invite(e) => invite_kind(e).unwrap_or(REFUSED),
                     _ => REFUSED,
                 });
                 out.extend_from_slice(reason.to_string().as_bytes());
@@ -1034,5 +1061,31 @@ impl ProtocolHandler for JoinProtocol {
         let _ = send.finish();
         conn.closed().await;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_invitation_refusal_travels_as_its_own_kind() {
+        use InviteError as E;
+        for e in [
+            E::Expired,
+            E::Used,
+            E::Revoked,
+            E::NotACoordinator,
+            E::Forged,
+            E::Malformed,
+        ] {
+            let kind = invite_kind(&e).expect("a kind of its own");
+            assert!(kind != 0 && kind != REFUSED && kind != NOT_HELD, "{e:?}");
+            assert_eq!(invite_refusal(kind), Some(e));
+        }
+        // The others travel as a sentence.
+        assert_eq!(invite_kind(&E::Unknown), None);
+        assert_eq!(invite_refusal(REFUSED), None);
+        assert_eq!(invite_refusal(NOT_HELD), None);
     }
 }

@@ -29,6 +29,7 @@ pub use stream::{IDLE_TIMEOUT, read_frame, write_frame};
 pub use ticket::PeerTicket;
 
 use commonplace_base::{CommunityId, DocId, MemberId};
+use commonplace_model::invite::InviteError;
 use commonplace_sync::{Frame, Session, SessionError};
 use thiserror::Error;
 
@@ -115,7 +116,11 @@ pub enum Refusal {
     /// This node does not hold the community: another member's node may.
     #[error("this node does not hold that community")]
     CommunityNotHeld,
-    /// Refused for the reason given (an expired or used invitation, ...).
+    /// The invitation cannot be used (expired, used, revoked, forged, not a coordinator's):
+    /// the joiner receives the same kind.
+    #[error("{0}")]
+    Invite(#[from] InviteError),
+    /// Refused for the reason given (a sentence for the joiner to read).
     #[error("{0}")]
     Denied(String),
 }
@@ -126,19 +131,28 @@ impl From<String> for Refusal {
     }
 }
 
-/// A network operation failed.
+/// A network operation failed. Each variant keeps the library's error as its `source`; the
+/// message is for people, and callers decide on the variant.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum NetError {
     /// The endpoint could not be bound.
     #[error("could not start networking: {0}")]
-    Bind(String),
+    Bind(#[from] BindError),
     /// The peer could not be reached.
-    #[error("could not reach {peer}: {detail}")]
-    Connect { peer: String, detail: String },
+    #[error("could not reach {peer}: {source}")]
+    Connect {
+        peer: String,
+        #[source]
+        source: iroh::endpoint::ConnectError,
+    },
     /// The stream failed (the peer vanished, the connection dropped).
-    #[error("connection to {peer} failed: {detail}")]
-    Stream { peer: String, detail: String },
+    #[error("connection to {peer} failed: {source}")]
+    Stream {
+        peer: String,
+        #[source]
+        source: StreamError,
+    },
     /// The peer's node did not answer the dial: it is not running, or not reachable from here.
     #[error(
         "no answer from {peer} within {secs} s: their node is not running or cannot be reached from here"
@@ -154,14 +168,164 @@ pub enum NetError {
         #[source]
         source: SessionError,
     },
-    /// The peer refused the request.
+    /// The peer refused the request; the sentence is the peer's reason (data, shown as is).
     #[error("refused: {0}")]
     Refused(String),
+    /// The peer refused the invitation, for this reason (it expired, was used or revoked, ...).
+    #[error("refused: {0}")]
+    InviteRefused(#[source] InviteError),
     /// The peer does not hold the community the request is about (another member's node
-    /// may).
+    /// may); the sentence is the peer's.
     #[error("refused: {0}")]
     CommunityNotHeld(String),
+    /// No node was given to join through.
+    #[error("refused: no node to join through")]
+    NoPeer,
+    /// An announcement is over [`MAX_ANNOUNCEMENT`].
+    #[error("announcement of {size} bytes is over the {MAX_ANNOUNCEMENT}-byte limit")]
+    TooLarge { size: usize },
+    /// The network was shut down while the operation waited for it.
+    #[error("the network was shut down")]
+    ShutDown,
     /// A relay URL or address did not parse.
     #[error("{0}")]
-    Config(String),
+    Config(#[from] ConfigError),
+}
+
+/// Why the endpoint could not be started.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum BindError {
+    /// The bind address is not one iroh can use.
+    #[error("{0}")]
+    Address(#[source] iroh::endpoint::InvalidSocketAddr),
+    /// iroh could not bind the endpoint (the port is taken, no network).
+    #[error("{0}")]
+    Endpoint(#[source] iroh::endpoint::BindError),
+    /// Local-network discovery (mDNS) could not start.
+    #[error("local network discovery: {0}")]
+    LocalDiscovery(#[source] iroh::address_lookup::AddressLookupBuilderError),
+    /// The endpoint closed before it was ready.
+    #[error("{0}")]
+    Closed(#[source] iroh::endpoint::EndpointError),
+}
+
+/// Why a connection or stream failed: iroh's (or the frame codec's) error, or the peer
+/// breaking off the protocol.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// The connection was lost or could not open a stream.
+    #[error("{0}")]
+    Connection(#[from] iroh::endpoint::ConnectionError),
+    /// Reading failed.
+    #[error("{0}")]
+    Read(#[from] iroh::endpoint::ReadError),
+    /// Reading a frame's header or body failed.
+    #[error("{0}")]
+    ReadExact(#[from] iroh::endpoint::ReadExactError),
+    /// Reading a whole answer failed (or it was over the limit).
+    #[error("{0}")]
+    ReadToEnd(#[from] iroh::endpoint::ReadToEndError),
+    /// Writing failed.
+    #[error("{0}")]
+    Write(#[from] iroh::endpoint::WriteError),
+    /// The stream was already closed.
+    #[error("{0}")]
+    Closed(#[from] iroh::endpoint::ClosedStream),
+    /// A frame could not be encoded.
+    #[error("{0}")]
+    Encode(#[from] commonplace_sync::FrameError),
+    /// The gossip layer failed.
+    #[error("{0}")]
+    Gossip(#[from] iroh_gossip::api::ApiError),
+    /// The worker that handled the peer's frames stopped.
+    #[error("worker failed: {0}")]
+    Worker(#[from] tokio::task::JoinError),
+    /// The peer's endpoint id is not a member id.
+    #[error("{0}")]
+    PeerKey(#[from] commonplace_base::SignatureError),
+    /// The peer's answer did not decode.
+    #[error("the list of communities did not decode")]
+    Answer(#[source] postcard::Error),
+    /// The peer answered nothing.
+    #[error("no answer")]
+    NoAnswer,
+    /// The peer's first frame did not come, or was not a hello.
+    #[error("no hello")]
+    NoHello,
+    /// The peer's first frame was not a hello.
+    #[error("first frame was not a hello")]
+    NotHello,
+    /// The stream ended in the middle of a frame.
+    #[error("the stream ended inside a frame")]
+    EndedInsideFrame,
+    /// The peer ended the session before it was complete.
+    #[error("the peer ended the session before it was complete")]
+    EndedEarly,
+    /// The session ended without a reason.
+    #[error("the session ended early")]
+    SessionEndedEarly,
+}
+
+/// A network setting or address that cannot be used.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A custom relay's URL does not parse.
+    #[error("relay URL '{url}': {source}")]
+    RelayUrl {
+        url: String,
+        #[source]
+        source: iroh::RelayUrlParseError,
+    },
+    /// The connection idle timeout is out of range.
+    #[error("idle timeout: {0}")]
+    IdleTimeout(#[source] iroh::endpoint::VarIntBoundsExceeded),
+    /// The bytes of a peer address do not decode.
+    #[error("the peer address is damaged")]
+    DamagedPeerAddress(#[source] postcard::Error),
+    /// The text is not a peer address.
+    #[error("'{text}' is not a peer address (they start with {prefix})")]
+    NotAPeerAddress { text: String, prefix: &'static str },
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn a_stream_failure_keeps_the_codecs_error_as_its_source() {
+        let source = postcard::from_bytes::<Vec<[u8; 16]>>(&[5]).unwrap_err();
+        let err = NetError::Stream {
+            peer: "abc".into(),
+            source: StreamError::Answer(source),
+        };
+        let stream = err.source().expect("the stream error");
+        assert!(stream.is::<StreamError>());
+        assert!(stream.source().is_some_and(|e| e.is::<postcard::Error>()));
+        assert_eq!(
+            err.to_string(),
+            "connection to abc failed: the list of communities did not decode"
+        );
+    }
+
+    #[test]
+    fn a_relay_url_that_does_not_parse_keeps_irohs_error() {
+        let url = "not a url".to_owned();
+        let source = url.parse::<iroh::RelayUrl>().unwrap_err();
+        let err = NetError::from(ConfigError::RelayUrl { url, source });
+        assert!(
+            err.to_string().starts_with("relay URL 'not a url': "),
+            "{err}"
+        );
+        let config = err.source().expect("the config error");
+        assert!(
+            config
+                .source()
+                .is_some_and(|e| e.is::<iroh::RelayUrlParseError>())
+        );
+    }
 }

@@ -59,17 +59,16 @@ impl Announcer {
     /// Broadcasts one announcement to the community's swarm.
     pub async fn announce(&self, content: Vec<u8>) -> Result<(), NetError> {
         if content.len() > MAX_ANNOUNCEMENT {
-            return Err(NetError::Config(format!(
-                "announcement of {} bytes is over the {MAX_ANNOUNCEMENT}-byte limit",
-                content.len()
-            )));
+            return Err(NetError::TooLarge {
+                size: content.len(),
+            });
         }
         self.sender
             .broadcast(Bytes::from(content))
             .await
             .map_err(|e| NetError::Stream {
                 peer: "gossip".into(),
-                detail: e.to_string(),
+                source: e.into(),
             })
     }
 
@@ -84,7 +83,7 @@ impl Announcer {
             .await
             .map_err(|e| NetError::Stream {
                 peer: "gossip".into(),
-                detail: e.to_string(),
+                source: e.into(),
             })
     }
 }
@@ -144,7 +143,7 @@ impl Network {
             .await
             .map_err(|e| NetError::Stream {
                 peer: "gossip".into(),
-                detail: e.to_string(),
+                source: e.into(),
             })?;
         let (sender, receiver) = topic.split();
         let neighbours = Arc::new(AtomicUsize::new(0));

@@ -113,12 +113,9 @@ impl Resolvers {
             builder = builder
                 .clear_ip_transports()
                 .bind_addr(addr)
-                .map_err(|e| NetError::Bind(e.to_string()))?;
+                .map_err(crate::BindError::Address)?;
         }
-        let endpoint = builder
-            .bind()
-            .await
-            .map_err(|e| NetError::Bind(e.to_string()))?;
+        let endpoint = builder.bind().await.map_err(crate::BindError::Endpoint)?;
         let mdns = if self.mdns {
             Some(crate::endpoint::local_discovery(&endpoint)?)
         } else {

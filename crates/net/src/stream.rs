@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use commonplace_sync::{Frame, FrameError};
+
+use crate::StreamError;
 use iroh::endpoint::{RecvStream, SendStream};
 
 /// A session with no frame from the peer for this long ends.
@@ -15,8 +17,8 @@ pub enum ReadFailure {
     Finished,
     /// The frame was over a limit or malformed.
     Frame(FrameError),
-    /// The transport failed.
-    Transport(String),
+    /// The transport failed (or the stream ended inside a frame).
+    Transport(StreamError),
 }
 
 /// Reads one frame: the 4-byte length, checked against the limit before anything else is
@@ -31,13 +33,13 @@ pub(crate) async fn read_frame_sized(recv: &mut RecvStream) -> Result<(Frame, us
     match recv.read_exact(&mut header).await {
         Ok(()) => {}
         Err(iroh::endpoint::ReadExactError::FinishedEarly(0)) => return Err(ReadFailure::Finished),
-        Err(e) => return Err(ReadFailure::Transport(e.to_string())),
+        Err(e) => return Err(ReadFailure::Transport(e.into())),
     }
     let len = Frame::body_len(header).map_err(ReadFailure::Frame)?;
     let mut body = vec![0u8; len];
     recv.read_exact(&mut body)
         .await
-        .map_err(|e| ReadFailure::Transport(e.to_string()))?;
+        .map_err(|e| ReadFailure::Transport(e.into()))?;
     Frame::decode_body(&body)
         .map(|f| (f, 4 + len))
         .map_err(ReadFailure::Frame)
@@ -103,7 +105,7 @@ impl FrameStream {
     fn take_ended(&mut self) -> ReadFailure {
         match self.ended.take() {
             Some(ReadFailure::Finished) if self.at < self.buf.len() => {
-                ReadFailure::Transport("the stream ended inside a frame".into())
+                ReadFailure::Transport(StreamError::EndedInsideFrame)
             }
             Some(f) => f,
             None => ReadFailure::Finished,
@@ -111,7 +113,11 @@ impl FrameStream {
     }
 
     /// Appends what one read gave; false once the stream has ended (or failed).
-    fn absorb(&mut self, read: Result<Option<usize>, String>, chunk: &[u8]) -> bool {
+    fn absorb(
+        &mut self,
+        read: Result<Option<usize>, iroh::endpoint::ReadError>,
+        chunk: &[u8],
+    ) -> bool {
         match read {
             Ok(Some(n)) => {
                 if self.at > 0 {
@@ -126,7 +132,7 @@ impl FrameStream {
                 false
             }
             Err(e) => {
-                self.ended = Some(ReadFailure::Transport(e));
+                self.ended = Some(ReadFailure::Transport(e.into()));
                 false
             }
         }
@@ -145,7 +151,7 @@ impl FrameStream {
             if self.ended.is_some() {
                 return Err(self.take_ended());
             }
-            let read = recv.read(&mut chunk).await.map_err(|e| e.to_string());
+            let read = recv.read(&mut chunk).await;
             self.absorb(read, &chunk);
         }
     }
@@ -190,7 +196,7 @@ impl FrameStream {
             let Some(read) = n0_future::future::poll_once(recv.read(&mut chunk)).await else {
                 break;
             };
-            if !self.absorb(read.map_err(|e| e.to_string()), &chunk) {
+            if !self.absorb(read, &chunk) {
                 break;
             }
         }
@@ -199,7 +205,7 @@ impl FrameStream {
 }
 
 /// Writes one frame.
-pub async fn write_frame(send: &mut SendStream, frame: &Frame) -> Result<(), String> {
+pub async fn write_frame(send: &mut SendStream, frame: &Frame) -> Result<(), StreamError> {
     write_frame_sized(send, frame).await.map(|_| ())
 }
 
@@ -207,8 +213,8 @@ pub async fn write_frame(send: &mut SendStream, frame: &Frame) -> Result<(), Str
 pub(crate) async fn write_frame_sized(
     send: &mut SendStream,
     frame: &Frame,
-) -> Result<usize, String> {
-    let bytes = frame.encode().map_err(|e| e.to_string())?;
-    send.write_all(&bytes).await.map_err(|e| e.to_string())?;
+) -> Result<usize, StreamError> {
+    let bytes = frame.encode()?;
+    send.write_all(&bytes).await?;
     Ok(bytes.len())
 }

@@ -23,7 +23,7 @@ impl PeerTicket {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, NetError> {
         postcard::from_bytes(bytes)
             .map(PeerTicket)
-            .map_err(|_| NetError::Config("the peer address is damaged".into()))
+            .map_err(|e| crate::ConfigError::DamagedPeerAddress(e).into())
     }
 }
 
@@ -40,9 +40,10 @@ impl FromStr for PeerTicket {
     type Err = NetError;
     fn from_str(s: &str) -> Result<Self, NetError> {
         let bad = || {
-            NetError::Config(format!(
-                "'{s}' is not a peer address (they start with {PREFIX})"
-            ))
+            NetError::from(crate::ConfigError::NotAPeerAddress {
+                text: s.to_owned(),
+                prefix: PREFIX,
+            })
         };
         let body = s.trim().strip_prefix(PREFIX).ok_or_else(bad)?;
         let bytes = data_encoding::BASE32_NOPAD

@@ -34,6 +34,11 @@ pub enum ErrorCode {
     WrongPassphrase,
     /// The thread is in the repertoire already (promoted before).
     AlreadyPromoted,
+    /// An edit was made against a version of the text this node cannot place (the editor
+    /// lost track): reload and apply the edit again.
+    StaleVersion,
+    /// Something went wrong inside Commonplace (a bug, not the member's doing).
+    Internal,
 }
 
 /// An error from the node. `code()` is stable; the message is for people.
@@ -99,6 +104,45 @@ pub enum NodeError {
         #[source]
         source: std::io::Error,
     },
+    /// An edit was made against a version of the text that this node cannot place (the
+    /// editor lost track of its own earlier edits): the editor reloads and applies it again.
+    #[error(
+        "the text changed since it was opened here; it has been reloaded, please apply your edit again"
+    )]
+    StaleVersion,
+    /// An address is not a member's (its key is not a valid member id).
+    #[error("not a member address: {0}")]
+    NotAMemberAddress(#[source] commonplace_base::SignatureError),
+    /// A short invitation code could not be resolved: no inviting node answered.
+    #[error(
+        "could not find the inviting node from the code alone ({source}); ask the inviter for their address and use --via, or use the long code"
+    )]
+    InviterNotFound {
+        #[source]
+        source: Box<NodeError>,
+    },
+    /// A record could not be encoded for storage or for the network.
+    #[error("the {what} could not be encoded: {source}")]
+    Encode {
+        what: &'static str,
+        #[source]
+        source: EncodeError,
+    },
+    /// Something went wrong inside Commonplace: a fault of ours, not the member's input.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+}
+
+/// Why a record could not be encoded: the codec's own error.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// As JSON.
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    /// As postcard.
+    #[error("{0}")]
+    Postcard(#[from] postcard::Error),
 }
 
 impl NodeError {
@@ -115,6 +159,9 @@ impl NodeError {
             NodeError::Invalid(_) => ErrorCode::InvalidInput,
             NodeError::Rejected(_) => ErrorCode::Rejected,
             NodeError::Bundle(_) => ErrorCode::BadBundle,
+            // The inviting node refused the invitation: the same code as when this node
+            // finds the invitation unusable itself.
+            NodeError::Net(commonplace_net::NetError::InviteRefused(_)) => ErrorCode::NotAllowed,
             NodeError::Net(_) => ErrorCode::Network,
             NodeError::Backup(commonplace_base::BackupError::WrongPassphrase) => {
                 ErrorCode::WrongPassphrase
@@ -128,6 +175,18 @@ impl NodeError {
                 }
             }
             NodeError::AlreadyPromoted { .. } => ErrorCode::AlreadyPromoted,
+            NodeError::StaleVersion => ErrorCode::StaleVersion,
+            NodeError::NotAMemberAddress(_) | NodeError::InviterNotFound { .. } => {
+                ErrorCode::NotAllowed
+            }
+            NodeError::Encode { .. } | NodeError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    pub(crate) fn encode(what: &'static str, source: impl Into<EncodeError>) -> Self {
+        NodeError::Encode {
+            what,
+            source: source.into(),
         }
     }
 

@@ -30,8 +30,8 @@ use automerge::Automerge;
 use commonplace_base::{CommunityId, DocId, MemberId};
 use commonplace_model::verify::{DocRead, Verified};
 use commonplace_model::{
-    Community, DocKind, DocRef, Genesis, RejectReason, Roster, SchemaError, SignedChange,
-    community, new_document, verify,
+    Community, DocKind, DocRef, Genesis, RejectReason, Roster, SignedChange, community,
+    new_document, verify,
 };
 use commonplace_store::{Commit, DocRecord, DocWrite};
 
@@ -93,10 +93,10 @@ where
     out.into_iter()
         .map(|r| {
             r.unwrap_or_else(|| {
-                Err(NodeError::Invalid(SchemaError::Automerge(
-                    "a document could not be processed (its worker failed)".into(),
-                ))
-                .into())
+                Err(
+                    NodeError::Internal("a document could not be processed (its worker failed)")
+                        .into(),
+                )
             })
         })
         .collect()

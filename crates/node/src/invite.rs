@@ -163,8 +163,7 @@ impl Node {
             code: signed.to_code()?,
             created_at: now,
         };
-        let bytes =
-            serde_json::to_vec(&record).map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+        let bytes = serde_json::to_vec(&record).map_err(|e| NodeError::encode("invitation", e))?;
         self.store().commit(&Commit {
             docs: Vec::new(),
             meta: vec![(format!("{PENDING}{}", signed.id()), bytes)],
@@ -368,20 +367,20 @@ impl Node {
     pub(crate) fn admit(&self, peer: &MemberId, request: &[u8]) -> Result<Vec<u8>, Refusal> {
         let req: JoinRequest =
             postcard::from_bytes(request).map_err(|_| "malformed join request".to_string())?;
-        let inv = SignedInvitation::from_code(&req.code).map_err(|e| e.to_string())?;
+        let inv = SignedInvitation::from_code(&req.code)?;
         let i = &inv.invitation;
         let c = self
             .community(&i.community)
             .map_err(|_| Refusal::CommunityNotHeld)?;
         if c.roster.role_of(&i.issuer) != Some(Role::Coordinator) {
-            return Err(Refusal::Denied(InviteError::NotACoordinator.to_string()));
+            return Err(InviteError::NotACoordinator.into());
         }
         if c.roster.role_of(peer).is_some() {
             // Already in: joining again just syncs.
             return Ok(i.community.as_bytes().to_vec());
         }
         if Timestamp::now() > i.expires_at {
-            return Err(Refusal::Denied(InviteError::Expired.to_string()));
+            return Err(InviteError::Expired.into());
         }
         let used_key = format!("{USED}{}", inv.id());
         if self
@@ -391,14 +390,14 @@ impl Node {
             .is_some()
             || self.invitation_used(&i.community, &inv.id())
         {
-            return Err(Refusal::Denied(InviteError::Used.to_string()));
+            return Err(InviteError::Used.into());
         }
         if self
             .revoked_at(&i.community, &inv.id())
             .map_err(|e| e.to_string())?
             .is_some()
         {
-            return Err(Refusal::Denied(InviteError::Revoked.to_string()));
+            return Err(InviteError::Revoked.into());
         }
         if !c
             .roster

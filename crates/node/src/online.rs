@@ -90,8 +90,8 @@ impl Online {
         address: &str,
     ) -> Result<Vec<commonplace_net::SyncReport>, NodeError> {
         let ticket: PeerTicket = address.trim().parse().map_err(NodeError::Net)?;
-        let member = MemberId::from_bytes(*ticket.0.id.as_bytes())
-            .map_err(|e| NodeError::NotAllowed(format!("not a member address: {e}")))?;
+        let member =
+            MemberId::from_bytes(*ticket.0.id.as_bytes()).map_err(NodeError::NotAMemberAddress)?;
         let mut out = Vec::new();
         let mut recovered = Vec::new();
         for (c, r) in self.recover_from(ticket.0.clone()).await? {
@@ -118,8 +118,7 @@ impl Online {
     pub async fn recover_address(&self, text: &str) -> Result<Vec<String>, NodeError> {
         let text = text.trim();
         let addr = if text.starts_with("cpinvite") {
-            let inv = SignedInvitation::from_code(text)
-                .map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+            let inv = SignedInvitation::from_code(text)?;
             PeerTicket::from_bytes(&inv.invitation.inviter_addr).map_err(NodeError::Net)?
         } else {
             text.parse::<PeerTicket>().map_err(NodeError::Net)?
@@ -307,9 +306,9 @@ impl Online {
         }
         Err(match last {
             _ if unknown => InviteError::Unknown.into(),
-            Some(e) if via.is_empty() => NodeError::NotAllowed(format!(
-                "could not find the inviting node from the code alone ({e}); ask the inviter for their address and use --via, or use the long code"
-            )),
+            Some(e) if via.is_empty() => NodeError::InviterNotFound {
+                source: Box::new(e),
+            },
             Some(e) => e,
             None => InviteError::Unknown.into(),
         })
@@ -348,7 +347,7 @@ impl Online {
             code: code.trim().to_owned(),
             name,
         })
-        .map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+        .map_err(|e| NodeError::encode("join request", e))?;
         let community = inv.invitation.community;
         let mut last = None;
         for addr in via.iter().chain(std::iter::once(&inviter)) {
@@ -367,13 +366,13 @@ impl Online {
                 }
                 // This node does not hold that community: another may.
                 Err(e @ NetError::CommunityNotHeld(_)) => last = Some(e),
-                Err(e @ NetError::Refused(_)) => return Err(NodeError::Net(e)),
+                Err(e @ (NetError::Refused(_) | NetError::InviteRefused(_))) => {
+                    return Err(NodeError::Net(e));
+                }
                 Err(e) => last = Some(e),
             }
         }
-        Err(NodeError::Net(last.unwrap_or_else(|| {
-            NetError::Refused("no node to join through".into())
-        })))
+        Err(NodeError::Net(last.unwrap_or(NetError::NoPeer)))
     }
 
     /// Members with an open connection to this node now (see

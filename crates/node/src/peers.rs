@@ -174,7 +174,7 @@ impl Node {
         community: &CommunityId,
         record: &crate::SyncRecord,
     ) -> Result<(), NodeError> {
-        let bytes = serde_json::to_vec(record).map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+        let bytes = serde_json::to_vec(record).map_err(|e| NodeError::encode("sync record", e))?;
         let mut meta = vec![(format!("{SYNC}{peer}/{community}"), bytes)];
         // Hold the local writers' lock so no local write slips between the count and its
         // reset.

@@ -228,9 +228,7 @@ impl Presence {
 }
 
 fn stopped() -> NodeError {
-    NodeError::Net(commonplace_net::NetError::Config(
-        "the network was shut down".into(),
-    ))
+    NodeError::Net(commonplace_net::NetError::ShutDown)
 }
 
 /// Goes online with `plan`, and remembers the bound address so members find this node again

@@ -58,8 +58,9 @@ impl<'a> NodeReplica<'a> {
     }
 }
 
-fn replica_err(e: impl std::fmt::Display) -> ReplicaError {
-    ReplicaError(e.to_string())
+/// Storage failed under a session: the node's own error travels as the cause.
+fn replica_err(e: impl std::error::Error + Send + Sync + 'static) -> ReplicaError {
+    ReplicaError::new(e)
 }
 
 impl Replica for NodeReplica<'_> {
@@ -121,7 +122,7 @@ impl Replica for NodeReplica<'_> {
             // The gate's check of the stored record; say no more than needed: the peer
             // learns nothing about other communities.
             let rec = self.node.ingest_target(doc).map_err(|_| {
-                ReplicaError(format!(
+                ReplicaError::new(format!(
                     "the peer named document {} wrongly for this community",
                     doc.id
                 ))
@@ -135,7 +136,7 @@ impl Replica for NodeReplica<'_> {
         }
         self.docs
             .get_mut(&doc.id)
-            .ok_or_else(|| ReplicaError("document vanished from the batch".into()))
+            .ok_or_else(|| ReplicaError::new("document vanished from the batch"))
     }
 
     fn signatures(

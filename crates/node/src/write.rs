@@ -264,7 +264,7 @@ impl Node {
     ) -> Result<NodeEvent, NodeError> {
         let change = doc
             .get_change_by_hash(hash)
-            .ok_or_else(|| NodeError::Invalid(SchemaError::Automerge("change vanished".into())))?;
+            .ok_or(NodeError::Internal("the change vanished"))?;
         let signature = doc_ref.sign(self.secret_key(), hash);
         let (write, event) = doc_write(
             doc_ref,
@@ -348,7 +348,7 @@ impl Node {
         {
             return Err(stale());
         }
-        let mut fork = doc.fork_at(&base).map_err(|e| am(&e))?;
+        let mut fork = doc.fork_at(&base).map_err(am)?;
         fork.set_actor(automerge::ActorId::from(mine.as_slice()));
         let now = Timestamp::now();
         /// Why an edit's transaction was rolled back: decided on the variant, not on text.
@@ -380,11 +380,11 @@ impl Node {
         };
         let change = fork
             .get_change_by_hash(&hash)
-            .ok_or_else(|| am(&"the edit vanished"))?
+            .ok_or(NodeError::Internal("the edit vanished"))?
             .clone();
         let stored = doc
             .apply_changes([change])
-            .map_err(|e| am(&e))
+            .map_err(am)
             .and_then(|()| self.sign_and_store(doc, &doc_ref, Some(rec), &hash));
         if let Err(e) = stored {
             // Possibly changed in memory and not on disk: load it from the store next time.
@@ -539,12 +539,9 @@ fn replay(
 }
 
 fn stale() -> NodeError {
-    NodeError::NotAllowed(
-        "the text changed since it was opened here; it has been reloaded, please apply your edit again"
-            .into(),
-    )
+    NodeError::StaleVersion
 }
 
-fn am(e: &dyn std::fmt::Display) -> NodeError {
-    NodeError::Invalid(SchemaError::Automerge(e.to_string()))
+fn am(e: automerge::AutomergeError) -> NodeError {
+    NodeError::Invalid(SchemaError::from(e))
 }

@@ -5,8 +5,8 @@
 
 use commonplace_model::{ActivityKind, EntryKind, EventKind, Role, TextEdit};
 use commonplace_node::{
-    ErrorCode, KdfParams, NewCommunity, NewEntry, NewEvent, NewThread, Node, Profile, RelayMode,
-    read_key_backup,
+    ErrorCode, KdfParams, NewCommunity, NewEntry, NewEvent, NewThread, Node, NodeError, Profile,
+    RelayMode, read_key_backup,
 };
 
 fn setup() -> (tempfile::TempDir, Node, commonplace_base::CommunityId) {
@@ -149,14 +149,17 @@ fn an_unchanged_text_records_nothing_and_a_stale_version_is_refused() {
     // Our own later edit is not in the version sent: the editor lost track and must reload.
     node.edit_entry_text(&id, &v.version, "Same, edited.")
         .unwrap();
+    // Refused as a kind of its own (front ends reload on the code, never on the sentence).
     let err = node
         .edit_entry_text(&id, &v.version, "Something else")
         .unwrap_err();
+    assert!(matches!(err, NodeError::StaleVersion), "{err:?}");
+    assert_eq!(err.code(), ErrorCode::StaleVersion);
     assert!(err.to_string().contains("changed since"), "{err}");
     let err = node
         .edit_entry_text(&id, &["not a version".into()], "x")
         .unwrap_err();
-    assert!(err.to_string().contains("changed since"), "{err}");
+    assert!(matches!(err, NodeError::StaleVersion), "{err:?}");
     assert_eq!(node.entry(&id).unwrap().body, "Same, edited.");
 }
 

@@ -5,8 +5,12 @@
 mod common;
 
 use common::{loopback, node};
+use commonplace_model::invite::InviteError;
 use commonplace_model::{ActivityKind, Role};
-use commonplace_node::{NetConfig, NewCommunity, NewThread, Node, Online, ThreadFilter};
+use commonplace_net::NetError;
+use commonplace_node::{
+    ErrorCode, NetConfig, NewCommunity, NewThread, Node, NodeError, Online, ThreadFilter,
+};
 
 /// Five nodes in temporary profiles and the community they share (the first founded it).
 async fn five() -> (tempfile::TempDir, Vec<Node>, commonplace_base::CommunityId) {
@@ -232,7 +236,17 @@ async fn invite_and_join_then_single_use_and_expiry() {
     assert_eq!(roster.role_of(&bea.member_id()), Some(Role::Member));
     assert_eq!(roster.name_of(&bea.member_id()), "bea");
     // The same code again, by someone else: used.
-    let err = e.join(&code).await.unwrap_err().to_string();
+    let err = e.join(&code).await.unwrap_err();
+    // The refusal arrives as a kind, not a sentence to match.
+    assert!(
+        matches!(
+            err,
+            NodeError::Net(NetError::InviteRefused(InviteError::Used))
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), ErrorCode::NotAllowed);
+    let err = err.to_string();
     assert!(err.contains("already used"), "{err}");
     assert!(eve.communities().unwrap().is_empty());
     // An expired invitation.
@@ -242,7 +256,15 @@ async fn invite_and_join_then_single_use_and_expiry() {
         .signed
         .to_code()
         .unwrap();
-    let err = e.join(&old).await.unwrap_err().to_string();
+    let err = e.join(&old).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            NodeError::Net(NetError::InviteRefused(InviteError::Expired))
+        ),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(err.contains("expired"), "{err}");
     // A tampered one (role raised): the signature no longer matches.
     let mut inv = commonplace_model::invite::SignedInvitation::from_code(&code).unwrap();

@@ -166,9 +166,20 @@ async fn an_address_in_use_keeps_it_offline_with_the_reason_and_it_retries() {
     let mut events = p.subscribe();
     let err = p.settled().await.unwrap_err();
     assert!(
-        matches!(*err, NodeError::Net(NetError::Bind(_))),
+        matches!(
+            *err,
+            NodeError::Net(NetError::Bind(commonplace_net::BindError::Endpoint(_)))
+        ),
         "the typed cause: {err:?}"
     );
+    // iroh's own bind error is kept down the source chain, not flattened into the sentence.
+    let mut chain = std::error::Error::source(&*err);
+    let mut found = false;
+    while let Some(e) = chain {
+        found |= e.is::<iroh::endpoint::BindError>();
+        chain = e.source();
+    }
+    assert!(found, "iroh's BindError in the chain: {err:?}");
     let Connectivity::Offline { retry_in, .. } = p.state() else {
         panic!("offline, with the reason and when it tries again");
     };

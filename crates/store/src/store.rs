@@ -99,17 +99,14 @@ pub struct Store {
 }
 
 fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
-    postcard::to_stdvec(v).map_err(|e| StoreError::Corrupt {
+    postcard::to_stdvec(v).map_err(|source| StoreError::Codec {
         what: "record",
-        detail: e.to_string(),
+        source,
     })
 }
 
 fn decode<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
-    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt {
-        what,
-        detail: e.to_string(),
-    })
+    postcard::from_bytes(bytes).map_err(|source| StoreError::Codec { what, source })
 }
 
 impl Store {
@@ -126,7 +123,7 @@ impl Store {
             },
             other => OpenError::Damaged {
                 path: path.to_owned(),
-                detail: other.to_string(),
+                source: redb::Error::from(other).into(),
             },
         })?;
         let store = Store {
@@ -135,9 +132,9 @@ impl Store {
         };
         // Check the format before writing anything: an older Commonplace must neither
         // misread nor modify a newer database.
-        let found = store.stored_format().map_err(|e| OpenError::Damaged {
+        let found = store.stored_format().map_err(|source| OpenError::Damaged {
             path: path.to_owned(),
-            detail: e.to_string(),
+            source,
         })?;
         if let Some(found) = found
             && found > FORMAT
@@ -148,9 +145,9 @@ impl Store {
                 supported: FORMAT,
             });
         }
-        store.init_format().map_err(|e| OpenError::Damaged {
+        store.init_format().map_err(|source| OpenError::Damaged {
             path: path.to_owned(),
-            detail: e.to_string(),
+            source,
         })?;
         Ok(store)
     }
@@ -403,8 +400,7 @@ impl Store {
         rows: &[(CommunityId, DocId, DocActivity)],
     ) -> Result<(), StoreError> {
         let mut tx = self.db.begin_write()?;
-        tx.set_durability(Durability::Immediate)
-            .map_err(|e| StoreError::Database(e.to_string()))?;
+        tx.set_durability(Durability::Immediate)?;
         {
             let mut t = tx.open_table(ACTIVITY)?;
             for (c, d, a) in rows {
@@ -428,8 +424,7 @@ impl Store {
             return Ok(0);
         }
         let mut tx = self.db.begin_write()?;
-        tx.set_durability(Durability::Immediate)
-            .map_err(|e| StoreError::Database(e.to_string()))?;
+        tx.set_durability(Durability::Immediate)?;
         let mut taken = 0;
         {
             let mut docs = tx.open_table(DOCS)?;
@@ -496,8 +491,7 @@ impl Store {
 
     fn commit_with(&self, commit: &Commit, durability: Durability) -> Result<(), StoreError> {
         let mut tx = self.db.begin_write()?;
-        tx.set_durability(durability)
-            .map_err(|e| StoreError::Database(e.to_string()))?;
+        tx.set_durability(durability)?;
         {
             let mut meta = tx.open_table(META)?;
             for (k, v) in &commit.meta {

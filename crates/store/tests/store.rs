@@ -196,6 +196,8 @@ fn a_file_that_is_not_a_database_is_refused() {
         "{err:?}"
     );
     assert!(err.to_string().contains("profile.redb"), "{err}");
+    // The cause is kept as a typed source, not flattened into the sentence.
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
 }
 
 #[test]

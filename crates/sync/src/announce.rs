@@ -54,7 +54,7 @@ pub const MAX_CARRIED_CHANGES: usize = 16;
 pub const MAX_CARRIED_INFLATED: usize = 256 << 10;
 
 /// An announcement could not be read, or its carried changes could not be unpacked.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum AnnounceError {
     /// Longer than [`MAX_ANNOUNCEMENT`].
@@ -71,7 +71,7 @@ pub enum AnnounceError {
     },
     /// The carried changes are not valid raw DEFLATE.
     #[error("carried changes do not inflate: {0}")]
-    Inflate(String),
+    Inflate(#[source] std::io::Error),
     /// The carried changes inflate to more than [`MAX_CARRIED_INFLATED`].
     #[error("carried changes inflate past the limit of {MAX_CARRIED_INFLATED} bytes")]
     InflatedTooLarge,
@@ -80,10 +80,10 @@ pub enum AnnounceError {
     TooManyChanges(u64),
     /// The carried changes are not a list of signed changes.
     #[error("carried changes do not decode: {0}")]
-    ChangesMalformed(String),
+    ChangesMalformed(#[source] postcard::Error),
     /// The announcement could not be encoded (only on sending).
     #[error("could not encode the announcement: {0}")]
-    Encode(String),
+    Encode(#[source] postcard::Error),
 }
 
 /// "Document `doc` of `community` now has these heads", signed by `from`; with the changes at
@@ -135,7 +135,7 @@ pub struct SignedAnnouncement {
 impl SignedAnnouncement {
     /// The bytes that travel.
     pub fn encode(&self) -> Result<Vec<u8>, AnnounceError> {
-        postcard::to_stdvec(self).map_err(|e| AnnounceError::Encode(e.to_string()))
+        postcard::to_stdvec(self).map_err(AnnounceError::Encode)
     }
 
     /// Reads the bytes that travel; checks the length first.
@@ -184,7 +184,7 @@ impl Announcement {
     /// The announcement signed with `key` (the announcer's, `from`), as it travels. May be
     /// over [`MAX_ANNOUNCEMENT`]: the sender checks, and announces without carried changes.
     pub fn seal(&self, key: &SecretKey) -> Result<Vec<u8>, AnnounceError> {
-        let body = postcard::to_stdvec(self).map_err(|e| AnnounceError::Encode(e.to_string()))?;
+        let body = postcard::to_stdvec(self).map_err(AnnounceError::Encode)?;
         let signature = key.sign(SigningDomain::Announcement, &body);
         SignedAnnouncement { body, signature }.encode()
     }
@@ -248,7 +248,7 @@ impl Carried {
             flate2::read::DeflateDecoder::new(self.bytes.as_slice())
                 .take(MAX_CARRIED_INFLATED as u64 + 1)
                 .read_to_end(&mut out)
-                .map_err(|e| AnnounceError::Inflate(e.to_string()))?;
+                .map_err(AnnounceError::Inflate)?;
             if out.len() > MAX_CARRIED_INFLATED {
                 return Err(AnnounceError::InflatedTooLarge);
             }
@@ -258,12 +258,12 @@ impl Carried {
             &self.bytes
         };
         // The count leads postcard's encoding of a list: check it before decoding any change.
-        let (count, _) = postcard::take_from_bytes::<u64>(raw)
-            .map_err(|e| AnnounceError::ChangesMalformed(e.to_string()))?;
+        let (count, _) =
+            postcard::take_from_bytes::<u64>(raw).map_err(AnnounceError::ChangesMalformed)?;
         if count > MAX_CARRIED_CHANGES as u64 {
             return Err(AnnounceError::TooManyChanges(count));
         }
-        postcard::from_bytes(raw).map_err(|e| AnnounceError::ChangesMalformed(e.to_string()))
+        postcard::from_bytes(raw).map_err(AnnounceError::ChangesMalformed)
     }
 }
 
@@ -303,20 +303,23 @@ mod tests {
         assert_eq!(Announcement::open(&bytes).unwrap(), a);
         let mut s = SignedAnnouncement::decode(&bytes).unwrap();
         s.signature.0[0] ^= 1;
-        assert_eq!(
+        assert!(matches!(
             Announcement::open(&s.encode().unwrap()),
-            Err(AnnounceError::BadSignature { from: a.from })
-        );
+            Err(AnnounceError::BadSignature { from }) if from == a.from
+        ));
         let other = SecretKey::from_seed([8; 32]);
         assert!(matches!(
             Announcement::open(&a.seal(&other).unwrap()),
             Err(AnnounceError::BadSignature { .. })
         ));
-        assert_eq!(Announcement::open(b"nope"), Err(AnnounceError::Malformed));
-        assert_eq!(
+        assert!(matches!(
+            Announcement::open(b"nope"),
+            Err(AnnounceError::Malformed)
+        ));
+        assert!(matches!(
             Announcement::open(&vec![0; MAX_ANNOUNCEMENT + 1]),
-            Err(AnnounceError::TooLarge(MAX_ANNOUNCEMENT + 1))
-        );
+            Err(AnnounceError::TooLarge(n)) if n == MAX_ANNOUNCEMENT + 1
+        ));
     }
 
     #[test]
@@ -356,26 +359,55 @@ mod tests {
             enc.finish().unwrap()
         });
         assert!(bomb.bytes.len() < MAX_ANNOUNCEMENT);
-        assert_eq!(bomb.unpack(), Err(AnnounceError::InflatedTooLarge));
+        assert!(matches!(
+            bomb.unpack(),
+            Err(AnnounceError::InflatedTooLarge)
+        ));
         let many: Vec<SignedChange> = (0..=MAX_CARRIED_CHANGES)
             .map(|_| SignedChange {
                 bytes: vec![1],
                 signature: None,
             })
             .collect();
-        assert_eq!(
+        assert!(matches!(
             Carried::pack(&many).unwrap().unpack(),
-            Err(AnnounceError::TooManyChanges(
-                MAX_CARRIED_CHANGES as u64 + 1
-            ))
-        );
+            Err(AnnounceError::TooManyChanges(n)) if n == MAX_CARRIED_CHANGES as u64 + 1
+        ));
         // A count far past the limit is refused before anything is decoded or allocated.
         let huge = Carried::raw(false, postcard::to_stdvec(&u64::MAX).unwrap());
-        assert_eq!(huge.unpack(), Err(AnnounceError::TooManyChanges(u64::MAX)));
+        assert!(matches!(
+            huge.unpack(),
+            Err(AnnounceError::TooManyChanges(u64::MAX))
+        ));
         let round = vec![change(1)];
         assert_eq!(Carried::pack(&round).unwrap().unpack().unwrap(), round);
         assert!(Carried::raw(true, vec![0xff; 9]).unpack().is_err());
         assert!(Carried::raw(false, vec![1]).unpack().is_err());
+    }
+
+    #[test]
+    fn a_damaged_carry_keeps_the_codecs_error_as_its_source() {
+        use std::error::Error as _;
+        let not_deflate = Carried::raw(true, vec![0xff; 9]).unpack().unwrap_err();
+        assert!(
+            matches!(not_deflate, AnnounceError::Inflate(_)),
+            "{not_deflate:?}"
+        );
+        assert!(
+            not_deflate
+                .source()
+                .is_some_and(|e| e.is::<std::io::Error>())
+        );
+        let not_changes = Carried::raw(false, vec![1]).unpack().unwrap_err();
+        assert!(
+            matches!(not_changes, AnnounceError::ChangesMalformed(_)),
+            "{not_changes:?}"
+        );
+        assert!(
+            not_changes
+                .source()
+                .is_some_and(|e| e.is::<postcard::Error>())
+        );
     }
 
     proptest! {

@@ -39,8 +39,8 @@ pub use session::{Phase, Replica, Session, SessionStats, heads_of};
 use commonplace_model::RejectReason;
 use thiserror::Error;
 
-/// A frame could not be read.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+/// A frame could not be read (or written). Library errors are kept as the `source`.
+#[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum FrameError {
     /// Over [`MAX_FRAME_BYTES`].
@@ -52,30 +52,56 @@ pub enum FrameError {
     /// The changes of a frame inflate to more than [`MAX_CHANGE_BYTES`].
     #[error("the changes of a frame inflate to more than {MAX_CHANGE_BYTES} bytes")]
     ChangesTooLarge,
-    /// Not a frame.
+    /// Not a frame: its body does not decode.
+    #[error("malformed frame: {0}")]
+    Decode(#[source] postcard::Error),
+    /// The frame's changes are not valid raw DEFLATE.
+    #[error("malformed frame: changes do not inflate: {0}")]
+    Inflate(#[source] std::io::Error),
+    /// Decodes, but breaks a rule of the format (what is wrong is said in words).
     #[error("malformed frame: {0}")]
     Malformed(String),
+    /// A frame could not be encoded (only on sending).
+    #[error("malformed frame: {0}")]
+    Encode(#[source] postcard::Error),
+    /// Changes could not be compressed (only on sending).
+    #[error("malformed frame: could not compress changes: {0}")]
+    Compress(#[source] std::io::Error),
 }
 
-/// Storage failed under a session.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+/// Storage failed under a session. The cause is the replica's own error (the node's store
+/// error, say), kept as the `source`.
+#[derive(Debug, Error)]
 #[error("{0}")]
-pub struct ReplicaError(pub String);
+pub struct ReplicaError(#[source] Box<dyn std::error::Error + Send + Sync + 'static>);
+
+impl ReplicaError {
+    /// Storage failed with `cause` (an error, or a sentence saying what went wrong).
+    pub fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+        ReplicaError(cause.into())
+    }
+}
 
 /// Why a session ended early.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum SessionError {
     /// A change was refused by verification; nothing of its batch was stored.
     #[error("refused a change from the peer: {0}")]
     Rejected(#[from] RejectReason),
-    /// The peer broke the protocol.
+    /// The peer broke the protocol (what it did is said in words).
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// The peer's Automerge sync message does not decode.
+    #[error("protocol error: bad sync message: {0}")]
+    BadSyncMessage(#[source] Box<automerge::sync::ReadMessageError>),
+    /// Automerge refused the peer's sync message.
+    #[error("protocol error: sync message refused: {0}")]
+    SyncMessageRefused(#[source] Box<automerge::AutomergeError>),
     /// A frame could not be read.
     #[error(transparent)]
     Frame(#[from] FrameError),
-    /// The peer ended the session.
+    /// The peer ended the session; the sentence is the peer's reason (data, shown as is).
     #[error("the peer ended the session: {0}")]
     Refused(String),
     /// Local storage failed.

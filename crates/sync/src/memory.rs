@@ -40,7 +40,7 @@ impl Replica for MemoryReplica {
         let cid = DocRef::community(*id).id;
         match self.docs.get(&cid) {
             Some((_, doc)) if !doc.get_heads().is_empty() => {
-                let c = community::read(doc).map_err(|e| ReplicaError(e.to_string()))?;
+                let c = community::read(doc).map_err(ReplicaError::new)?;
                 Ok(Some((c.genesis, c.roster)))
             }
             _ => Ok(None),

@@ -569,8 +569,8 @@ impl Session {
             self.finish_turn(&mut out);
             return Ok(out);
         }
-        let mut msg = Message::decode(message)
-            .map_err(|e| SessionError::Protocol(format!("bad sync message: {e}")))?;
+        let mut msg =
+            Message::decode(message).map_err(|e| SessionError::BadSyncMessage(Box::new(e)))?;
         if !msg.changes.is_empty() {
             return Err(SessionError::Protocol(
                 "changes must travel beside the sync message, with their signatures".into(),
@@ -637,7 +637,7 @@ impl Session {
         replica
             .doc(&doc_ref)?
             .receive_sync_message(state, msg)
-            .map_err(|e| SessionError::Protocol(format!("sync message refused: {e}")))?;
+            .map_err(|e| SessionError::SyncMessageRefused(Box::new(e)))?;
         // Keep changes out of Automerge's own encodings: one change per chunk, so each can be
         // paired with its signature.
         if let Some(caps) = state.their_capabilities.as_mut() {
@@ -749,7 +749,7 @@ impl Session {
         let mut raw = Vec::new();
         for chunk in msg.changes.iter() {
             raw.push(Change::from_bytes(chunk.to_vec()).map_err(|e| {
-                SessionError::Replica(ReplicaError(format!(
+                SessionError::Replica(ReplicaError::new(format!(
                     "stored change of {id} does not decode: {e}"
                 )))
             })?);

@@ -176,7 +176,10 @@ fn run_scoped(
             }
             match sb.receive(wire(f), b) {
                 Ok(out) => to_a.extend(out),
-                Err(e) => return Err((e.clone(), Some(e.refusal()))),
+                Err(e) => {
+                    let refusal = e.refusal();
+                    return Err((e, Some(refusal)));
+                }
             }
         }
         if let Some(f) = (!to_a.is_empty()).then(|| filter(to_a.remove(0))) {
@@ -185,7 +188,10 @@ fn run_scoped(
             }
             match sa.receive(wire(f), a) {
                 Ok(out) => to_b.extend(out),
-                Err(e) => return Err((e.clone(), Some(e.refusal()))),
+                Err(e) => {
+                    let refusal = e.refusal();
+                    return Err((e, Some(refusal)));
+                }
             }
         }
     }

@@ -47,7 +47,7 @@ export type Role = "coordinator" | "member" | "observer";
 /**
  * What went wrong, for front ends to act on without reading message text.
  */
-export type ErrorCode = "no_identity" | "already_initialised" | "profile_in_use" | "not_found" | "ambiguous" | "not_allowed" | "invalid_input" | "rejected" | "bad_bundle" | "storage" | "network" | "wrong_passphrase" | "already_promoted";
+export type ErrorCode = "no_identity" | "already_initialised" | "profile_in_use" | "not_found" | "ambiguous" | "not_allowed" | "invalid_input" | "rejected" | "bad_bundle" | "storage" | "network" | "wrong_passphrase" | "already_promoted" | "stale_version" | "internal";
 
 /**
  * An error for the UI: a stable code to act on and a sentence for people.

@@ -114,4 +114,20 @@ describe('EntryEditor', () => {
     expect(node.entries.get(editor.id)!.body).toBe('Start. Typed.');
     expect(editor.saveState).toBe('saved');
   });
+
+  it('takes a save refused as a stale version (by its code) back on the current text', async () => {
+    const { node, editor } = await setup();
+    node.failures.set('editEntryText', {
+      code: 'stale_version',
+      message: 'the text changed since it was opened here; it has been reloaded, please apply your edit again',
+    });
+    editor.input('Start. Typed.');
+    await vi.advanceTimersByTimeAsync(400);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(editor.saveState).toBe('error');
+    expect(editor.text).toBe('Start. Typed.');
+    await vi.runAllTimersAsync();
+    expect(node.entries.get(editor.id)!.body).toBe('Start. Typed.');
+    expect(editor.saveState).toBe('saved');
+  });
 });

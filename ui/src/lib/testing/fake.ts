@@ -53,7 +53,7 @@ export class FakeNode {
   /** The next file dialogs are cancelled. */
   cancelChooser = false;
   /** Makes the named command fail once with this error. */
-  failures = new Map<string, { code: 'not_allowed' | 'network' | 'invalid_input'; message: string }>();
+  failures = new Map<string, { code: 'not_allowed' | 'network' | 'invalid_input' | 'stale_version'; message: string }>();
   #seq = 0;
   latency: number;
   #now: () => number;
@@ -364,7 +364,7 @@ export class FakeNode {
       editEntryText: async (id, version, text) => {
         const e = this.entries.get(id)!;
         const base = this.versions.get(version[0]);
-        if (base === undefined) throw new BackendError({ code: 'not_allowed', message: 'the entry changed since it was opened here' });
+        if (base === undefined) throw new BackendError({ code: 'stale_version', message: 'the entry changed since it was opened here' });
         // What the node does: the edit base → text, merged with whatever happened since base.
         this.#setEntryText(e, rebase(base, text, e.body), me());
         this.emit('node:entry-changed', { type: 'entry_changed', community: e.community, entry: id });
@@ -485,7 +485,7 @@ export class FakeNode {
       editEventNotes: async (id, version, text) => {
         const e = this.events.get(id)!;
         const base = this.versions.get(version[0]);
-        if (base === undefined) throw new BackendError({ code: 'not_allowed', message: 'the text changed since it was opened here' });
+        if (base === undefined) throw new BackendError({ code: 'stale_version', message: 'the text changed since it was opened here' });
         this.#eventNotes(e, rebase(base, text, e.notes));
         this.emit('node:event-changed', { type: 'event_changed', community: e.community, event: id });
         return this.#eventView(id);
