@@ -781,7 +781,9 @@ mod tests {
         };
         assert_eq!(code(NodeError::StaleVersion), "stale_version");
         assert_eq!(
-            code(NodeError::Net(NetError::InviteRefused(InviteError::Expired))),
+            code(NodeError::Net(NetError::InviteRefused(
+                InviteError::Expired
+            ))),
             "not_allowed"
         );
         assert_eq!(code(NodeError::Net(NetError::NoPeer)), "network");
