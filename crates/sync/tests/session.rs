@@ -971,6 +971,28 @@ fn a_chain_ground_against_the_bloom_filter_costs_a_bounded_number_of_round_trips
     }
 }
 
+/// `f` with its Automerge sync message changed by `edit`, if it is a sync frame.
+fn editing_message(f: Frame, edit: impl FnOnce(&mut automerge::sync::Message)) -> Frame {
+    match f {
+        Frame::Sync {
+            doc,
+            kind,
+            message,
+            changes,
+        } => {
+            let mut msg = automerge::sync::Message::decode(&message).unwrap();
+            edit(&mut msg);
+            Frame::Sync {
+                doc,
+                kind,
+                message: msg.encode(),
+                changes,
+            }
+        }
+        other => other,
+    }
+}
+
 /// A filter with every bit set: the peer claims to hold every change there could be.
 fn claims_everything() -> automerge::sync::BloomFilter {
     let one = ChangeHash([7; 32]);
@@ -996,26 +1018,13 @@ fn a_peer_whose_bloom_filter_claims_everything_costs_a_bounded_session() {
     let everything = claims_everything();
     let mut poisoned = 0;
     // Every sync message from Bea's side claims, through its filter, to hold everything.
-    let (result, m) = run_metered(&w, &mut a, &mut b, |f| match f {
-        Frame::Sync {
-            doc,
-            kind,
-            message,
-            changes,
-        } => {
-            let mut msg = automerge::sync::Message::decode(&message).unwrap();
+    let (result, m) = run_metered(&w, &mut a, &mut b, |f| {
+        editing_message(f, |msg| {
             for h in &mut msg.have {
                 h.bloom = everything.clone();
                 poisoned += 1;
             }
-            Frame::Sync {
-                doc,
-                kind,
-                message: msg.encode(),
-                changes,
-            }
-        }
-        other => other,
+        })
     });
     assert!(poisoned > 0, "no filter was replaced");
     // Ana's side ends, done or with an error, after a bounded exchange: she never sends more
@@ -1079,27 +1088,14 @@ fn bloom_filters_that_would_crash_or_stall_automerge_are_refused() {
         }
         let mut b = MemoryReplica::default();
         let mut poisoned = 0;
-        let result = run_filtered(&w, &mut a, &mut b, w.bea.id(), w.ana.id(), |f| match f {
-            Frame::Sync {
-                doc,
-                kind,
-                message,
-                changes,
-            } => {
-                let mut msg = automerge::sync::Message::decode(&message).unwrap();
+        let result = run_filtered(&w, &mut a, &mut b, w.bea.id(), w.ana.id(), |f| {
+            editing_message(f, |msg| {
                 msg.have = vec![automerge::sync::Have {
                     last_sync: vec![],
                     bloom: bloom.clone(),
                 }];
                 poisoned += 1;
-                Frame::Sync {
-                    doc,
-                    kind,
-                    message: msg.encode(),
-                    changes,
-                }
-            }
-            other => other,
+            })
         });
         let Err((err, _)) = result else {
             panic!("{what}: the poisoned session went through");
@@ -1116,26 +1112,13 @@ fn bloom_filters_that_would_crash_or_stall_automerge_are_refused() {
     let (w, mut a) = world(&mut rng);
     new_thread(&mut a, &w, &w.ana, &mut rng, "T");
     let mut b = MemoryReplica::default();
-    run_filtered(&w, &mut a, &mut b, w.bea.id(), w.ana.id(), |f| match f {
-        Frame::Sync {
-            doc,
-            kind,
-            message,
-            changes,
-        } => {
-            let mut msg = automerge::sync::Message::decode(&message).unwrap();
+    run_filtered(&w, &mut a, &mut b, w.bea.id(), w.ana.id(), |f| {
+        editing_message(f, |msg| {
             msg.have = vec![automerge::sync::Have {
                 last_sync: vec![],
                 bloom: honest.clone(),
             }];
-            Frame::Sync {
-                doc,
-                kind,
-                message: msg.encode(),
-                changes,
-            }
-        }
-        other => other,
+        })
     })
     .unwrap();
 }
