@@ -12,40 +12,15 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::node;
+use common::{node, sync};
 use commonplace_base::{CommunityId, DocId};
 use commonplace_model::{ActivityKind, DocRef, EntryKind, Role};
 use commonplace_node::{NewCommunity, NewEntry, NewThread, Node, ThreadFilter};
-use commonplace_sync::Frame;
 
 /// How long the reads may take while the batch is held before the test calls it waiting.
 const READS_LIMIT: Duration = Duration::from_secs(20);
 /// How long the gate may take to reach the held batch.
 const REACH_LIMIT: Duration = Duration::from_secs(60);
-
-/// Runs one session between `a` and `b` about the community, frames passed in order.
-fn sync(a: &Node, b: &Node, c: &CommunityId) -> Result<(), String> {
-    let (mut sa, ha) = a.start_sync(c, &b.member_id()).map_err(|e| e.to_string())?;
-    let (mut sb, hb) = b.start_sync(c, &a.member_id()).map_err(|e| e.to_string())?;
-    let (mut to_a, mut to_b): (Vec<Frame>, Vec<Frame>) = (vec![hb], vec![ha]);
-    for _ in 0..100_000 {
-        if to_a.is_empty() && to_b.is_empty() {
-            break;
-        }
-        if !to_b.is_empty() {
-            let f = to_b.remove(0);
-            to_a.extend(b.sync_receive(&mut sb, f).map_err(|e| e.to_string())?);
-        }
-        if !to_a.is_empty() {
-            let f = to_a.remove(0);
-            to_b.extend(a.sync_receive(&mut sa, f).map_err(|e| e.to_string())?);
-        }
-    }
-    if !(sa.is_done() && sb.is_done()) {
-        return Err(format!("sessions stuck: {:?} {:?}", sa.phase(), sb.phase()));
-    }
-    Ok(())
-}
 
 fn new_thread(title: &str) -> NewThread {
     NewThread {

@@ -5,37 +5,9 @@
 
 mod common;
 
-use common::node;
+use common::{node, sync};
 use commonplace_model::{ActivityKind, Role, TextEdit};
 use commonplace_node::{NewCommunity, NewEntry, NewThread, Node, Profile, ThreadFilter};
-use commonplace_sync::Frame;
-
-/// Runs one session between `a` and `b` about the community, frames passed in order.
-fn sync(a: &Node, b: &Node, c: &commonplace_base::CommunityId) -> Result<(), String> {
-    let (mut sa, ha) = a.start_sync(c, &b.member_id()).map_err(|e| e.to_string())?;
-    let (mut sb, hb) = b.start_sync(c, &a.member_id()).map_err(|e| e.to_string())?;
-    let (mut to_a, mut to_b): (Vec<Frame>, Vec<Frame>) = (vec![hb], vec![ha]);
-    for _ in 0..100_000 {
-        if to_a.is_empty() && to_b.is_empty() {
-            break;
-        }
-        if !to_b.is_empty() {
-            let f = to_b.remove(0);
-            to_a.extend(b.sync_receive(&mut sb, f).map_err(|e| e.to_string())?);
-        }
-        if !to_a.is_empty() {
-            let f = to_a.remove(0);
-            to_b.extend(a.sync_receive(&mut sa, f).map_err(|e| e.to_string())?);
-        }
-    }
-    assert!(
-        sa.is_done() && sb.is_done(),
-        "{:?} {:?}",
-        sa.phase(),
-        sb.phase()
-    );
-    Ok(())
-}
 
 #[test]
 fn two_profiles_converge_through_sessions() {
